@@ -1,0 +1,16 @@
+"""jupyter-coi: cross-origin isolation for Jupyter Server and JupyterLite."""
+
+from ._version import __version__
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "jupyter_coi"}]
+
+
+def _load_jupyter_server_extension(serverapp):
+    from .extension import load
+
+    load(serverapp)
+
+
+__all__ = ["__version__"]

@@ -1,0 +1,111 @@
+"""The server extension's settings, ``c.CrossOriginIsolation.<trait>``, checked by the policy."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from traitlets import Bool, List, TraitError, Unicode, validate
+from traitlets.config import Configurable
+
+from . import policy
+
+
+def _choices(field: str) -> str:
+    return ", ".join(f"``{v}``" for v in policy.ALLOWED[field])
+
+
+class CrossOriginIsolation(Configurable):
+    """Cross-origin isolation of every response that Jupyter Server sends (jupyter-coi)."""
+
+    enabled = Bool(
+        True,
+        config=True,
+        help="Add the cross-origin isolation headers to responses. False turns jupyter-coi off "
+        "without uninstalling it.",
+    )
+
+    opener_policy = Unicode(
+        policy.DEFAULTS["opener"],
+        config=True,
+        help=f"The ``{policy.OPENER}`` value. Only ``same-origin`` isolates; one of "
+        f"{_choices('opener')}.",
+    )
+
+    embedder_policy = Unicode(
+        policy.DEFAULTS["embedder"],
+        config=True,
+        help=f"The ``{policy.EMBEDDER}`` value. ``require-corp`` and ``credentialless`` isolate: "
+        "``require-corp`` loads a cross-origin resource only if it sends "
+        "``Cross-Origin-Resource-Policy`` (or CORS), ``credentialless`` loads it without "
+        "cookies instead (not supported by Safari, where the page is then not isolated). "
+        f"One of {_choices('embedder')}.",
+    )
+
+    resource_policy = Unicode(
+        policy.DEFAULTS["resource"],
+        config=True,
+        help=f"The ``{policy.RESOURCE}`` value: which other sites may embed this server's "
+        f"responses. One of {_choices('resource')}.",
+    )
+
+    exclude_paths = List(
+        Unicode(),
+        default_value=[],
+        config=True,
+        help="Regular expressions for paths to leave without any of the headers, matched from "
+        "the start of the path below ``base_url`` (which begins with ``/``), for example "
+        "``/proxy/8050/`` for an app that cannot work isolated. Open such pages in a tab of "
+        "their own: an isolated page cannot frame them.",
+    )
+
+    @validate("opener_policy", "embedder_policy", "resource_policy")
+    def _check_header_value(self, proposal):
+        trait = proposal["trait"].name
+        try:
+            return policy.check(trait.split("_")[0], proposal["value"])
+        except policy.PolicyError as e:
+            raise TraitError(self.setting_error(trait, e.value, e.allowed)) from None
+
+    @validate("exclude_paths")
+    def _check_exclude_paths(self, proposal):
+        for pattern in proposal["value"]:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise TraitError(
+                    f"{self.setting_name('exclude_paths')} has {pattern!r}, which is not a "
+                    f"regular expression: {e}"
+                ) from None
+        return proposal["value"]
+
+    @classmethod
+    def setting_name(cls, trait: str) -> str:
+        return f"c.{cls.__name__}.{trait}"
+
+    @classmethod
+    def setting_error(cls, trait: str, value: object, allowed: tuple[str, ...]) -> str:
+        choices = ", ".join(repr(v) for v in allowed)
+        return f"{cls.setting_name(trait)} = {value!r} is not allowed; choose one of {choices}"
+
+    @classmethod
+    def unknown_settings(cls, section) -> list[str]:
+        """Messages for settings in ``section`` that name no trait: a typo would otherwise be
+        a warning lost in the log, and the server would run with the value it meant to
+        change."""
+        known = cls.class_own_traits(config=True)
+        messages = []
+        for name in section:
+            if name not in known:
+                hint = difflib.get_close_matches(name, known, n=1)
+                also = f"; did you mean {cls.setting_name(hint[0])}?" if hint else ""
+                messages.append(
+                    f"{cls.setting_name(name)} is not a setting of jupyter-coi{also} "
+                    f"(settings: {', '.join(sorted(known))})"
+                )
+        return messages
+
+    def policy(self) -> policy.Policy:
+        return policy.Policy(
+            opener=self.opener_policy, embedder=self.embedder_policy, resource=self.resource_policy
+        )

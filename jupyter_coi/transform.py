@@ -1,0 +1,67 @@
+"""The Tornado output transform that puts the policy's headers on every response.
+
+An output transform sees the first chunk of every response that a ``RequestHandler`` writes,
+whichever handler it is: pages, static files, the REST API, redirects, error pages, ``HEAD``,
+``304 Not Modified``, websocket upgrades (``101``) and what jupyter-server-proxy relays. That
+is why jupyter-coi hooks in here rather than in ``tornado_settings["headers"]``, which only
+``JupyterHandler`` subclasses read (redirect and public static handlers do not).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Pattern
+
+from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.web import OutputTransform
+
+
+class IsolationTransform(OutputTransform):
+    """Adds the headers that a response does not already have.
+
+    Set-if-absent: a value that a handler, an extension or the user (through
+    ``tornado_settings["headers"]``) chose wins over the policy's.
+    """
+
+    headers: tuple[tuple[str, str], ...] = ()
+    base_url: str = "/"
+    excluded: Pattern[str] | None = None
+
+    def __init__(self, request: HTTPServerRequest) -> None:
+        self.apply = not self.is_excluded(request.path)
+
+    @classmethod
+    def is_excluded(cls, path: str) -> bool:
+        if cls.excluded is None:
+            return False
+        if path.startswith(cls.base_url):
+            path = "/" + path[len(cls.base_url) :]
+        return cls.excluded.match(path) is not None
+
+    def transform_first_chunk(
+        self, status_code: int, headers: HTTPHeaders, chunk: bytes, finishing: bool
+    ) -> tuple[int, HTTPHeaders, bytes]:
+        if self.apply:
+            for name, value in self.headers:
+                if name not in headers:
+                    headers[name] = value
+        return status_code, headers, chunk
+
+
+def make_transform(
+    headers: Iterable[tuple[str, str]], base_url: str = "/", excluded: Iterable[str] = ()
+) -> type[IsolationTransform]:
+    """A transform class bound to one server's headers, base URL and excluded paths.
+
+    Tornado instantiates transforms per request from a class, so the configuration lives on a
+    subclass made for this server rather than in module globals.
+    """
+    patterns = list(excluded)
+    combined = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return type(
+        "CrossOriginIsolationTransform",
+        (IsolationTransform,),
+        {"headers": tuple(headers), "base_url": base_url, "excluded": combined},
+    )

@@ -1,0 +1,100 @@
+"""Fixtures: in-process servers (pytest-jupyter), real server processes, and Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from harness import CHROMIUM_ARGS, JupyterProcess, require_chromium
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture
+def jp_server_config():
+    """In-process servers load jupyter-coi with the frontends and the proxy it must cover."""
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {
+                "jupyter_coi": True,
+                "jupyterlab": True,
+                "notebook": True,
+                "jupyter_server_proxy": True,
+            },
+            # as `jupyter lab` sets it, so that the base URL redirects
+            "default_url": "/lab",
+        }
+    }
+
+
+@pytest.fixture
+def jupyter_process(tmp_path: Path) -> Iterator[Callable[..., JupyterProcess]]:
+    """Start ``jupyter <app>`` processes; every one is stopped when the test ends."""
+    started: list[JupyterProcess] = []
+
+    def start(app: str = "lab", *args: str, base_url: str = "/", **kwargs) -> JupyterProcess:
+        home = tmp_path / f"home-{len(started)}"
+        home.mkdir()
+        server = JupyterProcess(app=app, home=home, args=list(args), base_url=base_url, **kwargs)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium through Playwright. Missing Chromium fails the tests (never
+    skips them) with the command that installs it."""
+    try:
+        executable = require_chromium()
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class ConsoleLog(list):
+    """The console errors and uncaught exceptions of one page."""
+
+    def errors(self, matching: str = "") -> list[str]:
+        return [m for m in self if matching.lower() in m.lower()]
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context and page; its console errors are in ``page.console_log``.
+    A screenshot is kept in tests/artifacts/ when the test fails."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    log = ConsoleLog()
+    page.on("console", lambda m: log.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: log.append(f"pageerror: {e}"))
+    page.console_log = log
+    page.set_default_timeout(30_000)
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+        except Exception:  # a screenshot is a courtesy; the failure is already reported
+            pass
+    context.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -1,0 +1,192 @@
+"""What the tests share: real Jupyter servers in subprocesses, and the browser they are read in.
+
+Every server binds 127.0.0.1 on a free port, keeps its config, data and runtime files in a temp
+folder, and is waited for with a bounded loop. Chromium is Debian's, driven by Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM = os.environ.get("JUPYTER_COI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
+# As root in a closed network: no sandbox (needs user namespaces), and no background traffic
+# that the network would refuse.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def jupyter_env(home: Path) -> dict[str, str]:
+    """An environment whose user-level Jupyter folders are under ``home``; the ``sys.prefix``
+    ones (where ``pip install`` put jupyter-coi's auto-enable file) stay in the search path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env.update(
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+        JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
+        JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
+        JUPYTER_PLATFORM_DIRS="1",
+    )
+    return env
+
+
+def jupyter(*args: str, home: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a ``jupyter`` subcommand to completion, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter", *args],
+        env=jupyter_env(home),
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@dataclass
+class JupyterProcess:
+    """A ``jupyter lab|notebook|server`` process on loopback, started and stopped by a test."""
+
+    app: str
+    home: Path
+    args: list[str] = field(default_factory=list)
+    base_url: str = "/"
+    port: int = field(default_factory=free_port)
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    proc: subprocess.Popen | None = None
+
+    @property
+    def root_dir(self) -> Path:
+        return self.home / "work"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / f"{self.app}-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.base_url}"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "jupyter",
+            self.app,
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.base_url={self.base_url}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            f"--IdentityProvider.token={self.token}",
+            # Plain logs: no colour codes in what the tests read.
+            "--ServerApp.log_format=%(levelname)s %(name)s %(message)s",
+            *self.args,
+        ]
+
+    def start(self, timeout: float = 90) -> "JupyterProcess":
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            self.command(),
+            env=jupyter_env(self.home),
+            cwd=self.root_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"jupyter {self.app} exited with {self.proc.returncode}:\n{self.log()}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}api/status?token={self.token}", timeout=2):
+                    return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        self.stop()
+        raise TimeoutError(f"jupyter {self.app} did not answer in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return ANSI.sub("", self.log_path.read_text()) if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+
+    def page_url(self, path: str) -> str:
+        sep = "&" if "?" in path else "?"
+        return f"{self.url}{path.lstrip('/')}{sep}token={self.token}"
+
+
+def require_chromium() -> str:
+    """The Chromium executable, or a failure that says how to install it: browser tests are
+    part of the suite and never skip."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        found = shutil.which("chromium")
+        hint = f" (a chromium was found at {found}: set JUPYTER_COI_CHROMIUM)" if found else ""
+        raise RuntimeError(
+            f"Chromium is missing at {CHROMIUM}{hint}. The browser tests need it; install it "
+            f"with:\n    {CHROMIUM_INSTALL}"
+        )
+    return CHROMIUM
+
+
+# Reads isolation in the page and in a dedicated worker loaded from `worker_url`. A worker's
+# script is a response of its own: it is isolated only if that response carries COEP too.
+ISOLATION_PROBE = """
+async (workerUrl) => {
+  const page = {
+    crossOriginIsolated: self.crossOriginIsolated,
+    sharedArrayBuffer: typeof SharedArrayBuffer,
+  };
+  const worker = await new Promise((resolve) => {
+    const w = new Worker(workerUrl);
+    const timer = setTimeout(() => resolve({ error: 'worker timed out' }), 15000);
+    w.onmessage = (e) => { clearTimeout(timer); w.terminate(); resolve(e.data); };
+    w.onerror = (e) => { clearTimeout(timer); resolve({ error: 'worker failed: ' + e.message }); };
+  });
+  return { page, worker };
+}
+"""
+
+PROBE_WORKER_JS = """
+postMessage({
+  crossOriginIsolated: self.crossOriginIsolated,
+  sharedArrayBuffer: typeof SharedArrayBuffer,
+});
+"""
