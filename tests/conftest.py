@@ -31,15 +31,42 @@ def jp_server_config():
     }
 
 
+@pytest.fixture(autouse=True)
+def jp_server_cleanup(request):
+    """pytest-jupyter's clean-up, for the tests that run a server in-process only: in the others
+    it would make a ServerApp and run an event loop beside Playwright's."""
+    yield
+    if "jp_serverapp" in request.fixturenames:
+        from jupyter_server.serverapp import ServerApp
+
+        loop = request.getfixturevalue("jp_asyncio_loop")
+        loop.run_until_complete(ServerApp.instance()._cleanup())
+
+
 @pytest.fixture
 def jupyter_process(tmp_path: Path) -> Iterator[Callable[..., JupyterProcess]]:
-    """Start ``jupyter <app>`` processes; every one is stopped when the test ends."""
+    """Start ``jupyter <app>`` processes; every one is stopped when the test ends.
+
+    ``files`` are written into the server's root folder first, and ``before(home)`` runs first
+    too, for what a user would do before starting (``jupyter server extension disable``...).
+    """
     started: list[JupyterProcess] = []
 
-    def start(app: str = "lab", *args: str, base_url: str = "/", **kwargs) -> JupyterProcess:
+    def start(
+        app: str = "lab",
+        *args: str,
+        base_url: str = "/",
+        files: dict[str, str] | None = None,
+        before: Callable[[Path], None] | None = None,
+        **kwargs,
+    ) -> JupyterProcess:
         home = tmp_path / f"home-{len(started)}"
-        home.mkdir()
         server = JupyterProcess(app=app, home=home, args=list(args), base_url=base_url, **kwargs)
+        server.root_dir.mkdir(parents=True)
+        for name, text in (files or {}).items():
+            (server.root_dir / name).write_text(text)
+        if before:
+            before(home)
         started.append(server)
         return server.start()
 
@@ -48,10 +75,13 @@ def jupyter_process(tmp_path: Path) -> Iterator[Callable[..., JupyterProcess]]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
     """Debian's headless Chromium through Playwright. Missing Chromium fails the tests (never
-    skips them) with the command that installs it."""
+    skips them) with the command that installs it.
+
+    One per test: Playwright's sync API keeps its event loop running for as long as it is
+    open, and the in-process server tests need the thread's loop to themselves."""
     try:
         executable = require_chromium()
     except RuntimeError as e:

@@ -90,12 +90,11 @@ async def test_pages_api_files_and_static(fetch, path, status):
     assert_isolated(await fetch(path), status)
 
 
-async def test_public_static_file(fetch, jp_base_url):
-    # PublicStaticFileHandler answers /favicon.ico only at a root base URL: below another one,
-    # jupyter_server 2.x registers it without its `path` and drops the connection, so there is
-    # no response to put headers on (an upstream bug).
-    if jp_base_url != "/":
-        pytest.skip("upstream: /favicon.ico below a base_url has no handler that can answer")
+# PublicStaticFileHandler answers /favicon.ico only at a root base URL: below another one,
+# jupyter_server 2.x registers it without its `path` and drops the connection, so there is no
+# response to put headers on (an upstream bug).
+@pytest.mark.parametrize("jp_base_url", ["/"])
+async def test_public_static_file(fetch):
     assert_isolated(await fetch("favicon.ico"), 200)
 
 

@@ -1,0 +1,108 @@
+"""Settings: every invalid value stops a real server at start, naming the setting."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+
+import pytest
+from traitlets.config import Config
+
+from harness import ANSI, JupyterProcess, free_port, jupyter, jupyter_env
+from jupyter_coi import __version__, policy
+from jupyter_coi.config import CrossOriginIsolation
+
+INVALID = [
+    ("opener_policy", "same-site", "'same-origin', 'same-origin-allow-popups'"),
+    ("embedder_policy", "require-cors", "'require-corp', 'credentialless'"),
+    ("resource_policy", "same-host", "'same-origin', 'same-site', 'cross-origin'"),
+    ("exclude_paths", "(unclosed", "not a regular expression"),
+    ("enabled", "maybe", "boolean"),
+]
+
+
+def start_refused(tmp_path, *args: str) -> tuple[int, str, int]:
+    """Start `jupyter server` with ``args``; return its exit code, its log and its port."""
+    port = free_port()
+    server = JupyterProcess(app="server", home=tmp_path, args=list(args), port=port)
+    server.root_dir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        server.command(),
+        env=jupyter_env(tmp_path),
+        cwd=server.root_dir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, ANSI.sub("", done.stdout + done.stderr), port
+
+
+def assert_not_listening(port: int) -> None:
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.parametrize("trait,value,allowed", INVALID, ids=[i[0] for i in INVALID])
+def test_invalid_value_on_command_line_stops_server(tmp_path, trait, value, allowed):
+    code, log, port = start_refused(tmp_path, f"--CrossOriginIsolation.{trait}={value}")
+    assert code == 1, log
+    assert f"c.CrossOriginIsolation.{trait}" in log or f"'{trait}' trait" in log, log
+    assert allowed in log, log
+    assert "does not start" in log
+    assert "is running at" not in log
+    assert_not_listening(port)
+
+
+def test_invalid_value_in_config_file_stops_server(tmp_path):
+    config_dir = tmp_path / ".jupyter"
+    config_dir.mkdir()
+    (config_dir / "jupyter_server_config.json").write_text(
+        json.dumps({"CrossOriginIsolation": {"embedder_policy": "credentialles"}})
+    )
+    code, log, port = start_refused(tmp_path)
+    assert code == 1
+    assert "c.CrossOriginIsolation.embedder_policy = 'credentialles' is not allowed" in log
+    assert "'require-corp', 'credentialless', 'unsafe-none'" in log
+    assert_not_listening(port)
+
+
+def test_misspelt_setting_stops_server(tmp_path):
+    code, log, _ = start_refused(tmp_path, "--CrossOriginIsolation.embeder_policy=credentialless")
+    assert code == 1
+    assert "c.CrossOriginIsolation.embeder_policy is not a setting of jupyter-coi" in log
+    assert "did you mean c.CrossOriginIsolation.embedder_policy?" in log
+
+
+def test_settings_build_the_policy():
+    config = Config({"CrossOriginIsolation": {"embedder_policy": "credentialless"}})
+    settings = CrossOriginIsolation(config=config)
+    assert settings.policy() == policy.Policy(embedder="credentialless")
+    assert settings.policy().isolates
+
+
+def test_every_trait_is_documented():
+    for name, trait in CrossOriginIsolation.class_own_traits(config=True).items():
+        assert len(trait.help) > 40, name
+
+
+def test_startup_log_line(jupyter_process):
+    server = jupyter_process("server", "--CrossOriginIsolation.embedder_policy=credentialless")
+    lines = [line for line in server.log().splitlines() if "cross-origin isolating" in line]
+    assert len(lines) == 1
+    assert (
+        "Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: credentialless, "
+        "Cross-Origin-Resource-Policy: same-origin" in lines[0]
+    )
+
+
+def test_startup_warns_when_policy_does_not_isolate(jupyter_process):
+    server = jupyter_process("server", "--CrossOriginIsolation.opener_policy=unsafe-none")
+    assert "this policy does not make pages cross-origin isolated" in server.log()
+
+
+def test_extension_enabled_after_install(tmp_path):
+    listed = jupyter("server", "extension", "list", home=tmp_path)
+    out = ANSI.sub("", listed.stdout + listed.stderr)
+    assert "jupyter_coi enabled" in out, out
+    assert f"jupyter_coi {__version__} OK" in out, out
