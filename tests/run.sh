@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's one test command (README.md, and .ci/run on a fresh machine): installs what the
+# tests need, the system packages through apt and the Python ones through pip, then runs them all.
+# Arguments go to pytest, e.g. `bash tests/run.sh -k browser -x`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+# Debian packages the tests drive for real: the browser.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  else
+    echo "tests/run.sh: missing ${missing[*]}; install with:" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+exec "$PYTHON" -m pytest "$@"

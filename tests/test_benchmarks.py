@@ -1,0 +1,24 @@
+"""The benchmarks run and print their figures (their speed goals are read, not asserted)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_server_overhead_prints_ratios():
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "server_overhead.py"), "--rounds", "2", "--requests", "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for endpoint in ("static asset", "api/status"):
+        row = next(line for line in done.stdout.splitlines() if line.startswith(endpoint))
+        assert re.search(r"\d+ r/s +\d+ r/s +\d+\.\d{3}", row), row
+    assert re.search(r"transform per response: \d+\.\d+ us", done.stdout)
