@@ -1,0 +1,174 @@
+/**
+ * The details dialog: the facts the page found, the diagnosis, and what works.
+ * Everything is written with textContent: header values come from the network.
+ */
+import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
+import { Widget } from '@lumino/widgets';
+import policy from './policy.json';
+import { IDiagnosis } from './diagnosis';
+import { IFacts } from './facts';
+import { STATE_DESCRIPTION } from './labels';
+import { lockSymbol } from './symbols';
+
+export const DIALOG_CLASS = 'jp-coi-dialog';
+
+/** One row of the facts table. */
+export interface IFactRow {
+  key: string;
+  label: string;
+  /** Machine-readable value, for `data-coi-value`. */
+  value: string;
+  /** What a person reads. */
+  display: string;
+}
+
+function flag(value: boolean | null, yes = 'yes', no = 'no'): [string, string] {
+  if (value === null) {
+    return ['unknown', 'unknown'];
+  }
+  return value ? ['true', yes] : ['false', no];
+}
+
+function header(facts: IFacts, field: 'opener' | 'embedder' | 'resource'): [string, string] {
+  if (facts.headers === null) {
+    return ['unknown', 'could not be read'];
+  }
+  const raw = facts.headers[field];
+  return raw === null ? ['absent', 'not sent'] : [raw, raw];
+}
+
+/** The facts as rows, in display order. */
+export function factRows(facts: IFacts): IFactRow[] {
+  const rows: [string, string, [string, string]][] = [
+    ['crossOriginIsolated', 'window.crossOriginIsolated', flag(facts.crossOriginIsolated, 'true', 'false')],
+    ['secureContext', 'Secure context (HTTPS or localhost)', flag(facts.secureContext)],
+    ['coop', policy.headers.opener, header(facts, 'opener')],
+    ['coep', policy.headers.embedder, header(facts, 'embedder')],
+    ['corp', policy.headers.resource, header(facts, 'resource')],
+    ['sharedArrayBuffer', 'SharedArrayBuffer defined', flag(facts.sharedArrayBuffer)],
+    ['wasmSharedMemory', 'Shared WebAssembly.Memory', flag(facts.wasmSharedMemory, 'can be created', 'cannot be created')],
+    ['atomicsWaitInWorker', 'Atomics.wait in a worker', flag(facts.atomicsWaitInWorker, 'works', 'does not work')],
+    [
+      'timerResolution',
+      'performance.now() resolution',
+      facts.timerResolutionMs === null
+        ? ['unknown', 'unknown']
+        : [String(facts.timerResolutionMs), `${formatMs(facts.timerResolutionMs)}`]
+    ],
+    ['serviceWorkerControlled', 'Controlled by a service worker', flag(facts.serviceWorkerControlled)],
+    ['navigationViaServiceWorker', 'Page delivered by a service worker', flag(facts.navigationViaServiceWorker)],
+    ['framed', 'Inside a frame', flag(facts.framed)],
+    ['isolationPermitted', 'Permissions policy allows isolation', flag(facts.isolationPermitted)]
+  ];
+  return rows.map(([key, label, [value, display]]) => ({ key, label, value, display }));
+}
+
+function formatMs(ms: number): string {
+  return ms < 1 ? `${Math.round(ms * 1000 * 100) / 100} µs` : `${Math.round(ms * 100) / 100} ms`;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+/** Build the dialog body. */
+export function renderDetails(facts: IFacts, diagnosis: IDiagnosis): HTMLElement {
+  const root = el('div', DIALOG_CLASS);
+  root.dataset.coiState = diagnosis.state;
+
+  const verdict = el('p', 'jp-coi-verdict');
+  verdict.dataset.coiState = diagnosis.state;
+  verdict.append(lockSymbol(diagnosis.state), el('strong', undefined, STATE_DESCRIPTION[diagnosis.state] + '.'));
+  root.append(verdict, el('p', 'jp-coi-summary', diagnosis.summary));
+
+  if (diagnosis.reasons.length) {
+    root.append(el('h3', undefined, diagnosis.state === 'isolated' ? 'Notes' : 'Why'));
+    const list = el('ul', 'jp-coi-reasons');
+    for (const reason of diagnosis.reasons) {
+      const item = el('li', `jp-coi-reason jp-coi-reason-${reason.severity}`);
+      item.dataset.coiReason = reason.id;
+      item.dataset.coiSeverity = reason.severity;
+      item.append(
+        el('strong', undefined, reason.title),
+        el('p', undefined, reason.detail),
+        el('p', 'jp-coi-fix', `Fix: ${reason.fix}`)
+      );
+      list.append(item);
+    }
+    root.append(list);
+  }
+
+  root.append(el('h3', undefined, 'What works here'));
+  const caps = el('ul', 'jp-coi-capabilities');
+  for (const cap of diagnosis.capabilities) {
+    const item = el('li', 'jp-coi-capability');
+    item.dataset.coiCapability = cap.id;
+    const value = cap.available === null ? 'unknown' : String(cap.available);
+    item.dataset.coiValue = value;
+    const mark = cap.available === null ? '?' : cap.available ? '✓' : '✗';
+    const word = cap.available === null ? 'unknown' : cap.available ? 'available' : 'unavailable';
+    const head = el('span', 'jp-coi-capability-head');
+    head.append(el('span', 'jp-coi-mark', mark), el('strong', undefined, `${cap.label}: ${word}`));
+    item.append(head, el('span', 'jp-coi-capability-detail', cap.detail));
+    caps.append(item);
+  }
+  root.append(caps);
+
+  root.append(el('h3', undefined, 'Facts'));
+  const table = el('table', 'jp-coi-facts');
+  const body = el('tbody');
+  for (const row of factRows(facts)) {
+    const tr = el('tr');
+    tr.dataset.coiFact = row.key;
+    tr.dataset.coiValue = row.value;
+    tr.append(el('th', undefined, row.label), el('td', undefined, row.display));
+    body.append(tr);
+  }
+  table.append(body);
+  root.append(table);
+  return root;
+}
+
+/** Plain-text report, for the Copy button. */
+export function textReport(facts: IFacts, diagnosis: IDiagnosis): string {
+  const lines = [`Cross-origin isolation: ${diagnosis.state}`, diagnosis.summary, ''];
+  for (const reason of diagnosis.reasons) {
+    lines.push(`[${reason.severity}] ${reason.title}`, `  ${reason.detail}`, `  Fix: ${reason.fix}`);
+  }
+  lines.push('');
+  for (const cap of diagnosis.capabilities) {
+    lines.push(`${cap.label}: ${cap.available === null ? 'unknown' : cap.available ? 'available' : 'unavailable'}`);
+  }
+  lines.push('');
+  for (const row of factRows(facts)) {
+    lines.push(`${row.label}: ${row.display}`);
+  }
+  lines.push(`User agent: ${facts.userAgent}`);
+  return lines.join('\n');
+}
+
+/** Show the dialog; resolves when it closes. */
+export async function showDetails(facts: IFacts, diagnosis: IDiagnosis): Promise<void> {
+  const copy = Dialog.createButton({ label: 'Copy Report', displayType: 'default' });
+  const close = Dialog.okButton({ label: 'Close' });
+  const result = await showDialog({
+    title: 'Cross-Origin Isolation',
+    body: new Widget({ node: renderDetails(facts, diagnosis) }),
+    buttons: [copy, close],
+    defaultButton: 1
+  });
+  if (result.button.label === copy.label) {
+    Clipboard.copyToSystem(textReport(facts, diagnosis));
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * jupyter-coi: shows whether the page is cross-origin isolated, and explains it.
+ *
+ * Works in JupyterLab (status bar), Notebook 7 and JupyterLite (top area when
+ * there is no status bar), with or without a server. Every token is optional.
+ */
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { Signal } from '@lumino/signaling';
+import { diagnose, quickState } from './diagnosis';
+import { showDetails } from './dialog';
+import { IFacts } from './facts';
+import { IsolationIndicator } from './indicator';
+import { probe } from './probe';
+
+export const PLUGIN_ID = 'jupyter-coi:plugin';
+
+export namespace CommandIDs {
+  export const showDetails = 'jupyter-coi:show-details';
+}
+
+/** Rank in the top area: after the Notebook 7 top bar toolbar (900). */
+const TOP_RANK = 1000;
+/** Rank in the status bar's left side, after the built-in items. */
+const STATUSBAR_RANK = 1000;
+
+/** Probe once per page: isolation cannot change without a reload. */
+function factsOnce(): () => Promise<IFacts> {
+  let pending: Promise<IFacts> | null = null;
+  return () => (pending = pending ?? probe());
+}
+
+/**
+ * Put the indicator in the status bar, or else in the top area. Returns the
+ * function that shows or hides it: the status bar decides visibility itself
+ * (through `isActive`), so hiding the widget directly would not stick there.
+ */
+function placeIndicator(
+  app: JupyterFrontEnd,
+  indicator: IsolationIndicator,
+  statusBar: IStatusBar | null
+): (show: boolean) => void {
+  try {
+    if (statusBar) {
+      let active = true;
+      const activeStateChanged = new Signal<IsolationIndicator, void>(indicator);
+      statusBar.registerStatusItem('jupyter-coi:indicator', {
+        item: indicator,
+        align: 'left',
+        rank: STATUSBAR_RANK,
+        isActive: () => active,
+        activeStateChanged
+      });
+      return show => {
+        active = show;
+        activeStateChanged.emit();
+      };
+    }
+    app.shell.add(indicator, 'top', { rank: TOP_RANK });
+  } catch {
+    // A shell without a top area (some embedded apps): the command still works.
+  }
+  return show => indicator.setHidden(!show);
+}
+
+function watchSettings(
+  app: JupyterFrontEnd,
+  registry: ISettingRegistry | null,
+  apply: (showIndicator: boolean) => void
+): void {
+  if (!registry) {
+    return;
+  }
+  const read = (settings: ISettingRegistry.ISettings) =>
+    apply(settings.get('showIndicator').composite !== false);
+  Promise.all([registry.load(PLUGIN_ID), app.restored])
+    .then(([settings]) => {
+      read(settings);
+      settings.changed.connect(read);
+    })
+    .catch(() => {
+      // No schema available (e.g. a trimmed JupyterLite build): keep the defaults.
+    });
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'Shows whether the page is cross-origin isolated, and why.',
+  autoStart: true,
+  optional: [IStatusBar, ICommandPalette, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    statusBar: IStatusBar | null,
+    palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null
+  ): void => {
+    const getFacts = factsOnce();
+    let dialogOpen = false;
+
+    app.commands.addCommand(CommandIDs.showDetails, {
+      label: 'Cross-Origin Isolation Details',
+      caption: 'Show whether this page is cross-origin isolated, and why',
+      execute: async () => {
+        if (dialogOpen) {
+          return;
+        }
+        dialogOpen = true;
+        try {
+          const facts = await getFacts();
+          await showDetails(facts, diagnose(facts));
+        } finally {
+          dialogOpen = false;
+        }
+      }
+    });
+    palette?.addItem({ command: CommandIDs.showDetails, category: 'Help' });
+
+    const indicator = new IsolationIndicator({
+      state: quickState(window.crossOriginIsolated === true),
+      placement: statusBar ? 'statusbar' : 'top',
+      onActivate: () => {
+        void app.commands.execute(CommandIDs.showDetails);
+      }
+    });
+    const setVisible = placeIndicator(app, indicator, statusBar);
+    watchSettings(app, settingRegistry, setVisible);
+
+    // Probe in the background once the app is up, so the dialog opens at once.
+    void app.restored
+      .then(getFacts)
+      .then(facts => {
+        indicator.setState(diagnose(facts).state);
+        indicator.setReady();
+      })
+      .catch(() => undefined);
+  }
+};
+
+export default plugin;

@@ -1,0 +1,262 @@
+import policy from '../src/policy.json';
+import { diagnose, headerToken, judgeHeader, IDiagnosis } from '../src/diagnosis';
+import { IFacts } from '../src/facts';
+
+/** Facts of a plain, isolated top-level page served with the default headers. */
+function isolated(overrides: Partial<IFacts> = {}): IFacts {
+  return {
+    crossOriginIsolated: true,
+    secureContext: true,
+    sharedArrayBuffer: true,
+    wasmSharedMemory: true,
+    atomicsWaitInWorker: true,
+    timerResolutionMs: 0.005,
+    serviceWorkerControlled: false,
+    navigationViaServiceWorker: false,
+    framed: false,
+    isolationPermitted: true,
+    headers: { opener: 'same-origin', embedder: 'require-corp', resource: 'same-origin' },
+    userAgent: 'test',
+    ...overrides
+  };
+}
+
+/** The same page, not isolated; headers as given. */
+function notIsolated(overrides: Partial<IFacts> = {}): IFacts {
+  return isolated({
+    crossOriginIsolated: false,
+    sharedArrayBuffer: false,
+    wasmSharedMemory: false,
+    atomicsWaitInWorker: false,
+    timerResolutionMs: 0.1,
+    headers: { opener: null, embedder: null, resource: null },
+    ...overrides
+  });
+}
+
+const ids = (d: IDiagnosis) => d.reasons.map(r => r.id);
+const problems = (d: IDiagnosis) => d.reasons.filter(r => r.severity === 'problem').map(r => r.id);
+const capability = (d: IDiagnosis, id: string) => d.capabilities.find(c => c.id === id)?.available;
+
+describe('policy.json', () => {
+  it('has the shape the diagnosis reads', () => {
+    expect(policy.headers.opener).toBe('Cross-Origin-Opener-Policy');
+    expect(policy.headers.embedder).toBe('Cross-Origin-Embedder-Policy');
+    expect(policy.isolating.opener).toContain('same-origin');
+    expect(policy.isolating.embedder).toEqual(expect.arrayContaining(['require-corp', 'credentialless']));
+  });
+});
+
+describe('headerToken / judgeHeader', () => {
+  it('drops parameters, case and whitespace', () => {
+    expect(headerToken(' Require-CORP ; report-to="coep"')).toBe('require-corp');
+  });
+
+  it('judges each kind of value', () => {
+    const facts = (opener: string | null) =>
+      notIsolated({ headers: { opener, embedder: null, resource: null } });
+    expect(judgeHeader('opener', facts('same-origin'))).toBe('isolating');
+    expect(judgeHeader('opener', facts('same-origin; report-to="x"'))).toBe('isolating');
+    expect(judgeHeader('opener', facts('same-origin-allow-popups'))).toBe('not-isolating');
+    expect(judgeHeader('opener', facts('same_origin'))).toBe('invalid');
+    expect(judgeHeader('opener', facts('same-origin, same-origin'))).toBe('repeated');
+    expect(judgeHeader('opener', facts(null))).toBe('missing');
+    expect(judgeHeader('opener', facts(''))).toBe('missing');
+    expect(judgeHeader('opener', notIsolated({ headers: null }))).toBe('unknown');
+  });
+});
+
+describe('diagnose: isolated', () => {
+  it('reports isolated with everything available and nothing to fix', () => {
+    const d = diagnose(isolated());
+    expect(d.state).toBe('isolated');
+    expect(d.reasons).toEqual([]);
+    for (const id of ['shared-array-buffer', 'wasm-threads', 'kernel-interrupt', 'sync-input', 'precise-timers']) {
+      expect(capability(d, id)).toBe(true);
+    }
+  });
+
+  it('notes credentialless, which Safari does not support', () => {
+    const d = diagnose(
+      isolated({ headers: { opener: 'same-origin', embedder: 'credentialless', resource: null } })
+    );
+    expect(d.state).toBe('isolated');
+    expect(ids(d)).toEqual(['credentialless']);
+    expect(d.reasons[0].severity).toBe('info');
+  });
+
+  it('notes when a fresh request returns headers that would not isolate', () => {
+    const d = diagnose(isolated({ headers: { opener: null, embedder: null, resource: null } }));
+    expect(d.state).toBe('isolated');
+    expect(ids(d)).toEqual(['headers-differ']);
+  });
+});
+
+describe('diagnose: isolated by a service worker', () => {
+  it('says the isolation comes from a service worker', () => {
+    const d = diagnose(isolated({ serviceWorkerControlled: true, navigationViaServiceWorker: true }));
+    expect(d.state).toBe('isolated');
+    expect(ids(d)).toContain('service-worker');
+    const reason = d.reasons.find(r => r.id === 'service-worker')!;
+    expect(reason.severity).toBe('info');
+    expect(reason.detail).toMatch(/hard reload/i);
+    expect(reason.fix).toContain('Cross-Origin-Opener-Policy: same-origin');
+    // A service worker explains the headers, so no "headers differ" note.
+    expect(ids(d)).not.toContain('headers-differ');
+  });
+
+  it('also counts a navigation delivered by a worker that no longer controls the page', () => {
+    const d = diagnose(isolated({ serviceWorkerControlled: false, navigationViaServiceWorker: true }));
+    expect(ids(d)).toContain('service-worker');
+  });
+
+  it('does not credit a worker that controls the page but did not deliver it', () => {
+    // JupyterLite's own service worker, with the headers sent by the host.
+    const d = diagnose(isolated({ serviceWorkerControlled: true, navigationViaServiceWorker: false }));
+    expect(d.state).toBe('isolated');
+    expect(d.reasons).toEqual([]);
+  });
+
+  it('credits a controlling worker when the navigation timing is unknown', () => {
+    const d = diagnose(isolated({ serviceWorkerControlled: true, navigationViaServiceWorker: null }));
+    expect(ids(d)).toEqual(['service-worker']);
+  });
+
+  it('explains a controlling service worker that has not isolated the page', () => {
+    const d = diagnose(notIsolated({ serviceWorkerControlled: true }));
+    expect(d.state).toBe('not-isolated');
+    expect(ids(d)).toContain('service-worker-not-isolating');
+  });
+});
+
+describe('diagnose: not isolated because of headers', () => {
+  it('both headers missing', () => {
+    const d = diagnose(notIsolated());
+    expect(d.state).toBe('not-isolated');
+    expect(problems(d)).toEqual(['opener-missing', 'embedder-missing']);
+    const opener = d.reasons[0];
+    expect(opener.title).toContain('Cross-Origin-Opener-Policy');
+    expect(opener.fix).toContain('Cross-Origin-Opener-Policy: same-origin');
+    expect(d.reasons[1].fix).toContain('Cross-Origin-Embedder-Policy: require-corp');
+  });
+
+  it('only COEP missing', () => {
+    const d = diagnose(notIsolated({ headers: { opener: 'same-origin', embedder: null, resource: null } }));
+    expect(problems(d)).toEqual(['embedder-missing']);
+  });
+
+  it('a value that is not valid', () => {
+    const d = diagnose(notIsolated({ headers: { opener: 'same-origin', embedder: 'require_corp', resource: null } }));
+    expect(problems(d)).toEqual(['embedder-invalid']);
+    expect(d.reasons[0].detail).toContain('"require_corp"');
+    expect(d.reasons[0].detail).toContain('credentialless');
+  });
+
+  it('a valid value that does not isolate', () => {
+    const d = diagnose(
+      notIsolated({ headers: { opener: 'same-origin-allow-popups', embedder: 'unsafe-none', resource: null } })
+    );
+    expect(problems(d)).toEqual(['opener-not-isolating', 'embedder-not-isolating']);
+    expect(d.reasons[0].fix).toContain('same-origin-allow-popups');
+  });
+
+  it('a header sent twice', () => {
+    const d = diagnose(
+      notIsolated({ headers: { opener: 'same-origin, same-origin', embedder: 'require-corp', resource: null } })
+    );
+    expect(problems(d)).toEqual(['opener-repeated']);
+  });
+
+  it('headers that could not be read', () => {
+    const d = diagnose(notIsolated({ headers: null }));
+    expect(ids(d)).toEqual(['headers-unknown']);
+    expect(d.reasons[0].severity).toBe('info');
+  });
+
+  it('marks what needs isolation as unavailable', () => {
+    const d = diagnose(notIsolated());
+    for (const id of ['shared-array-buffer', 'wasm-threads', 'kernel-interrupt', 'sync-input', 'precise-timers']) {
+      expect(capability(d, id)).toBe(false);
+    }
+    expect(d.capabilities.find(c => c.id === 'kernel-interrupt')!.detail).toMatch(/Pyodide/);
+  });
+
+  it('falls back on isolation when the worker check could not run', () => {
+    const d = diagnose(isolated({ atomicsWaitInWorker: null, timerResolutionMs: null }));
+    expect(capability(d, 'sync-input')).toBe(true);
+    expect(capability(d, 'precise-timers')).toBeNull();
+  });
+});
+
+describe('diagnose: not a secure context', () => {
+  it('blames the context even when the headers are right', () => {
+    const d = diagnose(
+      notIsolated({
+        secureContext: false,
+        headers: { opener: 'same-origin', embedder: 'require-corp', resource: 'same-origin' }
+      })
+    );
+    expect(problems(d)).toEqual(['insecure-context']);
+    expect(d.reasons[0].fix).toMatch(/HTTPS/);
+  });
+
+  it('lists header problems too', () => {
+    const d = diagnose(notIsolated({ secureContext: false }));
+    expect(problems(d)).toEqual(['insecure-context', 'opener-missing', 'embedder-missing']);
+  });
+});
+
+describe('diagnose: in a frame', () => {
+  const goodHeaders = { opener: 'same-origin', embedder: 'require-corp', resource: 'same-origin' };
+
+  it('blames the frame when the headers are right', () => {
+    const d = diagnose(notIsolated({ framed: true, isolationPermitted: false, headers: goodHeaders }));
+    expect(problems(d)).toEqual(['framed']);
+    const reason = d.reasons[0];
+    expect(reason.detail).toContain('allow="cross-origin-isolated"');
+    expect(reason.detail).toMatch(/not delegated/);
+    expect(reason.fix).toContain('allow="cross-origin-isolated"');
+    expect(ids(d)).not.toContain('unexplained');
+  });
+
+  it('is a side note when headers are missing anyway', () => {
+    const d = diagnose(notIsolated({ framed: true, isolationPermitted: null }));
+    expect(problems(d)).toEqual(['opener-missing', 'embedder-missing']);
+    const framed = d.reasons.find(r => r.id === 'framed')!;
+    expect(framed.severity).toBe('info');
+    expect(framed.detail).not.toMatch(/not delegated/);
+  });
+
+  it('a permissions policy that disables isolation at top level', () => {
+    const d = diagnose(notIsolated({ isolationPermitted: false, headers: goodHeaders }));
+    expect(problems(d)).toEqual(['permission-denied']);
+  });
+});
+
+describe('diagnose: COEP credentialless in a browser without support', () => {
+  it('blames credentialless support when the headers say credentialless', () => {
+    const d = diagnose(
+      notIsolated({ headers: { opener: 'same-origin', embedder: 'credentialless', resource: null } })
+    );
+    expect(d.state).toBe('not-isolated');
+    expect(problems(d)).toEqual(['credentialless-unsupported']);
+    expect(d.reasons[0].fix).toContain('require-corp');
+  });
+
+  it('does not blame credentialless for a framed page', () => {
+    const d = diagnose(
+      notIsolated({ framed: true, headers: { opener: 'same-origin', embedder: 'credentialless', resource: null } })
+    );
+    expect(problems(d)).toEqual(['framed']);
+  });
+});
+
+describe('diagnose: headers right but not isolated', () => {
+  it('suggests a reload bypassing the cache', () => {
+    const d = diagnose(
+      notIsolated({ headers: { opener: 'same-origin', embedder: 'require-corp', resource: null } })
+    );
+    expect(problems(d)).toEqual(['unexplained']);
+    expect(d.reasons[0].fix).toMatch(/Shift\+Reload/);
+  });
+});
