@@ -6,6 +6,7 @@ folder, and is waited for with a bounded loop. Chromium is Debian's, driven by P
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -183,6 +184,17 @@ async (workerUrl) => {
   return { page, worker };
 }
 """
+
+# A notebook with a kernelspec: one without makes the frontends ask for a kernel in a modal
+# dialog, which takes the focus and the clicks.
+PROBE_NOTEBOOK = json.dumps({
+    "cells": [],
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
+})
 
 PROBE_WORKER_JS = """
 postMessage({

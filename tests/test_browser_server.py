@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import nbformat
 import pytest
 
-from harness import ISOLATION_PROBE, PROBE_WORKER_JS
+from harness import ISOLATION_PROBE, PROBE_NOTEBOOK, PROBE_WORKER_JS
 
 # Where each frontend shows it has rendered: a page blocked by COEP would not get there.
 FRONTENDS = [
@@ -20,7 +19,7 @@ IDS = ["jupyterlab", "notebook7-tree", "notebook7-notebook"]
 
 FILES = {
     "probe-worker.js": PROBE_WORKER_JS,
-    "probe.ipynb": nbformat.writes(nbformat.v4.new_notebook()),
+    "probe.ipynb": PROBE_NOTEBOOK,
 }
 
 

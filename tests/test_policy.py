@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,9 @@ def test_runs_as_a_script_without_the_package(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text()) == policy.as_json()
+
+
+def test_labextension_takes_the_policy_from_here():
+    # Regenerate with: python -m jupyter_coi.policy labextension/src/policy.json
+    generated = Path(__file__).resolve().parent.parent / "labextension" / "src" / "policy.json"
+    assert generated.read_text() == policy.render_json()

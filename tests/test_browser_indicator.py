@@ -1,0 +1,166 @@
+"""In Chromium: the isolation indicator in JupyterLab and Notebook 7, isolated and not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTIFACTS
+from harness import ANSI, PROBE_NOTEBOOK, jupyter
+
+INDICATOR = ".jp-coi-indicator"
+DIALOG = ".jp-coi-dialog"
+FILES = {"probe.ipynb": PROBE_NOTEBOOK}
+
+FRONTENDS = [
+    ("lab", "lab", "#jp-main-statusbar .jp-coi-indicator"),
+    ("notebook", "tree", "#top-panel .jp-coi-indicator"),
+    ("notebook", "notebooks/probe.ipynb", "#top-panel .jp-coi-indicator"),
+]
+IDS = ["jupyterlab", "notebook7-tree", "notebook7-notebook"]
+
+ISOLATED_FACTS = {
+    "crossOriginIsolated": "true",
+    "secureContext": "true",
+    "coop": "same-origin",
+    "coep": "require-corp",
+    "corp": "same-origin",
+    "sharedArrayBuffer": "true",
+    "wasmSharedMemory": "true",
+    "atomicsWaitInWorker": "true",
+    "serviceWorkerControlled": "false",
+    "framed": "false",
+}
+NOT_ISOLATED_FACTS = {
+    "crossOriginIsolated": "false",
+    "coop": "absent",
+    "coep": "absent",
+    "corp": "absent",
+    "sharedArrayBuffer": "false",
+    # Chromium makes shared WebAssembly.Memory without isolation; it cannot post it to a worker
+}
+
+
+def disable_extension(home: Path) -> None:
+    (home / ".jupyter").mkdir(parents=True)
+    (home / ".jupyter" / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_coi": False}}})
+    )
+
+
+def open_dialog(page, item):
+    # the facts that need a worker or a request are in once the probe is done
+    page.wait_for_selector(f'{INDICATOR}[data-coi-ready="true"]', state="attached")
+    item.click()
+    return page.wait_for_selector(DIALOG)
+
+
+def facts(page) -> dict[str, str]:
+    return page.eval_on_selector_all(
+        f"{DIALOG} [data-coi-fact]",
+        "rows => Object.fromEntries(rows.map(r => [r.dataset.coiFact, r.dataset.coiValue]))",
+    )
+
+
+def capabilities(page) -> dict[str, str]:
+    return page.eval_on_selector_all(
+        f"{DIALOG} [data-coi-capability]",
+        "rows => Object.fromEntries(rows.map(r => [r.dataset.coiCapability, r.dataset.coiValue]))",
+    )
+
+
+CAPABILITIES = ("shared-array-buffer", "wasm-threads", "kernel-interrupt", "sync-input")
+
+
+def extension_errors(page) -> list[str]:
+    return [m for m in page.console_log if "coi" in m.lower()]
+
+
+@pytest.mark.parametrize("app,path,where", FRONTENDS, ids=IDS)
+def test_isolated(jupyter_process, page, app, path, where):
+    server = jupyter_process(app, files=FILES)
+    page.goto(server.page_url(path))
+    item = page.wait_for_selector(where)
+    assert item.get_attribute("data-coi-state") == "isolated"
+    assert "Isolated" in item.inner_text()
+    assert item.get_attribute("role") == "button"
+    assert "isolated" in item.get_attribute("aria-label").lower()
+    open_dialog(page, item)
+    seen = facts(page)
+    assert {k: seen.get(k) for k in ISOLATED_FACTS} == ISOLATED_FACTS
+    assert {k: capabilities(page).get(k) for k in CAPABILITIES} == dict.fromkeys(CAPABILITIES, "true")
+    assert page.locator(f"{DIALOG} .jp-coi-reason").count() == 0
+    assert extension_errors(page) == []
+
+
+@pytest.mark.parametrize("app,path,where", FRONTENDS, ids=IDS)
+def test_not_isolated(jupyter_process, page, app, path, where):
+    server = jupyter_process(app, files=FILES, before=disable_extension)
+    page.goto(server.page_url(path))
+    item = page.wait_for_selector(where)
+    assert item.get_attribute("data-coi-state") == "not-isolated"
+    assert "Not isolated" in item.inner_text()
+    open_dialog(page, item)
+    seen = facts(page)
+    assert {k: seen.get(k) for k in NOT_ISOLATED_FACTS} == NOT_ISOLATED_FACTS
+    assert {k: capabilities(page).get(k) for k in CAPABILITIES} == dict.fromkeys(CAPABILITIES, "false")
+    reasons = page.locator(f"{DIALOG} .jp-coi-reason").all_inner_texts()
+    assert any("Cross-Origin-Opener-Policy header missing" in r for r in reasons), reasons
+    assert any("Cross-Origin-Embedder-Policy header missing" in r for r in reasons), reasons
+    assert extension_errors(page) == []
+
+
+def test_keyboard_and_command_palette(jupyter_process, page):
+    server = jupyter_process("lab")
+    page.goto(server.page_url("lab"))
+    item = page.wait_for_selector(f"#jp-main-statusbar {INDICATOR}")
+    item.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(DIALOG)
+    page.keyboard.press("Escape")
+    page.wait_for_selector(DIALOG, state="detached")
+
+    page.keyboard.press("Control+Shift+C")
+    palette = page.wait_for_selector(".lm-CommandPalette-input")
+    palette.fill("Cross-Origin Isolation Details")
+    page.wait_for_selector(".lm-CommandPalette-item.lm-mod-active")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(DIALOG)
+
+
+def test_screenshots_of_item_and_dialog(jupyter_process, page):
+    """Kept in tests/artifacts/ for people to look at (and described in release notes)."""
+    server = jupyter_process("lab", files=FILES)
+    page.goto(server.page_url("lab/tree/probe.ipynb"))
+    item = page.wait_for_selector(f"#jp-main-statusbar {INDICATOR}")
+    page.wait_for_selector(".jp-Notebook")
+    ARTIFACTS.mkdir(exist_ok=True)
+    item.screenshot(path=str(ARTIFACTS / "indicator-item.png"))
+    page.screenshot(path=str(ARTIFACTS / "indicator-statusbar.png"))
+    open_dialog(page, item)
+    page.screenshot(path=str(ARTIFACTS / "indicator-dialog.png"))
+    for name in ("indicator-item.png", "indicator-statusbar.png", "indicator-dialog.png"):
+        assert (ARTIFACTS / name).stat().st_size > 1000
+
+
+def test_labextension_listed_ok(tmp_path):
+    listed = jupyter("labextension", "list", home=tmp_path)
+    out = ANSI.sub("", listed.stdout + listed.stderr)
+    line = next((line for line in out.splitlines() if "jupyter-coi" in line), "")
+    assert "enabled" in line and "OK" in line, out
+
+
+def hide_indicator(home: Path) -> None:
+    settings = home / ".jupyter" / "lab" / "user-settings" / "jupyter-coi"
+    settings.mkdir(parents=True)
+    (settings / "plugin.jupyterlab-settings").write_text(json.dumps({"showIndicator": False}))
+
+
+@pytest.mark.parametrize("app,path,where", FRONTENDS[:2], ids=IDS[:2])
+def test_setting_hides_the_item(jupyter_process, page, app, path, where):
+    server = jupyter_process(app, before=hide_indicator)
+    page.goto(server.page_url(path))
+    page.wait_for_selector(f'{INDICATOR}[data-coi-ready="true"]', state="attached")
+    page.locator(where).wait_for(state="hidden")
