@@ -12,7 +12,7 @@ missing=()
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
   else
     echo "tests/run.sh: missing ${missing[*]}; install with:" >&2
     echo "    sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
