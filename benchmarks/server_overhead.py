@@ -22,16 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from harness import JupyterProcess  # noqa: E402
+from harness import JupyterProcess, disable_extension  # noqa: E402
 
 ENDPOINTS = {"static asset": "static/favicon.ico", "api/status": "api/status"}
-
-
-def disable_extension(home: Path) -> None:
-    (home / ".jupyter").mkdir(parents=True, exist_ok=True)
-    (home / ".jupyter" / "jupyter_server_config.json").write_text(
-        '{"ServerApp": {"jpserver_extensions": {"jupyter_coi": false}}}'
-    )
 
 
 def timed_requests(conn: http.client.HTTPConnection, path: str, token: str, count: int) -> float:

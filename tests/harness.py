@@ -154,6 +154,41 @@ class JupyterProcess:
         return f"{self.url}{path.lstrip('/')}{sep}token={self.token}"
 
 
+def disable_extension(home: Path) -> None:
+    """Turn jupyter-coi off for one user, as `jupyter server extension disable --user` would if
+    jupyter_server 2.x allowed it for an extension enabled at the environment level (it refuses,
+    with exit code 0)."""
+    config = home / ".jupyter"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_coi": False}}})
+    )
+
+
+@dataclass(frozen=True)
+class Frontend:
+    """A page of a Jupyter frontend, as the browser tests open it."""
+
+    id: str
+    app: str  # the `jupyter <app>` that serves it
+    path: str
+    ready: str  # shown once the frontend has rendered: a page blocked by COEP never gets there
+    indicator: str  # where jupyter-coi's indicator sits
+
+
+FRONTENDS = [
+    Frontend("jupyterlab", "lab", "lab", ".jp-LabShell", "#jp-main-statusbar .jp-coi-indicator"),
+    Frontend("notebook7-tree", "notebook", "tree", "#main-panel", "#top-panel .jp-coi-indicator"),
+    Frontend(
+        "notebook7-notebook",
+        "notebook",
+        "notebooks/probe.ipynb",
+        ".jp-Notebook",
+        "#top-panel .jp-coi-indicator",
+    ),
+]
+
+
 def require_chromium() -> str:
     """The Chromium executable, or a failure that says how to install it: browser tests are
     part of the suite and never skip."""

@@ -8,18 +8,12 @@ from pathlib import Path
 import pytest
 
 from conftest import ARTIFACTS
-from harness import ANSI, PROBE_NOTEBOOK, jupyter
+from harness import ANSI, FRONTENDS, PROBE_NOTEBOOK, disable_extension, jupyter
 
 INDICATOR = ".jp-coi-indicator"
 DIALOG = ".jp-coi-dialog"
 FILES = {"probe.ipynb": PROBE_NOTEBOOK}
 
-FRONTENDS = [
-    ("lab", "lab", "#jp-main-statusbar .jp-coi-indicator"),
-    ("notebook", "tree", "#top-panel .jp-coi-indicator"),
-    ("notebook", "notebooks/probe.ipynb", "#top-panel .jp-coi-indicator"),
-]
-IDS = ["jupyterlab", "notebook7-tree", "notebook7-notebook"]
 
 ISOLATED_FACTS = {
     "crossOriginIsolated": "true",
@@ -41,13 +35,6 @@ NOT_ISOLATED_FACTS = {
     "sharedArrayBuffer": "false",
     # Chromium makes shared WebAssembly.Memory without isolation; it cannot post it to a worker
 }
-
-
-def disable_extension(home: Path) -> None:
-    (home / ".jupyter").mkdir(parents=True)
-    (home / ".jupyter" / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_coi": False}}})
-    )
 
 
 def open_dialog(page, item):
@@ -78,11 +65,11 @@ def extension_errors(page) -> list[str]:
     return [m for m in page.console_log if "coi" in m.lower()]
 
 
-@pytest.mark.parametrize("app,path,where", FRONTENDS, ids=IDS)
-def test_isolated(jupyter_process, page, app, path, where):
-    server = jupyter_process(app, files=FILES)
-    page.goto(server.page_url(path))
-    item = page.wait_for_selector(where)
+@pytest.mark.parametrize("frontend", FRONTENDS, ids=lambda f: f.id)
+def test_isolated(jupyter_process, page, frontend):
+    server = jupyter_process(frontend.app, files=FILES)
+    page.goto(server.page_url(frontend.path))
+    item = page.wait_for_selector(frontend.indicator)
     assert item.get_attribute("data-coi-state") == "isolated"
     assert "Isolated" in item.inner_text()
     assert item.get_attribute("role") == "button"
@@ -95,11 +82,11 @@ def test_isolated(jupyter_process, page, app, path, where):
     assert extension_errors(page) == []
 
 
-@pytest.mark.parametrize("app,path,where", FRONTENDS, ids=IDS)
-def test_not_isolated(jupyter_process, page, app, path, where):
-    server = jupyter_process(app, files=FILES, before=disable_extension)
-    page.goto(server.page_url(path))
-    item = page.wait_for_selector(where)
+@pytest.mark.parametrize("frontend", FRONTENDS, ids=lambda f: f.id)
+def test_not_isolated(jupyter_process, page, frontend):
+    server = jupyter_process(frontend.app, files=FILES, before=disable_extension)
+    page.goto(server.page_url(frontend.path))
+    item = page.wait_for_selector(frontend.indicator)
     assert item.get_attribute("data-coi-state") == "not-isolated"
     assert "Not isolated" in item.inner_text()
     open_dialog(page, item)
@@ -115,7 +102,7 @@ def test_not_isolated(jupyter_process, page, app, path, where):
 def test_keyboard_and_command_palette(jupyter_process, page):
     server = jupyter_process("lab")
     page.goto(server.page_url("lab"))
-    item = page.wait_for_selector(f"#jp-main-statusbar {INDICATOR}")
+    item = page.wait_for_selector(FRONTENDS[0].indicator)
     item.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(DIALOG)
@@ -134,7 +121,7 @@ def test_screenshots_of_item_and_dialog(jupyter_process, page):
     """Kept in tests/artifacts/ for people to look at (and described in release notes)."""
     server = jupyter_process("lab", files=FILES)
     page.goto(server.page_url("lab/tree/probe.ipynb"))
-    item = page.wait_for_selector(f"#jp-main-statusbar {INDICATOR}")
+    item = page.wait_for_selector(FRONTENDS[0].indicator)
     page.wait_for_selector(".jp-Notebook")
     ARTIFACTS.mkdir(exist_ok=True)
     item.screenshot(path=str(ARTIFACTS / "indicator-item.png"))
@@ -158,9 +145,9 @@ def hide_indicator(home: Path) -> None:
     (settings / "plugin.jupyterlab-settings").write_text(json.dumps({"showIndicator": False}))
 
 
-@pytest.mark.parametrize("app,path,where", FRONTENDS[:2], ids=IDS[:2])
-def test_setting_hides_the_item(jupyter_process, page, app, path, where):
-    server = jupyter_process(app, before=hide_indicator)
-    page.goto(server.page_url(path))
+@pytest.mark.parametrize("frontend", FRONTENDS[:2], ids=lambda f: f.id)
+def test_setting_hides_the_item(jupyter_process, page, frontend):
+    server = jupyter_process(frontend.app, before=hide_indicator)
+    page.goto(server.page_url(frontend.path))
     page.wait_for_selector(f'{INDICATOR}[data-coi-ready="true"]', state="attached")
-    page.locator(where).wait_for(state="hidden")
+    page.locator(frontend.indicator).wait_for(state="hidden")
