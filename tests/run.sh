@@ -6,13 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-# Debian packages the tests drive for real: the browser.
+# Debian packages the tests drive for real: the browser, and the web servers that the generated
+# host config files are for.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x /usr/sbin/apache2 ] || missing+=(apache2)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    # The packages may start system services on port 80; the tests run their own on loopback.
+    service nginx stop >/dev/null 2>&1 || true
+    service apache2 stop >/dev/null 2>&1 || true
   else
     echo "tests/run.sh: missing ${missing[*]}; install with:" >&2
     echo "    sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
