@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from traitlets import Bool, List, TraitError, Unicode, validate
+from traitlets import Bool, HasTraits, List, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from . import policy
@@ -15,15 +15,14 @@ def _choices(field: str) -> str:
     return ", ".join(f"``{v}``" for v in policy.ALLOWED[field])
 
 
-class CrossOriginIsolation(Configurable):
-    """Cross-origin isolation of every response that Jupyter Server sends (jupyter-coi)."""
+class PolicySettings(HasTraits):
+    """The three header settings and their checks, shared by every configurable part of
+    jupyter-coi (the server extension here, the JupyterLite addon in ``jupyter_coi.lite``).
 
-    enabled = Bool(
-        True,
-        config=True,
-        help="Add the cross-origin isolation headers to responses. False turns jupyter-coi off "
-        "without uninstalling it.",
-    )
+    A mixin, not a ``Configurable``: config sections are named after the ``Configurable``
+    classes in an object's MRO, so each user of it keeps a section of its own
+    (``CrossOriginIsolation``, ``CrossOriginIsolationAddon``).
+    """
 
     opener_policy = Unicode(
         policy.DEFAULTS["opener"],
@@ -49,16 +48,6 @@ class CrossOriginIsolation(Configurable):
         f"responses. One of {_choices('resource')}.",
     )
 
-    exclude_paths = List(
-        Unicode(),
-        default_value=[],
-        config=True,
-        help="Regular expressions for paths to leave without any of the headers, matched from "
-        "the start of the path below ``base_url`` (which begins with ``/``), for example "
-        "``/proxy/8050/`` for an app that cannot work isolated. Open such pages in a tab of "
-        "their own: an isolated page cannot frame them.",
-    )
-
     @validate("opener_policy", "embedder_policy", "resource_policy")
     def _check_header_value(self, proposal):
         trait = proposal["trait"].name
@@ -66,18 +55,6 @@ class CrossOriginIsolation(Configurable):
             return policy.check(trait.split("_")[0], proposal["value"])
         except policy.PolicyError as e:
             raise TraitError(self.setting_error(trait, e.value, e.allowed)) from None
-
-    @validate("exclude_paths")
-    def _check_exclude_paths(self, proposal):
-        for pattern in proposal["value"]:
-            try:
-                re.compile(pattern)
-            except re.error as e:
-                raise TraitError(
-                    f"{self.setting_name('exclude_paths')} has {pattern!r}, which is not a "
-                    f"regular expression: {e}"
-                ) from None
-        return proposal["value"]
 
     @classmethod
     def setting_name(cls, trait: str) -> str:
@@ -91,9 +68,9 @@ class CrossOriginIsolation(Configurable):
     @classmethod
     def unknown_settings(cls, section) -> list[str]:
         """Messages for settings in ``section`` that name no trait: a typo would otherwise be
-        a warning lost in the log, and the server would run with the value it meant to
+        a warning lost in the log, and the tool would run with the value it meant to
         change."""
-        known = cls.class_own_traits(config=True)
+        known = cls.class_traits(config=True)
         messages = []
         for name in section:
             if name not in known:
@@ -109,3 +86,36 @@ class CrossOriginIsolation(Configurable):
         return policy.Policy(
             opener=self.opener_policy, embedder=self.embedder_policy, resource=self.resource_policy
         )
+
+
+class CrossOriginIsolation(PolicySettings, Configurable):
+    """Cross-origin isolation of every response that Jupyter Server sends (jupyter-coi)."""
+
+    enabled = Bool(
+        True,
+        config=True,
+        help="Add the cross-origin isolation headers to responses. False turns jupyter-coi off "
+        "without uninstalling it.",
+    )
+
+    exclude_paths = List(
+        Unicode(),
+        default_value=[],
+        config=True,
+        help="Regular expressions for paths to leave without any of the headers, matched from "
+        "the start of the path below ``base_url`` (which begins with ``/``), for example "
+        "``/proxy/8050/`` for an app that cannot work isolated. Open such pages in a tab of "
+        "their own: an isolated page cannot frame them.",
+    )
+
+    @validate("exclude_paths")
+    def _check_exclude_paths(self, proposal):
+        for pattern in proposal["value"]:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise TraitError(
+                    f"{self.setting_name('exclude_paths')} has {pattern!r}, which is not a "
+                    f"regular expression: {e}"
+                ) from None
+        return proposal["value"]

@@ -1,0 +1,255 @@
+"""The jupyterlite-core build addon: a JupyterLite site that is cross-origin isolated.
+
+Registered as the ``jupyter-coi`` addon (entry point group ``jupyterlite.addon.v0``), so that
+``jupyter lite build|serve|check|status`` run it once jupyter-coi is installed. What it does:
+
+- ``post_build``: writes the host config files (Netlify ``_headers``, ``vercel.json``, ...)
+  into the built site, from the policy, through :mod:`jupyter_coi.hosts`;
+- ``serve``: makes ``jupyter lite serve`` send the policy's headers (through
+  ``LiteBuildConfig.extra_http_headers``, which its tornado server sends on every response);
+- ``check``: reports host files that are missing or say something else than the policy;
+- ``status``: prints what it would do.
+
+Its settings are the server extension's header settings (:class:`~jupyter_coi.config.
+PolicySettings`, the same names, values and checks) in a section of their own,
+``CrossOriginIsolationAddon``, plus ``enabled`` and ``host_files``. A bad value ends the
+command before any task runs, as a bad server setting ends ``jupyter lab``.
+
+Step to come: the service worker for hosts that cannot send headers (GitHub Pages). It is a
+second group of ``post_build`` tasks beside :meth:`CrossOriginIsolationAddon.host_file_tasks`
+(see the note in :meth:`~CrossOriginIsolationAddon.post_build`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from doit.exceptions import TaskFailed
+from doit.tools import config_changed
+from jupyterlite_core.addons.base import BaseAddon
+from jupyterlite_core.optional import has_optional_dependency
+from traitlets import Bool, List, TraitError, Unicode, validate
+
+from .. import hosts
+from ..config import PolicySettings
+from ..extension import LOG_PREFIX, ConfigurationError
+from ..policy import isolation_requirement
+from .site import NotALiteSite, check_host_files, host_file_paths, write_host_files
+
+
+def _host_choices() -> str:
+    return ", ".join(f"``{name}`` (``{file}``)" for name, file in hosts.HOST_FILES.items())
+
+
+class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
+    """Cross-origin isolation of a JupyterLite site (jupyter-coi): host config files, headers
+    from ``jupyter lite serve``."""
+
+    __all__ = ["status", "post_build", "check", "pre_serve"]
+
+    enabled = Bool(
+        True,
+        config=True,
+        help="Isolate the JupyterLite site: write the host files, send the headers from "
+        "`jupyter lite serve`. False turns the addon off without uninstalling jupyter-coi "
+        "(as does `--disable-addons jupyter-coi`).",
+    )
+
+    host_files = List(
+        Unicode(),
+        default_value=list(hosts.HOST_FILES),
+        config=True,
+        help="The static hosts to write a config file for, into the built site. An empty list "
+        f"writes none. Any of {_host_choices()}.",
+    )
+
+    @validate("host_files")
+    def _check_host_files(self, proposal):
+        unknown = [name for name in proposal["value"] if name not in hosts.HOST_FILES]
+        if unknown:
+            raise TraitError(
+                f"{self.setting_name('host_files')} = {list(proposal['value'])!r} has "
+                f"{', '.join(map(repr, unknown))}, which is not a host jupyter-coi knows; "
+                f"choose among {', '.join(map(repr, hosts.HOST_FILES))}"
+            )
+        # Once each, in the order given: a name twice would write the file twice.
+        return list(dict.fromkeys(proposal["value"]))
+
+    @classmethod
+    def setting_name(cls, trait: str) -> str:
+        # As it is written in jupyter_lite_config.json's section and on the command line.
+        return f"{cls.__name__}.{trait}"
+
+    def __init__(self, manager, *args, **kwargs):
+        problems = self.unknown_settings(manager.config.get(type(self).__name__, {}))
+        try:
+            super().__init__(manager, *args, **kwargs)
+        except TraitError as e:
+            problems.append(str(e))
+        if problems:
+            # jupyterlite-core logs an addon that raises an Exception here as a warning and
+            # builds the site without it: a site that is not isolated while the user believes
+            # it is. A SystemExit ends the command before any task has written anything.
+            for message in problems:
+                manager.log.critical("%s invalid configuration: %s", LOG_PREFIX, message)
+            manager.log.critical(
+                "%s nothing was built: JupyterLite does not run with a half-applied isolation "
+                "policy", LOG_PREFIX
+            )
+            raise ConfigurationError(problems)
+        if self.enabled:
+            self._send_headers_when_serving()
+
+    # --- jupyter lite serve -------------------------------------------------------------------
+
+    def _send_headers_when_serving(self) -> None:
+        """Add the policy's headers to ``manager.extra_http_headers``, which the tornado server
+        of ``jupyter lite serve`` sends on every response. A header the user already set (in
+        ``http_headers`` or ``extra_http_headers``, even to ``None``, which sends nothing) is
+        theirs: it is kept, with a warning when it differs from the policy."""
+        manager = self.manager
+        users = {
+            name.lower(): (trait, value)
+            for trait in ("http_headers", "extra_http_headers")
+            for name, value in getattr(manager, trait).items()
+        }
+        added = {}
+        for name, value in self.policy():
+            if name.lower() not in users:
+                added[name] = value
+                continue
+            trait, theirs = users[name.lower()]
+            if theirs != value:
+                self.log.warning(
+                    "%s LiteBuildConfig.%s sets %s: %s, which `jupyter lite serve` sends instead "
+                    "of the policy's %s",
+                    LOG_PREFIX, trait, name, theirs, value,
+                )
+        if added:
+            manager.extra_http_headers = {**added, **manager.extra_http_headers}
+
+    def pre_serve(self, manager):
+        if not self.enabled:
+            return
+        yield self.task(
+            name="headers",
+            doc="make sure `jupyter lite serve` sends the isolation headers",
+            uptodate=[lambda: False],
+            actions=[self._require_tornado],
+        )
+
+    def _require_tornado(self):
+        # jupyterlite-core falls back to http.server without tornado (or with
+        # JUPYTERLITE_NO_TORNADO set), which sends none of the configured headers: refuse
+        # rather than serve pages that are not isolated.
+        if has_optional_dependency("tornado"):
+            return None
+        return TaskFailed(
+            f"{LOG_PREFIX} `jupyter lite serve` would use its standard-library server, which "
+            "sends none of the cross-origin isolation headers (nor any other configured "
+            "header), so the site would not be isolated. It uses tornado when it can import "
+            "it: install tornado (`pip install tornado`, it comes with jupyter_server) and "
+            "unset JUPYTERLITE_NO_TORNADO if it is set."
+        )
+
+    # --- jupyter lite build -------------------------------------------------------------------
+
+    def post_build(self, manager):
+        if not self.enabled:
+            return
+        yield from self.host_file_tasks(manager)
+        # The service worker (hosts without headers, such as GitHub Pages) comes here, as tasks
+        # of its own: `yield from self.service_worker_tasks(manager)`, with file_dep on the
+        # built service-worker.js and the policy in its uptodate, like host_file_tasks.
+
+    def host_file_tasks(self, manager):
+        if not self.host_files:
+            return
+        out = Path(manager.output_dir)
+        if self._checking(manager):
+            # `jupyter lite check` builds before it checks: writing here would mend the very
+            # files the check is there to report (a deploy step that dropped `.htaccess`...).
+            return
+        # What the files depend on is the policy and the host list (config_changed) and their
+        # own content (a file edited or removed since is written again): no file_dep. Not even
+        # jupyter-lite.json, which other post_build tasks rewrite after this one may have run,
+        # so that every second build would write the host files again for nothing.
+        yield self.task(
+            name="host-files",
+            doc=f"write the host config files ({', '.join(self._file_names())}) for "
+            f"{self.policy().describe()}",
+            file_dep=[],
+            targets=host_file_paths(out, self.host_files),
+            actions=[(self._write_host_files, [out])],
+            uptodate=[config_changed(self._fingerprint()), (self._host_files_ok, [out])],
+        )
+
+    def _fingerprint(self) -> dict:
+        return {"headers": self.policy().headers(), "hosts": list(self.host_files)}
+
+    def _file_names(self) -> list[str]:
+        return [hosts.HOST_FILES[name] for name in self.host_files]
+
+    def _host_files_ok(self, out: Path) -> bool:
+        # A file the user edited or removed since the last build is written again.
+        return not check_host_files(out, self.policy(), self.host_files)
+
+    def _write_host_files(self, out: Path):
+        try:
+            written = write_host_files(out, self.policy(), self.host_files)
+        except (NotALiteSite, hosts.HostFileError) as e:
+            return TaskFailed(f"{LOG_PREFIX} no host file was written: {e}")
+        self.log.info(
+            "%s host files in %s: %s, with %s",
+            LOG_PREFIX, out, ", ".join(p.name for p in written), self.policy().describe(),
+        )
+        if not self.policy().isolates:
+            self.log.warning(
+                "%s this policy does not make pages cross-origin isolated; isolation takes %s",
+                LOG_PREFIX, isolation_requirement(),
+            )
+        return None
+
+    @staticmethod
+    def _checking(manager) -> bool:
+        try:
+            from jupyterlite_core.app import LiteCheckApp
+        except ImportError:  # pragma: no cover - the app module is part of jupyterlite-core
+            return False
+        return isinstance(manager.parent, LiteCheckApp)
+
+    # --- jupyter lite check, status -----------------------------------------------------------
+
+    def check(self, manager):
+        if not self.enabled or not self.host_files:
+            return
+        out = Path(manager.output_dir)
+        yield self.task(
+            name="host-files",
+            doc="check the host config files against the policy",
+            uptodate=[lambda: False],
+            actions=[(self._check_host_files_task, [out])],
+        )
+
+    def _check_host_files_task(self, out: Path):
+        problems = check_host_files(out, self.policy(), self.host_files)
+        if problems:
+            listed = "\n".join(f"  - {p}" for p in problems)
+            return TaskFailed(
+                f"{LOG_PREFIX} the site's host files do not isolate it:\n{listed}\n"
+                "`jupyter lite build` writes them again."
+            )
+        print(f"    {LOG_PREFIX} host files OK: {', '.join(self._file_names())}")
+        return None
+
+    def status(self, manager):
+        yield self.task(name="policy", actions=[self._print_status])
+
+    def _print_status(self):
+        if not self.enabled:
+            print(f"    {LOG_PREFIX} disabled by {self.setting_name('enabled')} = False")
+            return
+        policy = self.policy()
+        isolates = "isolates" if policy.isolates else f"does NOT isolate ({isolation_requirement()})"
+        print(f"    {LOG_PREFIX} policy: {policy.describe()} ({isolates})")
+        print(f"    {LOG_PREFIX} host files: {', '.join(self._file_names()) or 'none'}")

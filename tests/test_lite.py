@@ -1,0 +1,417 @@
+"""The JupyterLite addon, for real: `jupyter lite build|check|serve` in subprocesses, the
+built site's host files, and the served site in Chromium (isolated, with the indicator saying
+so) against the same site from a plain server without headers (not isolated)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from harness import ANSI, ISOLATION_PROBE, PROBE_WORKER_JS, free_port, jupyter_env
+from jupyter_coi import hosts
+from jupyter_coi.policy import Policy
+
+# JupyterLite's Pyodide kernel; a notebook without a kernelspec gets a kernel-select dialog
+# that takes the focus.
+LITE_NOTEBOOK = json.dumps({
+    "cells": [],
+    "metadata": {
+        "kernelspec": {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
+})
+CONTENTS = {"probe.ipynb": LITE_NOTEBOOK, "probe-worker.js": PROBE_WORKER_JS}
+ADDON = "CrossOriginIsolationAddon"
+TASK = "post_build:jupyter-coi:host-files"
+
+
+@dataclass
+class LiteSite:
+    """A JupyterLite source folder, its build in ``out``, and a user home of its own."""
+
+    lite_dir: Path
+    home: Path
+
+    @property
+    def out(self) -> Path:
+        return self.lite_dir / "_output"
+
+    def lite(self, *args: str, timeout: float = 180, env: dict | None = None):
+        done = subprocess.run(
+            [sys.executable, "-m", "jupyter", "lite", *args],
+            env={**jupyter_env(self.home), **(env or {})},
+            cwd=self.lite_dir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        done.log = ANSI.sub("", done.stdout + done.stderr)
+        return done
+
+    def build(self, *args: str):
+        return self.lite("build", *args)
+
+    def write_config(self, section: dict) -> None:
+        (self.lite_dir / "jupyter_lite_config.json").write_text(json.dumps({ADDON: section}))
+
+
+def new_site(root: Path) -> LiteSite:
+    site = LiteSite(lite_dir=root / "lite", home=root / "home")
+    (site.lite_dir / "files").mkdir(parents=True)
+    site.home.mkdir()
+    for name, text in CONTENTS.items():
+        (site.lite_dir / "files" / name).write_text(text)
+    return site
+
+
+def built_site(root: Path, config: dict | None = None, *args: str) -> LiteSite:
+    site = new_site(root)
+    if config is not None:
+        site.write_config(config)
+    done = site.build(*args)
+    assert done.returncode == 0, done.log
+    return site
+
+
+@pytest.fixture(scope="module")
+def lite_site(tmp_path_factory) -> LiteSite:
+    """One real `jupyter lite build` with the default settings, shared by the module's tests.
+    A test that changes the site puts it back as it was."""
+    return built_site(tmp_path_factory.mktemp("lite-site"))
+
+
+# --- build ------------------------------------------------------------------------------------
+
+
+def test_build_writes_every_host_file(lite_site):
+    for host, name in hosts.HOST_FILES.items():
+        path = lite_site.out / name
+        assert path.read_text() == hosts.render(host, Policy()), name
+        assert hosts.check(host, Policy(), lite_site.out) == []
+    vercel = json.loads((lite_site.out / "vercel.json").read_text())
+    assert {h["key"]: h["value"] for h in vercel["headers"][0]["headers"]} == Policy().headers()
+    # the indicator comes with the build, from the environment's labextensions
+    assert (lite_site.out / "extensions" / "jupyter-coi" / "package.json").exists()
+
+
+def test_rebuild_is_up_to_date(lite_site):
+    names = [lite_site.out / name for name in hosts.HOST_FILES.values()]
+    before = {p: p.stat().st_mtime_ns for p in names}
+    done = lite_site.build()
+    assert done.returncode == 0, done.log
+    assert f"-- {TASK}" in done.log  # doit's mark for a task that is up to date
+    assert {p: p.stat().st_mtime_ns for p in names} == before
+
+
+def test_edited_host_file_is_written_again(lite_site):
+    headers = lite_site.out / "_headers"
+    good = headers.read_text()
+    headers.write_text(good.replace("require-corp", "unsafe-none"))
+    done = lite_site.build()
+    assert done.returncode == 0, done.log
+    assert f".  {TASK}" in done.log
+    assert headers.read_text() == good
+
+
+def test_status_shows_the_policy_and_the_served_headers(lite_site):
+    done = lite_site.lite("status")
+    assert done.returncode == 0, done.log
+    assert f"jupyter_coi | policy: {Policy().describe()} (isolates)" in done.log
+    assert "server: tornado" in done.log
+    for name, value in Policy():
+        assert f"        {name}: {value}" in done.log
+
+
+def test_serve_headers_set_by_the_user_win(tmp_path):
+    site = new_site(tmp_path)
+    (site.lite_dir / "jupyter_lite_config.json").write_text(json.dumps({
+        "LiteBuildConfig": {"extra_http_headers": {"cross-origin-embedder-policy": "credentialless"}}
+    }))
+    done = site.lite("status")
+    assert done.returncode == 0, done.log
+    assert "        cross-origin-embedder-policy: credentialless" in done.log
+    assert "Cross-Origin-Embedder-Policy: require-corp\n" not in done.log
+    assert "        Cross-Origin-Opener-Policy: same-origin" in done.log
+    assert (
+        "LiteBuildConfig.extra_http_headers sets Cross-Origin-Embedder-Policy: credentialless, "
+        "which `jupyter lite serve` sends instead of the policy's require-corp"
+    ) in done.log
+
+
+def test_settings_from_config_file_and_command_line(tmp_path):
+    site = built_site(
+        tmp_path,
+        {"embedder_policy": "credentialless", "host_files": ["netlify", "nginx"]},
+        f"--{ADDON}.resource_policy=cross-origin",
+    )
+    policy = Policy(embedder="credentialless", resource="cross-origin")
+    assert (site.out / "_headers").read_text() == hosts.render("netlify", policy)
+    assert (site.out / "nginx-coi.conf").read_text() == hosts.render("nginx", policy)
+    for other in ("vercel.json", ".htaccess", "firebase.json"):
+        assert not (site.out / other).exists()
+
+
+def test_disabled_writes_nothing_and_sends_nothing(tmp_path):
+    site = built_site(tmp_path, {"enabled": False})
+    assert not any((site.out / name).exists() for name in hosts.HOST_FILES.values())
+    done = site.lite("status")
+    assert f"disabled by {ADDON}.enabled = False" in done.log
+    assert "Cross-Origin-Embedder-Policy" not in done.log
+
+
+def test_user_host_file_is_merged_and_a_conflict_refused(lite_site):
+    headers = lite_site.out / "_headers"
+    ours = headers.read_text()
+    user_rule = "/files/*\n  Cache-Control: no-cache\n\n"
+    headers.write_text(user_rule + ours)
+    firebase = lite_site.out / "firebase.json"
+    before = firebase.read_bytes()
+    try:
+        # a rule of the user's beside ours: kept, and the build leaves the file alone
+        done = lite_site.build()
+        assert done.returncode == 0, done.log
+        assert headers.read_text() == user_rule + ours
+        # the user's firebase.json sets COEP to something else: refused, nothing changed
+        doc = json.loads(before)
+        doc["hosting"]["headers"].insert(0, {
+            "source": "/lab/**",
+            "headers": [{"key": "Cross-Origin-Embedder-Policy", "value": "unsafe-none"}],
+        })
+        firebase.write_text(json.dumps(doc))
+        conflicting = firebase.read_bytes()
+        headers.unlink()
+        done = lite_site.build()
+        assert done.returncode != 0, done.log
+        assert "no host file was written" in done.log
+        assert "Cross-Origin-Embedder-Policy is set to 'unsafe-none'" in done.log
+        assert firebase.read_bytes() == conflicting
+        assert not headers.exists()  # written before firebase.json, then taken back
+    finally:
+        firebase.write_bytes(before)
+        headers.write_text(ours)
+
+
+INVALID = [
+    (["--CrossOriginIsolationAddon.embedder_policy=require-cors"], None,
+     "CrossOriginIsolationAddon.embedder_policy = 'require-cors' is not allowed; choose one of "
+     "'require-corp', 'credentialless', 'unsafe-none'"),
+    ([], {"opener_policy": "same-site"},
+     "CrossOriginIsolationAddon.opener_policy = 'same-site' is not allowed"),
+    ([], {"host_files": ["netlify", "github-pages"]},
+     "'github-pages', which is not a host jupyter-coi knows; choose among 'netlify', 'vercel'"),
+    ([], {"embeder_policy": "credentialless"},
+     "CrossOriginIsolationAddon.embeder_policy is not a setting of jupyter-coi; did you mean "
+     "CrossOriginIsolationAddon.embedder_policy?"),
+    ([], {"enabled": "maybe"}, "'enabled' trait of a CrossOriginIsolationAddon instance"),
+]
+
+
+@pytest.mark.parametrize(
+    "args,config,message", INVALID,
+    ids=["cli-embedder", "file-opener", "file-host", "file-misspelt", "file-enabled"],
+)
+def test_invalid_setting_stops_before_anything_is_written(tmp_path, args, config, message):
+    site = new_site(tmp_path)
+    if config is not None:
+        site.write_config(config)
+    done = site.build(*args)
+    assert done.returncode == 1, done.log
+    assert message in done.log
+    assert "nothing was built" in done.log
+    assert not site.out.exists()
+    assert not list(site.lite_dir.glob(".jupyterlite.doit.db*"))
+
+
+# --- the host files of a folder, without jupyterlite-core --------------------------------------
+
+
+def test_a_folder_that_is_not_a_lite_build_is_refused(tmp_path):
+    from jupyter_coi.lite.site import NotALiteSite, check_host_files, write_host_files
+
+    (tmp_path / "index.html").write_text("<html></html>")
+    with pytest.raises(NotALiteSite, match="is not a JupyterLite build: it has no jupyter-lite.json"):
+        write_host_files(tmp_path, Policy(), hosts.HOST_FILES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+    (tmp_path / "jupyter-lite.json").write_text("{}")
+    with pytest.raises(NotALiteSite, match="has no 'jupyter-config-data'"):
+        write_host_files(tmp_path, Policy(), ["netlify"])
+    assert not (tmp_path / "_headers").exists()
+    (tmp_path / "jupyter-lite.json").unlink()
+    problems = check_host_files(tmp_path, Policy(), ["netlify"])
+    assert problems == [
+        f"{tmp_path} is not a JupyterLite build: it has no jupyter-lite.json. Point it at the "
+        "output folder of `jupyter lite build` (its --output-dir)."
+    ]
+
+
+# --- jupyter lite check -------------------------------------------------------------------------
+
+
+def test_check_reports_a_removed_host_file(lite_site):
+    done = lite_site.lite("check")
+    assert done.returncode == 0, done.log
+    assert "jupyter_coi | host files OK" in done.log
+    htaccess = lite_site.out / ".htaccess"
+    htaccess.unlink()
+    done = lite_site.lite("check")
+    assert done.returncode == 1, done.log
+    assert "the site's host files do not isolate it" in done.log
+    assert f"{htaccess} is missing" in done.log
+    assert not htaccess.exists()  # reported, not mended behind the user's back
+    assert lite_site.build().returncode == 0
+    assert htaccess.exists()
+
+
+# --- jupyter lite serve -------------------------------------------------------------------------
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer in {timeout}s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@dataclass
+class Served:
+    url: str
+    proc: subprocess.Popen
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def lite_served(tmp_path_factory) -> Iterator[Served]:
+    """`jupyter lite serve` (which builds first) on a site of its own: it holds its doit
+    database for as long as it runs, so it does not share the other tests' folder."""
+    site = new_site(tmp_path_factory.mktemp("lite-served"))
+    port = free_port()
+    log = site.lite_dir.parent / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lite", "serve", f"--port={port}"],
+        env=jupyter_env(site.home),
+        cwd=site.lite_dir,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, proc, log)
+        yield Served(url, proc, log)
+    finally:
+        try:  # jupyterlite's own way out; terminate() is the fallback
+            urllib.request.urlopen(f"{url}shutdown", timeout=5).close()
+            proc.wait(timeout=15)
+        except Exception:
+            pass
+        stop(proc)
+
+
+@pytest.fixture
+def plain_served(lite_site) -> Iterator[Served]:
+    """The same kind of site from `python -m http.server`: no headers at all."""
+    port = free_port()
+    log = lite_site.lite_dir.parent / f"http-server-{port}.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+         "--directory", str(lite_site.out)],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, proc, log, timeout=30)
+        yield Served(url, proc, log)
+    finally:
+        stop(proc)
+
+
+def response_headers(url: str) -> dict[str, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return dict(r.headers)
+    except urllib.error.HTTPError as e:  # an error page must be isolated too
+        return dict(e.headers)
+
+
+@pytest.mark.parametrize(
+    "path", ["", "lab/index.html", "notebooks/", "jupyter-lite.json", "service-worker.js",
+             "files/probe-worker.js", "no/such/file"],
+)
+def test_serve_sends_the_headers(lite_served, path):
+    headers = response_headers(lite_served.url + path)
+    assert "TornadoServer" in headers["Server"]
+    assert {name: headers.get(name) for name in Policy().headers()} == Policy().headers()
+
+
+def test_serve_without_tornado_refuses(lite_site):
+    port = free_port()
+    done = lite_site.lite("serve", f"--port={port}", env={"JUPYTERLITE_NO_TORNADO": "1"}, timeout=120)
+    assert done.returncode == 1, done.log
+    assert "would use its standard-library server, which sends none" in done.log
+    assert "Serving JupyterLite" not in done.log
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+# --- in Chromium ----------------------------------------------------------------------------------
+
+PAGES = [
+    ("lab", "lab/index.html", ".jp-LabShell", "#jp-main-statusbar .jp-coi-indicator"),
+    ("notebook", "notebooks/index.html?path=probe.ipynb", ".jp-Notebook",
+     "#top-panel .jp-coi-indicator"),
+]
+
+
+def open_lite(page, served: Served, path: str, ready: str, indicator: str):
+    page.goto(served.url + path)
+    page.wait_for_selector(ready, state="attached", timeout=60_000)
+    item = page.wait_for_selector(f'{indicator}[data-coi-ready="true"]', state="attached")
+    seen = page.evaluate(ISOLATION_PROBE, served.url + "files/probe-worker.js")
+    return seen, item.get_attribute("data-coi-state"), item.inner_text()
+
+
+@pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
+def test_served_site_is_isolated_in_chromium(lite_served, page, name, path, ready, indicator):
+    seen, state, text = open_lite(page, lite_served, path, ready, indicator)
+    assert seen["page"] == {"crossOriginIsolated": True, "sharedArrayBuffer": "function"}
+    assert seen["worker"] == {"crossOriginIsolated": True, "sharedArrayBuffer": "function"}
+    assert state == "isolated"
+    assert "Isolated" in text
+    assert page.console_log.errors("ERR_BLOCKED_BY") == []
+
+
+@pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
+def test_plain_server_is_not_isolated_in_chromium(plain_served, page, name, path, ready, indicator):
+    seen, state, text = open_lite(page, plain_served, path, ready, indicator)
+    assert seen["page"] == {"crossOriginIsolated": False, "sharedArrayBuffer": "undefined"}
+    assert state == "not-isolated"
+    assert "Not isolated" in text
