@@ -69,6 +69,17 @@ def jupyter(*args: str, home: Path, timeout: float = 120) -> subprocess.Complete
     )
 
 
+def stop_process(proc: subprocess.Popen | None, timeout: float = 15) -> None:
+    """Stop a server the tests started: politely, then not."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+
+
 @dataclass
 class JupyterProcess:
     """A ``jupyter lab|notebook|server`` process on loopback, started and stopped by a test."""
@@ -141,13 +152,7 @@ class JupyterProcess:
         return ANSI.sub("", self.log_path.read_text()) if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
+        stop_process(self.proc)
 
     def page_url(self, path: str) -> str:
         sep = "&" if "?" in path else "?"
@@ -220,16 +225,16 @@ async (workerUrl) => {
 }
 """
 
-# A notebook with a kernelspec: one without makes the frontends ask for a kernel in a modal
-# dialog, which takes the focus and the clicks.
-PROBE_NOTEBOOK = json.dumps({
-    "cells": [],
-    "metadata": {
-        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    },
-    "nbformat": 4,
-    "nbformat_minor": 5,
-})
+def probe_notebook(kernel: str, display_name: str) -> str:
+    """An empty notebook with a kernelspec: one without makes the frontends ask for a kernel in
+    a modal dialog, which takes the focus and the clicks."""
+    kernelspec = {"name": kernel, "display_name": display_name, "language": "python"}
+    return json.dumps(
+        {"cells": [], "metadata": {"kernelspec": kernelspec}, "nbformat": 4, "nbformat_minor": 5}
+    )
+
+
+PROBE_NOTEBOOK = probe_notebook("python3", "Python 3 (ipykernel)")
 
 PROBE_WORKER_JS = """
 postMessage({

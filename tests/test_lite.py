@@ -17,20 +17,18 @@ from typing import Iterator
 
 import pytest
 
-from harness import ANSI, ISOLATION_PROBE, PROBE_WORKER_JS, free_port, jupyter_env
+from harness import (
+    ANSI,
+    ISOLATION_PROBE,
+    PROBE_WORKER_JS,
+    free_port,
+    jupyter_env,
+    probe_notebook,
+)
 from jupyter_coi import hosts
 from jupyter_coi.policy import Policy
 
-# JupyterLite's Pyodide kernel; a notebook without a kernelspec gets a kernel-select dialog
-# that takes the focus.
-LITE_NOTEBOOK = json.dumps({
-    "cells": [],
-    "metadata": {
-        "kernelspec": {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}
-    },
-    "nbformat": 4,
-    "nbformat_minor": 5,
-})
+LITE_NOTEBOOK = probe_notebook("python", "Python (Pyodide)")
 CONTENTS = {"probe.ipynb": LITE_NOTEBOOK, "probe-worker.js": PROBE_WORKER_JS}
 ADDON = "CrossOriginIsolationAddon"
 TASK = "post_build:jupyter-coi:host-files"
