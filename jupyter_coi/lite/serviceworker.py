@@ -1,0 +1,242 @@
+"""Service-worker isolation of a built JupyterLite site, for hosts that cannot send headers.
+
+GitHub Pages, ``python -m http.server`` and the like serve files without the
+``Cross-Origin-Opener-Policy`` / ``-Embedder-Policy`` headers that isolate a page. A service
+worker can add them to the responses it delivers, and JupyterLite already has one: it registers
+``service-worker.js`` at the site root and unregisters every other worker of the origin (when its
+version changes), so isolation has to live inside that very file. Two steps, both idempotent:
+
+- :func:`wrap_service_worker` keeps JupyterLite's worker as ``service-worker.jupyterlite.js``
+  and writes a ``service-worker.js`` that adds the policy's headers to every response the worker
+  delivers (set if absent), then runs the original unchanged (``importScripts``);
+- :func:`install_page_script` writes ``coi-reload.js`` and loads it from every app page: it
+  reloads a page once when a worker is active but the page was not delivered through it (first
+  visit, hard reload).
+
+:func:`check_service_worker` reports what is missing or stale. Independent of jupyterlite-core
+and doit, like :mod:`jupyter_coi.lite.site`: the addon calls these from its ``post_build`` and
+``check`` tasks; a script can call them on any built site.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from importlib import resources
+from pathlib import Path
+
+from ..policy import HEADERS, Policy, PolicyError
+from .site import NotALiteSite, require_lite_site
+
+SERVICE_WORKER = "service-worker.js"
+ORIGINAL = "service-worker.jupyterlite.js"
+PAGE_SCRIPT = "coi-reload.js"
+
+# JupyterLite registers the root worker; `build/` holds an identical copy that 0.8 never
+# registers. Both are wrapped, so that whichever a JupyterLite version registers isolates.
+WORKER_DIRS = (".", "build")
+
+# In the rendered worker: how a build recognises a worker it already wrapped.
+WORKER_MARKER = "jupyter-coi-service-worker-wrapper"
+# In the pages: the id of the injected tag, how a build recognises a page it already did.
+SCRIPT_ID = "jupyter-coi-reload"
+
+# Top-level folders of a site that hold no app page of JupyterLite's: bundles, federated
+# extensions, API JSON, and the user's own files (an index.html there is content, not an app).
+NOT_APP_DIRS = frozenset({"build", "extensions", "api", "files", "static"})
+
+_HEADERS_SLOT = "__JUPYTER_COI_HEADERS__"
+_ORIGINAL_SLOT = "__JUPYTER_COI_ORIGINAL__"
+_HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
+# The one line of the rendered worker that carries the headers, for the check.
+_RENDERED_HEADERS = re.compile(r"^\s*const HEADERS = (\{.*\});\s*$", re.MULTILINE)
+
+
+class ServiceWorkerError(RuntimeError):
+    """The site's service worker cannot be wrapped (missing, or its original lost)."""
+
+
+def _template(name: str) -> str:
+    return resources.files(__package__).joinpath("js", name).read_text(encoding="utf-8")
+
+
+def render_service_worker(policy: Policy, original: str = ORIGINAL) -> str:
+    """The wrapper worker's text for ``policy``, importing ``original`` (a URL relative to it)."""
+    text = _template(SERVICE_WORKER)
+    # JSON is a JavaScript literal: the values are data in the script, never code.
+    text = text.replace(_HEADERS_SLOT, json.dumps(policy.headers(), sort_keys=False))
+    text = text.replace(_ORIGINAL_SLOT, json.dumps(original))
+    assert WORKER_MARKER in text and "__JUPYTER_COI_" not in text, "the worker template is broken"
+    return text
+
+
+def page_script() -> str:
+    return _template(PAGE_SCRIPT)
+
+
+def _write(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` (whole or not at all); False if it already said that."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    tmp = path.with_name(f".{path.name}.jupyter-coi-tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return True
+
+
+def _is_wrapped(text: str) -> bool:
+    return WORKER_MARKER in text
+
+
+def _worker_paths(site: Path) -> list[Path]:
+    return [site / d / SERVICE_WORKER for d in WORKER_DIRS if (site / d / SERVICE_WORKER).is_file()]
+
+
+def wrap_service_worker(output_dir: Path, policy: Policy) -> list[Path]:
+    """Make the site's service worker add ``policy``'s headers; return the files written.
+
+    JupyterLite's worker is kept, byte for byte, as ``service-worker.jupyterlite.js`` beside
+    it, and ``service-worker.js`` becomes the wrapper. A worker that is already the wrapper
+    (a rebuild that did not unpack JupyterLite again) is rendered again from the policy, never
+    wrapped a second time; a fresh JupyterLite worker (``--force``) replaces the kept original.
+
+    Raises :class:`~jupyter_coi.lite.site.NotALiteSite` for a folder that is not a build, and
+    :class:`ServiceWorkerError` when the site has no root ``service-worker.js`` (a JupyterLite
+    that works without one would not be isolated by this) or the original of a wrapped worker is
+    gone.
+    """
+    site = require_lite_site(output_dir)
+    workers = _worker_paths(site)
+    if site / SERVICE_WORKER not in workers:
+        raise ServiceWorkerError(
+            f"{site / SERVICE_WORKER} is missing: JupyterLite registers it, and jupyter-coi's "
+            "isolation without headers lives in it. Was the site built by jupyterlite-core?"
+        )
+    written = []
+    for worker in workers:
+        original = worker.with_name(ORIGINAL)
+        current = worker.read_text(encoding="utf-8")
+        if not _is_wrapped(current):
+            # Keep the original first: an interrupted build leaves JupyterLite's worker in
+            # place, unwrapped, and the next build wraps it.
+            if _write(original, current):
+                written.append(original)
+        elif not original.is_file():
+            raise ServiceWorkerError(
+                f"{worker} is jupyter-coi's wrapper, but JupyterLite's worker it runs, "
+                f"{original}, is gone. Rebuild the site with `jupyter lite build --force`."
+            )
+        if _write(worker, render_service_worker(policy)):
+            written.append(worker)
+    return written
+
+
+def _app_pages(site: Path) -> list[Path]:
+    """Every ``index.html`` of JupyterLite's apps, nested ones included (``lab/tree/``...)."""
+    return [
+        page
+        for page in sorted(site.rglob("index.html"))
+        if page.relative_to(site).parts[0] not in NOT_APP_DIRS
+    ]
+
+
+def _script_tag(site: Path, page: Path) -> str:
+    # Relative, as JupyterLite's own pages load their bundles: the site works under any base
+    # URL (a GitHub Pages project site is served below /<repository>/).
+    depth = len(page.parent.relative_to(site).parts)
+    src = "../" * depth + PAGE_SCRIPT if depth else "./" + PAGE_SCRIPT
+    return f'<script id="{SCRIPT_ID}" src="{src}"></script>'
+
+
+def install_page_script(output_dir: Path) -> list[Path]:
+    """Write ``coi-reload.js`` into the site and load it from every app page; return the files
+    written. Pages that already load it are left alone.
+
+    The tag goes first in ``<head>``, as a plain (blocking) script: it is small, and the sooner
+    it decides, the less of the app loads before a reload. A page without ``<head>`` gets
+    nothing and is reported by :func:`check_service_worker`.
+    """
+    site = require_lite_site(output_dir)
+    written = []
+    script = site / PAGE_SCRIPT
+    if _write(script, page_script()):
+        written.append(script)
+    for page in _app_pages(site):
+        html = page.read_text(encoding="utf-8")
+        if f'id="{SCRIPT_ID}"' in html:
+            continue
+        head = _HEAD.search(html)
+        if head is None:
+            continue
+        tag = _script_tag(site, page)
+        html = f"{html[: head.end()]}\n    {tag}{html[head.end():]}"
+        _write(page, html)
+        written.append(page)
+    return written
+
+
+def _rendered_headers(text: str) -> dict | None:
+    match = _RENDERED_HEADERS.search(text)
+    if not match:
+        return None
+    try:
+        headers = json.loads(match.group(1))
+    except json.JSONDecodeError:
+        return None
+    return headers if isinstance(headers, dict) else None
+
+
+def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list[str]:
+    """What keeps a built site from being isolated by its service worker, in words; empty when
+    all is in place. With ``policy``, a worker rendered from another policy is reported too."""
+    try:
+        site = require_lite_site(output_dir)
+    except NotALiteSite as e:
+        return [str(e)]
+    problems = []
+    rebuild = "run `jupyter lite build` with jupyter-coi installed"
+    workers = _worker_paths(site)
+    if site / SERVICE_WORKER not in workers:
+        problems.append(f"{site / SERVICE_WORKER} is missing: JupyterLite registers it")
+    for worker in workers:
+        text = worker.read_text(encoding="utf-8", errors="replace")
+        if not _is_wrapped(text):
+            problems.append(
+                f"{worker} is JupyterLite's worker, not wrapped by jupyter-coi: pages will not be "
+                f"isolated on hosts without headers; {rebuild}"
+            )
+            continue
+        if not worker.with_name(ORIGINAL).is_file():
+            problems.append(
+                f"{worker.with_name(ORIGINAL)} is missing: the wrapper in {worker} cannot run "
+                "JupyterLite's worker; rebuild with `jupyter lite build --force`"
+            )
+        headers = _rendered_headers(text)
+        if headers is None:
+            problems.append(f"{worker} was edited: it has no header policy jupyter-coi can read")
+            continue
+        try:
+            found = Policy(**{field: headers.get(name) for field, name in HEADERS.items()})
+        except PolicyError as e:
+            problems.append(f"{worker} sends an invalid policy: {e}")
+            continue
+        if policy is not None and found != policy:
+            problems.append(
+                f"{worker} adds {found.describe()}, not the configured {policy.describe()}; "
+                f"{rebuild}"
+            )
+        elif policy is None and not found.isolates:
+            problems.append(f"{worker} adds {found.describe()}, which does not isolate")
+    script = site / PAGE_SCRIPT
+    if not script.is_file():
+        problems.append(f"{script} is missing: first visits and hard reloads stay unisolated")
+    elif script.read_text(encoding="utf-8", errors="replace") != page_script():
+        problems.append(f"{script} is not the one this jupyter-coi ships; {rebuild}")
+    for page in _app_pages(site):
+        if f'id="{SCRIPT_ID}"' not in page.read_text(encoding="utf-8", errors="replace"):
+            problems.append(f"{page} does not load {PAGE_SCRIPT}; {rebuild}")
+    return problems
