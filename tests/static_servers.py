@@ -121,7 +121,10 @@ pid {workdir / 'nginx.pid'};
 error_log {workdir / 'error.log'} warn;
 events {{ worker_connections 64; }}
 http {{
-    types {{ text/html html; text/javascript js; }}
+    types {{
+        text/html html; text/javascript js mjs; application/json json; text/css css;
+        image/svg+xml svg; application/wasm wasm; font/woff2 woff2;
+    }}
     access_log off;
 {temp_paths}
     server {{
@@ -166,7 +169,12 @@ DefaultRuntimeDir {workdir}
 LogLevel warn
 TypesConfig {workdir / 'mime.types'}
 AddType text/html .html
-AddType text/javascript .js
+AddType text/javascript .js .mjs
+AddType application/json .json
+AddType text/css .css
+AddType image/svg+xml .svg
+AddType application/wasm .wasm
+AddType font/woff2 .woff2
 DocumentRoot {site}
 DirectoryIndex index.html
 <Directory />
@@ -181,7 +189,7 @@ DirectoryIndex index.html
     Require all denied
 </Files>
 """
-    # mod_mime insists on a types file; the two types the tests serve are set above.
+    # mod_mime insists on a types file; the types the tests serve are set above.
     (workdir / "mime.types").write_text("")
     (workdir / "apache2.conf").write_text(conf)
     command = [require(APACHE), "-f", str(workdir / "apache2.conf"), "-DFOREGROUND"]

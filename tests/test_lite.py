@@ -5,6 +5,7 @@ so) against the same site from a plain server without headers (not isolated)."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from harness import (
     jupyter_env,
     probe_notebook,
 )
+import static_servers
 from jupyter_coi import hosts
 from jupyter_coi.policy import Policy
 
@@ -271,6 +273,24 @@ def test_check_reports_a_removed_host_file(lite_site):
     assert htaccess.exists()
 
 
+def test_build_sets_up_the_service_worker_and_check_reports_its_loss(lite_site):
+    worker = lite_site.out / "service-worker.js"
+    original = lite_site.out / "service-worker.jupyterlite.js"
+    wrapped = worker.read_text()
+    assert "jupyter-coi-service-worker-wrapper" in wrapped
+    assert json.dumps(Policy().headers())[1:-1].split(",")[0] in wrapped
+    assert 'id="jupyter-coi-reload"' in (lite_site.out / "lab" / "index.html").read_text()
+    assert "jupyter_coi | service worker OK" in lite_site.lite("check").log
+
+    # a deploy step that put JupyterLite's own worker back
+    worker.write_text(original.read_text())
+    done = lite_site.lite("check")
+    assert done.returncode == 1, done.log
+    assert "the site is not isolated on hosts without headers" in done.log
+    assert lite_site.build().returncode == 0
+    assert worker.read_text() == wrapped
+
+
 # --- jupyter lite serve -------------------------------------------------------------------------
 
 
@@ -332,14 +352,13 @@ def lite_served(tmp_path_factory) -> Iterator[Served]:
         stop(proc)
 
 
-@pytest.fixture
-def plain_served(lite_site) -> Iterator[Served]:
-    """The same kind of site from `python -m http.server`: no headers at all."""
+def plain_server(site: LiteSite) -> Iterator[Served]:
+    """A site from `python -m http.server`: no headers at all, as on GitHub Pages."""
     port = free_port()
-    log = lite_site.lite_dir.parent / f"http-server-{port}.log"
+    log = site.lite_dir.parent / f"http-server-{port}.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(lite_site.out)],
+         "--directory", str(site.out)],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -350,6 +369,47 @@ def plain_served(lite_site) -> Iterator[Served]:
         yield Served(url, proc, log)
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="module")
+def site_without_service_worker(tmp_path_factory) -> LiteSite:
+    return built_site(tmp_path_factory.mktemp("lite-no-sw"), {"service_worker": False})
+
+
+@pytest.fixture
+def plain_served(site_without_service_worker) -> Iterator[Served]:
+    yield from plain_server(site_without_service_worker)
+
+
+@pytest.fixture
+def plain_served_with_service_worker(lite_site) -> Iterator[Served]:
+    yield from plain_server(lite_site)
+
+
+@pytest.fixture(scope="module")
+def public_site(lite_site) -> Iterator[Path]:
+    """The default build, where nginx's and Apache's workers can read it."""
+    folder = static_servers.public_dir("jupyter-coi-lite-")
+    shutil.copytree(lite_site.out, folder / "site")
+    yield folder / "site"
+    static_servers.remove(folder)
+
+
+@pytest.fixture(params=["nginx", "apache"])
+def real_host(request, public_site) -> Iterator[Served]:
+    """The build served by the real server its generated config file is for."""
+    workdir = static_servers.public_dir(f"jupyter-coi-{request.param}-")
+    try:
+        if request.param == "nginx":
+            server = static_servers.nginx(public_site, workdir, public_site / "nginx-coi.conf")
+        else:
+            server = static_servers.apache(public_site, workdir)
+        try:
+            yield Served(server.url, server.proc, server.log_path)
+        finally:
+            server.stop()
+    finally:
+        static_servers.remove(workdir)
 
 
 def response_headers(url: str) -> dict[str, str]:
@@ -408,7 +468,39 @@ def test_served_site_is_isolated_in_chromium(lite_served, page, name, path, read
 
 
 @pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
+def test_real_host_with_its_config_file_is_isolated(real_host, page, name, path, ready, indicator):
+    loads = []
+    page.on("load", lambda _: loads.append(1))
+    seen, state, _ = open_lite(page, real_host, path, ready, indicator)
+    assert seen["page"] == {"crossOriginIsolated": True, "sharedArrayBuffer": "function"}
+    assert seen["worker"] == {"crossOriginIsolated": True, "sharedArrayBuffer": "function"}
+    assert state == "isolated"
+    assert len(loads) == 1  # the headers did it: the service worker's reload was not needed
+
+
+def test_headerless_host_is_isolated_by_the_service_worker(plain_served_with_service_worker, page):
+    """The addon's default build on a host without headers: one reload, then isolated."""
+    served = plain_served_with_service_worker
+    name, path, ready, indicator = PAGES[0]
+    page.goto(served.url + path)
+    deadline = time.monotonic() + 60
+    isolated = False
+    while time.monotonic() < deadline and not isolated:
+        try:  # the page reloads once: reading it then can hit a destroyed context
+            page.wait_for_selector(f'{indicator}[data-coi-ready="true"]', state="attached")
+            isolated = page.evaluate("self.crossOriginIsolated")
+        except Exception:
+            pass
+        if not isolated:
+            page.wait_for_timeout(250)
+    assert isolated
+    assert page.get_attribute(indicator, "data-coi-state") == "isolated"
+
+
+@pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
 def test_plain_server_is_not_isolated_in_chromium(plain_served, page, name, path, ready, indicator):
+    # A build without the service worker, on a host without headers: the host files alone do
+    # nothing there.
     seen, state, text = open_lite(page, plain_served, path, ready, indicator)
     assert seen["page"] == {"crossOriginIsolated": False, "sharedArrayBuffer": "undefined"}
     assert state == "not-isolated"

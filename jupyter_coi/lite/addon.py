@@ -31,6 +31,7 @@ from jupyterlite_core.optional import has_optional_dependency
 from traitlets import Bool, List, TraitError, Unicode, validate
 
 from .. import hosts
+from . import serviceworker
 from ..config import PolicySettings
 from ..extension import LOG_PREFIX, ConfigurationError
 from ..policy import isolation_requirement
@@ -53,6 +54,15 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
         help="Isolate the JupyterLite site: write the host files, send the headers from "
         "`jupyter lite serve`. False turns the addon off without uninstalling jupyter-coi "
         "(as does `--disable-addons jupyter-coi`).",
+    )
+
+    service_worker = Bool(
+        True,
+        config=True,
+        help="Make the site isolated on hosts that send no headers (GitHub Pages, GitLab Pages, "
+        "`python -m http.server`): JupyterLite's service worker is wrapped to add the headers "
+        "to what it serves, and each app page reloads once into it. Where the host sends the "
+        "headers itself, pages are isolated from the first load and never reload.",
     )
 
     host_files = List(
@@ -158,9 +168,41 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
         if not self.enabled:
             return
         yield from self.host_file_tasks(manager)
-        # The service worker (hosts without headers, such as GitHub Pages) comes here, as tasks
-        # of its own: `yield from self.service_worker_tasks(manager)`, with file_dep on the
-        # built service-worker.js and the policy in its uptodate, like host_file_tasks.
+        yield from self.service_worker_tasks(manager)
+
+    def service_worker_tasks(self, manager):
+        """Isolation for hosts that send no headers (GitHub Pages): JupyterLite's own service
+        worker, wrapped to add the headers, and the page script that reloads once into it."""
+        if not self.service_worker or self._checking(manager):
+            return
+        out = Path(manager.output_dir)
+        # Up to date while the worker is wrapped with this policy and every page loads the
+        # script: a rebuild that unpacked JupyterLite's files again (--force) is caught by
+        # check_service_worker, as is a page the user edited.
+        yield self.task(
+            name="service-worker",
+            doc=f"wrap JupyterLite's service worker to add {self.policy().describe()}, and load "
+            f"{serviceworker.PAGE_SCRIPT} in every app page",
+            file_dep=[],
+            targets=[out / serviceworker.SERVICE_WORKER, out / serviceworker.PAGE_SCRIPT],
+            actions=[(self._install_service_worker, [out])],
+            uptodate=[
+                config_changed({"headers": self.policy().headers()}),
+                lambda: not serviceworker.check_service_worker(out, self.policy()),
+            ],
+        )
+
+    def _install_service_worker(self, out: Path):
+        try:
+            written = serviceworker.wrap_service_worker(out, self.policy())
+            written += serviceworker.install_page_script(out)
+        except (NotALiteSite, serviceworker.ServiceWorkerError) as e:
+            return TaskFailed(f"{LOG_PREFIX} the service worker was not set up: {e}")
+        self.log.info(
+            "%s service worker for hosts without headers: %d files in %s",
+            LOG_PREFIX, len(written), out,
+        )
+        return None
 
     def host_file_tasks(self, manager):
         if not self.host_files:
@@ -221,15 +263,34 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
     # --- jupyter lite check, status -----------------------------------------------------------
 
     def check(self, manager):
-        if not self.enabled or not self.host_files:
+        if not self.enabled:
             return
         out = Path(manager.output_dir)
-        yield self.task(
-            name="host-files",
-            doc="check the host config files against the policy",
-            uptodate=[lambda: False],
-            actions=[(self._check_host_files_task, [out])],
-        )
+        if self.host_files:
+            yield self.task(
+                name="host-files",
+                doc="check the host config files against the policy",
+                uptodate=[lambda: False],
+                actions=[(self._check_host_files_task, [out])],
+            )
+        if self.service_worker:
+            yield self.task(
+                name="service-worker",
+                doc="check the service worker and page script against the policy",
+                uptodate=[lambda: False],
+                actions=[(self._check_service_worker_task, [out])],
+            )
+
+    def _check_service_worker_task(self, out: Path):
+        problems = serviceworker.check_service_worker(out, self.policy())
+        if problems:
+            listed = "\n".join(f"  - {p}" for p in problems)
+            return TaskFailed(
+                f"{LOG_PREFIX} the site is not isolated on hosts without headers:\n{listed}\n"
+                "`jupyter lite build` sets it up again."
+            )
+        print(f"    {LOG_PREFIX} service worker OK")
+        return None
 
     def _check_host_files_task(self, out: Path):
         problems = check_host_files(out, self.policy(), self.host_files)
@@ -253,3 +314,4 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
         isolates = "isolates" if policy.isolates else f"does NOT isolate ({isolation_requirement()})"
         print(f"    {LOG_PREFIX} policy: {policy.describe()} ({isolates})")
         print(f"    {LOG_PREFIX} host files: {', '.join(self._file_names()) or 'none'}")
+        print(f"    {LOG_PREFIX} service worker for hosts without headers: {self.service_worker}")
