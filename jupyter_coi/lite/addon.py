@@ -282,26 +282,20 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
             )
 
     def _check_service_worker_task(self, out: Path):
-        problems = serviceworker.check_service_worker(out, self.policy())
-        if problems:
-            listed = "\n".join(f"  - {p}" for p in problems)
-            return TaskFailed(
-                f"{LOG_PREFIX} the site is not isolated on hosts without headers:\n{listed}\n"
-                "`jupyter lite build` sets it up again."
-            )
-        print(f"    {LOG_PREFIX} service worker OK")
-        return None
+        return _report(
+            serviceworker.check_service_worker(out, self.policy()),
+            failed="the site is not isolated on hosts without headers",
+            mend="`jupyter lite build` sets it up again.",
+            ok="service worker OK",
+        )
 
     def _check_host_files_task(self, out: Path):
-        problems = check_host_files(out, self.policy(), self.host_files)
-        if problems:
-            listed = "\n".join(f"  - {p}" for p in problems)
-            return TaskFailed(
-                f"{LOG_PREFIX} the site's host files do not isolate it:\n{listed}\n"
-                "`jupyter lite build` writes them again."
-            )
-        print(f"    {LOG_PREFIX} host files OK: {', '.join(self._file_names())}")
-        return None
+        return _report(
+            check_host_files(out, self.policy(), self.host_files),
+            failed="the site's host files do not isolate it",
+            mend="`jupyter lite build` writes them again.",
+            ok=f"host files OK: {', '.join(self._file_names())}",
+        )
 
     def status(self, manager):
         yield self.task(name="policy", actions=[self._print_status])
@@ -315,3 +309,12 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
         print(f"    {LOG_PREFIX} policy: {policy.describe()} ({isolates})")
         print(f"    {LOG_PREFIX} host files: {', '.join(self._file_names()) or 'none'}")
         print(f"    {LOG_PREFIX} service worker for hosts without headers: {self.service_worker}")
+
+
+def _report(problems: list[str], failed: str, mend: str, ok: str):
+    """A check task's outcome: the problems as a failed task (exit code 1), or one OK line."""
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        return TaskFailed(f"{LOG_PREFIX} {failed}:\n{listed}\n{mend}")
+    print(f"    {LOG_PREFIX} {ok}")
+    return None
