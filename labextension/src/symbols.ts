@@ -12,31 +12,43 @@ const SHACKLE: Record<IsolationState, string> = {
   'not-isolated': 'M11 7V3.5a3 3 0 0 0-6 0v0.5'
 };
 
+function svgElement<K extends keyof SVGElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  attributes: Record<string, string>
+): SVGElementTagNameMap[K] {
+  const element = doc.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    element.setAttribute(name, value);
+  }
+  return element;
+}
+
 /** A 16x16 padlock, closed when isolated and open when not. Decorative only. */
 export function lockSymbol(state: IsolationState, doc: Document = document): SVGSVGElement {
-  const svg = doc.createElementNS(SVG_NS, 'svg');
-  svg.setAttribute('viewBox', '0 0 16 16');
-  svg.setAttribute('width', '14');
-  svg.setAttribute('height', '14');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
+  const svg = svgElement(doc, 'svg', {
+    viewBox: '0 0 16 16',
+    width: '14',
+    height: '14',
+    'aria-hidden': 'true',
+    focusable: 'false'
+  });
   svg.classList.add('jp-coi-symbol');
-
-  const shackle = doc.createElementNS(SVG_NS, 'path');
-  shackle.setAttribute('d', SHACKLE[state]);
-  shackle.setAttribute('fill', 'none');
-  shackle.setAttribute('stroke', 'currentColor');
-  shackle.setAttribute('stroke-width', '1.6');
-  shackle.setAttribute('stroke-linecap', 'round');
-
-  const body = doc.createElementNS(SVG_NS, 'rect');
-  body.setAttribute('x', '3');
-  body.setAttribute('y', '7');
-  body.setAttribute('width', '10');
-  body.setAttribute('height', '8');
-  body.setAttribute('rx', '1.5');
-  body.setAttribute('fill', 'currentColor');
-
+  const shackle = svgElement(doc, 'path', {
+    d: SHACKLE[state],
+    fill: 'none',
+    stroke: 'currentColor',
+    'stroke-width': '1.6',
+    'stroke-linecap': 'round'
+  });
+  const body = svgElement(doc, 'rect', {
+    x: '3',
+    y: '7',
+    width: '10',
+    height: '8',
+    rx: '1.5',
+    fill: 'currentColor'
+  });
   svg.append(shackle, body);
   return svg;
 }
