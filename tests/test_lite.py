@@ -7,81 +7,29 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from harness import (
-    ANSI,
-    ISOLATION_PROBE,
-    PROBE_WORKER_JS,
-    free_port,
-    jupyter_env,
-    probe_notebook,
+from harness import ISOLATION_PROBE, free_port
+from lite_sites import (
+    ADDON,
+    LiteSite,
+    Served,
+    built_site,
+    lite_serve,
+    new_site,
+    plain_server,
 )
 import static_servers
 from jupyter_coi import hosts
 from jupyter_coi.policy import Policy
 
-LITE_NOTEBOOK = probe_notebook("python", "Python (Pyodide)")
-CONTENTS = {"probe.ipynb": LITE_NOTEBOOK, "probe-worker.js": PROBE_WORKER_JS}
-ADDON = "CrossOriginIsolationAddon"
 TASK = "post_build:jupyter-coi:host-files"
-
-
-@dataclass
-class LiteSite:
-    """A JupyterLite source folder, its build in ``out``, and a user home of its own."""
-
-    lite_dir: Path
-    home: Path
-
-    @property
-    def out(self) -> Path:
-        return self.lite_dir / "_output"
-
-    def lite(self, *args: str, timeout: float = 180, env: dict | None = None):
-        done = subprocess.run(
-            [sys.executable, "-m", "jupyter", "lite", *args],
-            env={**jupyter_env(self.home), **(env or {})},
-            cwd=self.lite_dir,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        done.log = ANSI.sub("", done.stdout + done.stderr)
-        return done
-
-    def build(self, *args: str):
-        return self.lite("build", *args)
-
-    def write_config(self, section: dict) -> None:
-        (self.lite_dir / "jupyter_lite_config.json").write_text(json.dumps({ADDON: section}))
-
-
-def new_site(root: Path) -> LiteSite:
-    site = LiteSite(lite_dir=root / "lite", home=root / "home")
-    (site.lite_dir / "files").mkdir(parents=True)
-    site.home.mkdir()
-    for name, text in CONTENTS.items():
-        (site.lite_dir / "files" / name).write_text(text)
-    return site
-
-
-def built_site(root: Path, config: dict | None = None, *args: str) -> LiteSite:
-    site = new_site(root)
-    if config is not None:
-        site.write_config(config)
-    done = site.build(*args)
-    assert done.returncode == 0, done.log
-    return site
 
 
 @pytest.fixture(scope="module")
@@ -294,81 +242,9 @@ def test_build_sets_up_the_service_worker_and_check_reports_its_loss(lite_site):
 # --- jupyter lite serve -------------------------------------------------------------------------
 
 
-def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer in {timeout}s:\n{log.read_text()}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-
-@dataclass
-class Served:
-    url: str
-    proc: subprocess.Popen
-    log: Path
-
-
 @pytest.fixture(scope="module")
 def lite_served(tmp_path_factory) -> Iterator[Served]:
-    """`jupyter lite serve` (which builds first) on a site of its own: it holds its doit
-    database for as long as it runs, so it does not share the other tests' folder."""
-    site = new_site(tmp_path_factory.mktemp("lite-served"))
-    port = free_port()
-    log = site.lite_dir.parent / "serve.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lite", "serve", f"--port={port}"],
-        env=jupyter_env(site.home),
-        cwd=site.lite_dir,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, proc, log)
-        yield Served(url, proc, log)
-    finally:
-        try:  # jupyterlite's own way out; terminate() is the fallback
-            urllib.request.urlopen(f"{url}shutdown", timeout=5).close()
-            proc.wait(timeout=15)
-        except Exception:
-            pass
-        stop(proc)
-
-
-def plain_server(site: LiteSite) -> Iterator[Served]:
-    """A site from `python -m http.server`: no headers at all, as on GitHub Pages."""
-    port = free_port()
-    log = site.lite_dir.parent / f"http-server-{port}.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(site.out)],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, proc, log, timeout=30)
-        yield Served(url, proc, log)
-    finally:
-        stop(proc)
+    yield from lite_serve(new_site(tmp_path_factory.mktemp("lite-served")))
 
 
 @pytest.fixture(scope="module")
