@@ -1,0 +1,138 @@
+"""A Pyodide distribution that a JupyterLite test site can run without the internet.
+
+The npm package ``pyodide`` has the core files and ``pyodide-lock.json`` but none of the
+wheels the lock lists, and the kernel fetches those from the Pyodide CDN, which these
+machines cannot reach. So: take the core from npm, download the pure-Python wheels the kernel
+loads at start-up from PyPI, put them beside the lock and rewrite their hashes there (PyPI's
+wheels are not byte-for-byte Pyodide's own builds). ``comm`` is not in the lock at all: the
+kernel installs it through piplite, so it goes in the site's ``pypi/`` folder.
+
+Everything is cached under ``JUPYTER_COI_TEST_CACHE`` (default ``~/.cache/jupyter-coi-tests``),
+keyed by the Pyodide version, and built in a temporary folder that is renamed into place only
+when complete, so an interrupted run never leaves a half-made cache behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# What the kernel loads by name at start-up (its worker's initKernel), plus their dependencies
+# in the lock. A wheel missing here shows up as the kernel failing to start, offline.
+LOCK_WHEELS = (
+    "micropip", "asttokens", "decorator", "executing", "ipython", "jedi", "matplotlib-inline",
+    "parso", "prompt-toolkit", "pure-eval", "pygments", "six", "stack-data", "traitlets",
+    "wcwidth",
+)
+# Installed through piplite, not the lock.
+PIPLITE_WHEELS = {"comm": "0.2.3"}
+TIMEOUT = 300
+
+
+def kernel_pyodide_version() -> str:
+    """The Pyodide version that the installed jupyterlite-pyodide-kernel asks for by default."""
+    import jupyterlite_pyodide_kernel
+
+    found: set[str] = set()
+    roots = [Path(sys.prefix) / "share/jupyter/labextensions/@jupyterlite/pyodide-kernel-extension"]
+    roots.append(Path(jupyterlite_pyodide_kernel.__file__).parent / "labextension")
+    for root in roots:
+        for js in root.glob("static/*.js"):
+            found.update(re.findall(r"pyodide/v(\d+\.\d+\.\d+)/full", js.read_text(errors="ignore")))
+    if len(found) != 1:
+        raise RuntimeError(f"cannot tell which Pyodide the kernel wants: found {sorted(found)}")
+    return found.pop()
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("JUPYTER_COI_TEST_CACHE", Path.home() / ".cache/jupyter-coi-tests"))
+
+
+@dataclass(frozen=True)
+class OfflinePyodide:
+    version: str
+    root: Path
+
+    @property
+    def core(self) -> Path:
+        """Pyodide's files with the wheels beside the rewritten lock: a site's ``static/pyodide``."""
+        return self.root / "pyodide"
+
+    @property
+    def pypi(self) -> Path:
+        """Wheels for a site's ``pypi/`` folder."""
+        return self.root / "pypi"
+
+    def install(self, lite_dir: Path) -> None:
+        """Make a JupyterLite source folder use this Pyodide: the kernel addon copies
+        ``static/pyodide`` into the build and points the kernel's ``pyodideUrl`` at it."""
+        shutil.copytree(self.core, lite_dir / "static" / "pyodide", dirs_exist_ok=True)
+        shutil.copytree(self.pypi, lite_dir / "pypi", dirs_exist_ok=True)
+
+
+def run(cmd: list[str], cwd: Path) -> None:
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rewrite_lock(core: Path, names: tuple[str, ...]) -> None:
+    lock_path = core / "pyodide-lock.json"
+    lock = json.loads(lock_path.read_text())
+    for name in names:
+        entry = lock["packages"][name]
+        entry["sha256"] = sha256(core / entry["file_name"])
+    lock_path.write_text(json.dumps(lock))
+
+
+def build(version: str, into: Path, work: Path) -> None:
+    run(["npm", "pack", f"pyodide@{version}", "--silent"], cwd=work)
+    with tarfile.open(next(work.glob("pyodide-*.tgz"))) as tgz:
+        tgz.extractall(work, filter="data")
+    core = into / "pyodide"
+    shutil.move(work / "package", core)
+    lock = json.loads((core / "pyodide-lock.json").read_text())
+    python = lock["info"]["python"].rsplit(".", 1)[0]
+    pins = [f"{lock['packages'][n]['name']}=={lock['packages'][n]['version']}" for n in LOCK_WHEELS]
+    download = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                "--python-version", python, "--quiet"]
+    run([*download, "--dest", str(core), *pins], cwd=work)
+    missing = [n for n in LOCK_WHEELS if not (core / lock["packages"][n]["file_name"]).exists()]
+    if missing:
+        raise RuntimeError(f"PyPI wheels do not match the lock's file names for {missing}")
+    rewrite_lock(core, LOCK_WHEELS)
+    pypi = into / "pypi"
+    pypi.mkdir()
+    run([*download, "--dest", str(pypi), *(f"{n}=={v}" for n, v in PIPLITE_WHEELS.items())], cwd=work)
+
+
+def offline_pyodide(version: str | None = None) -> OfflinePyodide:
+    version = version or kernel_pyodide_version()
+    root = cache_root() / f"pyodide-{version}-offline"
+    if not (root / "pyodide" / "pyodide-lock.json").exists():
+        root.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=root.parent, prefix=".building-") as tmp:
+            into, work = Path(tmp) / "out", Path(tmp) / "work"
+            into.mkdir()
+            work.mkdir()
+            build(version, into, work)
+            shutil.rmtree(root, ignore_errors=True)
+            os.replace(into, root)
+    return OfflinePyodide(version, root)
+
+
+if __name__ == "__main__":
+    print(offline_pyodide().root)
