@@ -160,15 +160,15 @@ function capabilities(facts: IFacts): ICapability[] {
     },
     {
       id: 'kernel-interrupt',
-      label: 'Shared memory for interrupting in-browser kernels',
+      label: 'Interrupting running code in in-browser Python kernels',
       available: isolated && facts.sharedArrayBuffer,
-      // Isolation is what makes it possible; the kernel must also use the buffer, and
-      // jupyterlite-pyodide-kernel 0.8 on its own does not: say so rather than promise it.
+      // What jupyter-coi's interrupt plugin gives a Pyodide kernel (see pyodide.ts), and
+      // what a user gets without it.
       detail:
-        'An in-browser Python kernel (Pyodide) can stop a running cell only through a ' +
-        'SharedArrayBuffer shared with its worker, and only if the kernel uses one: ' +
-        'jupyterlite-pyodide-kernel 0.8 on its own does not, its interrupt cancels queued cells ' +
-        'only. Without it a running cell stops only when the kernel restarts.' +
+        'jupyter-coi gives each Pyodide kernel an interrupt buffer, a SharedArrayBuffer ' +
+        'shared with its worker, so the interrupt button raises KeyboardInterrupt in the ' +
+        'running cell, time.sleep included. Without it an interrupt only cancels queued ' +
+        'cells: a running cell stops only when it ends or the kernel restarts.' +
         needs
     },
     {

@@ -8,7 +8,8 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { IKernelClient } from '@jupyterlite/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { Signal } from '@lumino/signaling';
@@ -17,8 +18,10 @@ import { showDetails } from './dialog';
 import { IFacts } from './facts';
 import { IsolationIndicator } from './indicator';
 import { probe } from './probe';
+import { PyodideInterrupts } from './pyodide';
 
 export const PLUGIN_ID = 'jupyter-coi:plugin';
+export const INTERRUPT_PLUGIN_ID = 'jupyter-coi:pyodide-interrupt';
 
 export namespace CommandIDs {
   export const showDetails = 'jupyter-coi:show-details';
@@ -141,4 +144,37 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+/**
+ * Interrupts that stop running code in in-browser Pyodide kernels. Only where JupyterLite's
+ * kernel client is present (JupyterLite, or in-browser kernels inside JupyterLab); elsewhere
+ * it does nothing.
+ */
+const interruptPlugin: JupyterFrontEndPlugin<void> = {
+  id: INTERRUPT_PLUGIN_ID,
+  description: 'Lets the interrupt button stop running code in Pyodide kernels on isolated pages.',
+  autoStart: true,
+  optional: [IKernelClient],
+  activate: (app: JupyterFrontEnd, client: IKernelClient | null): void => {
+    if (!client) {
+      return;
+    }
+    new PyodideInterrupts({
+      client,
+      kernels: app.serviceManager.kernels,
+      languageOf: name => app.serviceManager.kernelspecs.specs?.kernelspecs[name]?.language,
+      tell: message =>
+        Notification.warning(message, {
+          autoClose: 10_000,
+          actions: [
+            {
+              label: 'Details',
+              caption: 'What cross-origin isolation changes on this page',
+              callback: () => void app.commands.execute(CommandIDs.showDetails)
+            }
+          ]
+        })
+    });
+  }
+};
+
+export default [plugin, interruptPlugin];
