@@ -1,0 +1,131 @@
+"""Driving a notebook on a Pyodide kernel in JupyterLite's lab UI, the way a user does: run a
+cell, press the interrupt button, answer an input() prompt, restart the kernel. Shared by the
+kernel tests and the interrupt benchmark."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+INTERRUPT_BUTTON = 'jp-button[data-command="notebook:interrupt-kernel"]'
+RESTART_BUTTON = 'jp-button[data-command="notebook:restart-kernel"]'
+READY = re.compile(r"jupyter-coi \| kernel (\S+): interrupts stop running code")
+NO_BUFFER = re.compile(r"jupyter-coi \| kernel (\S+): no interrupt buffer: (.*)")
+
+# Stamps, in the page's own clock, the moment the interrupt button is pressed and the moment a
+# KeyboardInterrupt reaches a cell's output: what the benchmark reports.
+LATENCY_PROBE = """
+() => {
+  if (window.coiLatency) return;
+  const record = window.coiLatency = { pressed: [], shown: [] };
+  document.addEventListener('click', event => {
+    if (event.target.closest('[data-command="notebook:interrupt-kernel"]')) {
+      record.pressed.push(performance.now());
+    }
+  }, true);
+  new MutationObserver(mutations => {
+    for (const m of mutations) {
+      for (const node of m.addedNodes) {
+        if (node.nodeType === 1 && node.closest('.jp-OutputArea') &&
+            (node.textContent || '').includes('KeyboardInterrupt')) {
+          record.shown.push(performance.now());
+          return;
+        }
+      }
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+}
+"""
+
+
+def notebook(*cells: str) -> str:
+    """A notebook for the Pyodide kernel with the given code cells."""
+    return json.dumps({
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "id": f"cell-{i}", "metadata": {},
+             "outputs": [], "source": source}
+            for i, source in enumerate(cells)
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python (Pyodide)", "language": "python", "name": "python"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    })
+
+
+class LiteNotebook:
+    """One notebook open in the lab UI of a JupyterLite site."""
+
+    def __init__(self, page, site_url: str, path: str):
+        self.page = page
+        self.console: list[str] = []
+        page.on("console", lambda m: self.console.append(m.text))
+        page.goto(f"{site_url}lab/index.html?path={path}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+
+    # --- the kernel's interrupt buffer ----------------------------------------------------
+
+    def kernel_reports(self, timeout: float = 90) -> tuple[str, str | None]:
+        """Wait for jupyter-coi's word on this page's kernel: ("ready", None) or
+        ("unavailable", reason). Bounded by `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline:
+            for line in self.console[seen:]:
+                if READY.search(line):
+                    return "ready", None
+                if m := NO_BUFFER.search(line):
+                    return "unavailable", m.group(2)
+            seen = len(self.console)
+            self.page.wait_for_timeout(200)
+        raise TimeoutError(f"no word from jupyter-coi on the kernel in {timeout}s: {self.console}")
+
+    def ready_count(self) -> int:
+        return sum(1 for line in self.console if READY.search(line))
+
+    def wait_ready(self, count: int = 1, timeout: float = 90) -> None:
+        """Wait until `count` kernels (a restart starts a new one) got their buffer."""
+        deadline = time.monotonic() + timeout
+        while self.ready_count() < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"kernel not ready in {timeout}s: {self.console[-20:]}")
+            self.page.wait_for_timeout(200)
+
+    # --- cells ------------------------------------------------------------------------------
+
+    def cell(self, index: int):
+        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def prompt(self, index: int) -> str:
+        return self.cell(index).locator(".jp-InputPrompt").inner_text().strip()
+
+    def output(self, index: int) -> str:
+        area = self.cell(index).locator(".jp-OutputArea")
+        return area.inner_text() if area.count() else ""
+
+    def run(self, index: int, wait_running: bool = True) -> None:
+        """Run a cell (Ctrl+Enter keeps the selection on it) and wait until it runs."""
+        self.cell(index).locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Control+Enter")
+        if wait_running:
+            self.page.wait_for_function(
+                """i => document.querySelectorAll('.jp-Notebook .jp-Cell')[i]
+                       .querySelector('.jp-InputPrompt').textContent.includes('*')""",
+                arg=index, timeout=30_000)
+
+    def wait_done(self, index: int, timeout: float = 30) -> None:
+        self.page.wait_for_function(
+            """i => !document.querySelectorAll('.jp-Notebook .jp-Cell')[i]
+                   .querySelector('.jp-InputPrompt').textContent.includes('*')""",
+            arg=index, timeout=timeout * 1000)
+
+    def interrupt(self) -> None:
+        self.page.click(INTERRUPT_BUTTON)
+
+    def restart(self) -> None:
+        self.page.click(RESTART_BUTTON)
+        self.page.click(".jp-Dialog .jp-mod-accept")
