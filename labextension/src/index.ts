@@ -19,6 +19,7 @@ import { IFacts } from './facts';
 import { IsolationIndicator } from './indicator';
 import { probe } from './probe';
 import { PyodideInterrupts } from './pyodide';
+import { settleWaitAsync } from './waitasync';
 
 export const PLUGIN_ID = 'jupyter-coi:plugin';
 export const INTERRUPT_PLUGIN_ID = 'jupyter-coi:pyodide-interrupt';
@@ -157,6 +158,9 @@ const interruptPlugin: JupyterFrontEndPlugin<void> = {
   activate: (app: JupyterFrontEnd, client: IKernelClient | null): void => {
     if (!client) {
       return;
+    }
+    if (window.crossOriginIsolated) {
+      settleWaitAsync();
     }
     new PyodideInterrupts({
       client,
