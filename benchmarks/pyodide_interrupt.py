@@ -41,31 +41,6 @@ while True:
         caught += 1
         print(f"interrupt {caught} caught")"""
 
-# Click the interrupt button and wait for line `n` in the output, all in the page.
-ONE_INTERRUPT = """
-async ([n, timeoutMs]) => {
-  const button = document.querySelector('[data-command="notebook:interrupt-kernel"]');
-  const area = document.querySelector('.jp-Notebook .jp-Cell .jp-OutputArea');
-  const marker = `interrupt ${n} caught`;
-  return await new Promise(resolve => {
-    let timer;
-    const observer = new MutationObserver(() => {
-      if (area.textContent.includes(marker)) {
-        const t1 = performance.now();
-        observer.disconnect();
-        clearTimeout(timer);
-        resolve(t1 - t0);
-      }
-    });
-    observer.observe(area, { childList: true, subtree: true, characterData: true });
-    timer = setTimeout(() => { observer.disconnect(); resolve(null); }, timeoutMs);
-    const t0 = performance.now();
-    button.click();
-  });
-}
-"""
-
-
 def measure(page, url: str, count: int, timeout: float, expect_ready: bool) -> list[float | None]:
     nb = LiteNotebook(page, url, "spin.ipynb")
     state, reason = nb.kernel_reports() if expect_ready else ("disabled", None)
@@ -79,7 +54,7 @@ def measure(page, url: str, count: int, timeout: float, expect_ready: bool) -> l
     for n in range(1, count + 1):
         page.wait_for_timeout(random.randint(50, 250))
         caught = len(results) - results.count(None) + 1
-        results.append(page.evaluate(ONE_INTERRUPT, [caught, timeout * 1000]))
+        results.append(nb.interrupt_until(f"interrupt {caught} caught", timeout))
     return results
 
 

@@ -13,28 +13,28 @@ RESTART_BUTTON = 'jp-button[data-command="notebook:restart-kernel"]'
 READY = re.compile(r"jupyter-coi \| kernel (\S+): interrupts stop running code")
 NO_BUFFER = re.compile(r"jupyter-coi \| kernel (\S+): no interrupt buffer: (.*)")
 
-# Stamps, in the page's own clock, the moment the interrupt button is pressed and the moment a
-# KeyboardInterrupt reaches a cell's output: what the benchmark reports.
-LATENCY_PROBE = """
-() => {
-  if (window.coiLatency) return;
-  const record = window.coiLatency = { pressed: [], shown: [] };
-  document.addEventListener('click', event => {
-    if (event.target.closest('[data-command="notebook:interrupt-kernel"]')) {
-      record.pressed.push(performance.now());
-    }
-  }, true);
-  new MutationObserver(mutations => {
-    for (const m of mutations) {
-      for (const node of m.addedNodes) {
-        if (node.nodeType === 1 && node.closest('.jp-OutputArea') &&
-            (node.textContent || '').includes('KeyboardInterrupt')) {
-          record.shown.push(performance.now());
-          return;
-        }
+# Presses the interrupt button and waits for `marker` in the first cell's output, all in the
+# page: resolves with the milliseconds from the click to the marker on screen, or null.
+INTERRUPT_UNTIL = """
+async ([marker, timeoutMs]) => {
+  const button = document.querySelector('jp-button[data-command="notebook:interrupt-kernel"]');
+  const area = document.querySelector('.jp-Notebook .jp-Cell .jp-OutputArea');
+  return await new Promise(resolve => {
+    let timer;
+    const observer = new MutationObserver(() => {
+      if (area.textContent.includes(marker)) {
+        const t1 = performance.now();
+        observer.disconnect();
+        clearTimeout(timer);
+        resolve(t1 - t0);
       }
-    }
-  }).observe(document.body, { childList: true, subtree: true });
+    });
+    observer.observe(area, { childList: true, subtree: true, characterData: true });
+    timer = setTimeout(() => { observer.disconnect(); resolve(null); }, timeoutMs);
+    const t0 = performance.now();
+    // JupyterLab's toolbar buttons act on mousedown, as a pointer press does.
+    button.dispatchEvent(new MouseEvent('mousedown', { bubbles: true, cancelable: true, button: 0 }));
+  });
 }
 """
 
@@ -125,6 +125,11 @@ class LiteNotebook:
 
     def interrupt(self) -> None:
         self.page.click(INTERRUPT_BUTTON)
+
+    def interrupt_until(self, marker: str, timeout: float = 5) -> float | None:
+        """Press interrupt; the milliseconds until `marker` shows in the first cell's output,
+        or None if it did not within `timeout` seconds."""
+        return self.page.evaluate(INTERRUPT_UNTIL, [marker, timeout * 1000])
 
     def restart(self) -> None:
         self.page.click(RESTART_BUTTON)
