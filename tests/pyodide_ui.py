@@ -8,8 +8,10 @@ import json
 import re
 import time
 
-INTERRUPT_BUTTON = 'jp-button[data-command="notebook:interrupt-kernel"]'
-RESTART_BUTTON = 'jp-button[data-command="notebook:restart-kernel"]'
+# The notebook on screen: other open notebooks stay in the page, hidden.
+CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+INTERRUPT_BUTTON = f'{CURRENT} jp-button[data-command="notebook:interrupt-kernel"]'
+RESTART_BUTTON = f'{CURRENT} jp-button[data-command="notebook:restart-kernel"]'
 READY = re.compile(r"jupyter-coi \| kernel (\S+): interrupts stop running code")
 NO_BUFFER = re.compile(r"jupyter-coi \| kernel (\S+): no interrupt buffer: (.*)")
 
@@ -17,8 +19,9 @@ NO_BUFFER = re.compile(r"jupyter-coi \| kernel (\S+): no interrupt buffer: (.*)"
 # page: resolves with the milliseconds from the click to the marker on screen, or null.
 INTERRUPT_UNTIL = """
 async ([marker, timeoutMs]) => {
-  const button = document.querySelector('jp-button[data-command="notebook:interrupt-kernel"]');
-  const area = document.querySelector('.jp-Notebook .jp-Cell .jp-OutputArea');
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const button = panel.querySelector('jp-button[data-command="notebook:interrupt-kernel"]');
+  const area = panel.querySelector('.jp-Notebook .jp-Cell .jp-OutputArea');
   return await new Promise(resolve => {
     let timer;
     const observer = new MutationObserver(() => {
@@ -97,7 +100,7 @@ class LiteNotebook:
     # --- cells ------------------------------------------------------------------------------
 
     def cell(self, index: int):
-        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+        return self.page.locator(f"{CURRENT} .jp-Notebook .jp-Cell").nth(index)
 
     def prompt(self, index: int) -> str:
         return self.cell(index).locator(".jp-InputPrompt").inner_text().strip()
@@ -113,13 +116,15 @@ class LiteNotebook:
         self.page.keyboard.press("Control+Enter")
         if wait_running:
             self.page.wait_for_function(
-                """i => document.querySelectorAll('.jp-Notebook .jp-Cell')[i]
+                """i => document.querySelectorAll(
+                       '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i]
                        .querySelector('.jp-InputPrompt').textContent.includes('*')""",
                 arg=index, timeout=30_000)
 
     def wait_done(self, index: int, timeout: float = 30) -> None:
         self.page.wait_for_function(
-            """i => !document.querySelectorAll('.jp-Notebook .jp-Cell')[i]
+            """i => !document.querySelectorAll(
+                   '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i]
                    .querySelector('.jp-InputPrompt').textContent.includes('*')""",
             arg=index, timeout=timeout * 1000)
 
@@ -130,6 +135,17 @@ class LiteNotebook:
         """Press interrupt; the milliseconds until `marker` shows in the first cell's output,
         or None if it did not within `timeout` seconds."""
         return self.page.evaluate(INTERRUPT_UNTIL, [marker, timeout * 1000])
+
+    def open_another(self, path: str) -> None:
+        """Open a second notebook from the file browser; it becomes the one on screen."""
+        self.page.locator(".jp-DirListing-item", has_text=path).first.dblclick()
+        self.page.wait_for_selector(f'.lm-TabBar-tab.lm-mod-current:has-text("{path}")')
+        self.page.wait_for_selector(f"{CURRENT} .jp-Notebook .jp-Cell")
+
+    def show(self, path: str) -> None:
+        """Bring an open notebook to the front by its tab."""
+        self.page.click(f'#jp-main-dock-panel .lm-TabBar-tab:has-text("{path}")')
+        self.page.wait_for_selector(f'#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current:has-text("{path}")')
 
     def restart(self) -> None:
         self.page.click(RESTART_BUTTON)

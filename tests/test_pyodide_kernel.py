@@ -1,6 +1,7 @@
 """The Pyodide kernel in JupyterLite, in headless Chromium, offline: on an isolated site the
 interrupt button stops a running busy loop and keeps the kernel's state, fifty times in one
-kernel without losing one, ends a time.sleep, and works again after a restart; input() and
+kernel without losing one, ends a time.sleep, reaches the right one of two kernels on a page,
+and works again after a restart; input() and
 getpass() are answered. On a site that is not isolated, an interrupt says why it cannot stop
 the cell, and the page stays responsive.
 
@@ -124,6 +125,25 @@ def test_interrupt_ends_time_sleep(isolated_site, page):
         assert nb.interrupt_until(f"nap {n} ended after", timeout=5) is not None, nb.output(0)
     naps = [float(line.split()[-2]) for line in nb.output(0).splitlines() if line.startswith("nap")]
     assert len(naps) == 3 and all(nap < 3 for nap in naps), naps  # the sleeps were 30 s
+
+
+def test_two_kernels_on_one_page_are_each_interrupted(isolated_site, page):
+    nb = open_ready(page, isolated_site, "spin.ipynb")
+    nb.run(0)
+    nb.open_another("sleepy.ipynb")
+    nb.wait_ready(count=2)  # a second kernel, a second buffer
+    nb.run(0)
+    page.wait_for_timeout(700)
+    assert nb.interrupt_until("nap 1 ended after") is not None, nb.output(0)
+    nb.show("spin.ipynb")  # its kernel has been spinning all along
+    assert nb.interrupt_until("interrupt 1 caught, x is 42") is not None, nb.output(0)
+    nb.show("sleepy.ipynb")
+    page.wait_for_timeout(700)
+    assert nb.interrupt_until("nap 2 ended after") is not None, nb.output(0)
+    # each press reached its own kernel only
+    assert "nap 3" not in nb.output(0)
+    nb.show("spin.ipynb")
+    assert "interrupt 2" not in nb.output(0)
 
 
 def test_input_and_getpass_are_answered(isolated_site, page):
