@@ -9,7 +9,6 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
-import { IKernelClient } from '@jupyterlite/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { Signal } from '@lumino/signaling';
@@ -17,6 +16,7 @@ import { diagnose, quickState } from './diagnosis';
 import { showDetails } from './dialog';
 import { IFacts } from './facts';
 import { IsolationIndicator } from './indicator';
+import { findKernelClient } from './kernelclient';
 import { probe } from './probe';
 import { PyodideInterrupts } from './pyodide';
 import { settleWaitAsync } from './waitasync';
@@ -154,8 +154,8 @@ const interruptPlugin: JupyterFrontEndPlugin<void> = {
   id: INTERRUPT_PLUGIN_ID,
   description: 'Lets the interrupt button stop running code in Pyodide kernels on isolated pages.',
   autoStart: true,
-  optional: [IKernelClient],
-  activate: (app: JupyterFrontEnd, client: IKernelClient | null): void => {
+  activate: async (app: JupyterFrontEnd): Promise<void> => {
+    const client = await findKernelClient(app);
     if (!client) {
       return;
     }
