@@ -123,12 +123,15 @@ class JupyterProcess:
             *self.args,
         ]
 
+    def environment(self) -> dict[str, str]:
+        return jupyter_env(self.home)
+
     def start(self, timeout: float = 90) -> "JupyterProcess":
         self.root_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             self.command(),
-            env=jupyter_env(self.home),
+            env=self.environment(),
             cwd=self.root_dir,
             stdout=log,
             stderr=subprocess.STDOUT,

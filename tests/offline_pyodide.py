@@ -38,19 +38,28 @@ PIPLITE_WHEELS = {"comm": "0.2.3"}
 TIMEOUT = 300
 
 
-def kernel_pyodide_version() -> str:
-    """The Pyodide version that the installed jupyterlite-pyodide-kernel asks for by default."""
-    import jupyterlite_pyodide_kernel
-
+def kernel_pyodide_url(prefix: str | Path | None = None) -> str:
+    """The Pyodide URL that the jupyterlite-pyodide-kernel installed in the environment at
+    ``prefix`` (this one by default) loads when nothing else is configured: its CDN default,
+    which names the version and the file (``pyodide.js`` up to 0.7, ``pyodide.mjs`` after)."""
     found: set[str] = set()
-    roots = [Path(sys.prefix) / "share/jupyter/labextensions/@jupyterlite/pyodide-kernel-extension"]
-    roots.append(Path(jupyterlite_pyodide_kernel.__file__).parent / "labextension")
+    roots = [Path(prefix or sys.prefix) / "share/jupyter/labextensions/@jupyterlite/pyodide-kernel-extension"]
+    if prefix is None:
+        import jupyterlite_pyodide_kernel
+
+        roots.append(Path(jupyterlite_pyodide_kernel.__file__).parent / "labextension")
     for root in roots:
         for js in root.glob("static/*.js"):
-            found.update(re.findall(r"pyodide/v(\d+\.\d+\.\d+)/full", js.read_text(errors="ignore")))
+            found.update(re.findall(r"https://[\w./-]*?/pyodide/v\d+\.\d+\.\d+/full/pyodide\.m?js",
+                                    js.read_text(errors="ignore")))
     if len(found) != 1:
         raise RuntimeError(f"cannot tell which Pyodide the kernel wants: found {sorted(found)}")
     return found.pop()
+
+
+def kernel_pyodide_version(prefix: str | Path | None = None) -> str:
+    """The Pyodide version that the installed jupyterlite-pyodide-kernel asks for by default."""
+    return re.search(r"/v(\d+\.\d+\.\d+)/", kernel_pyodide_url(prefix)).group(1)
 
 
 def cache_root() -> Path:
@@ -72,11 +81,26 @@ class OfflinePyodide:
         """Wheels for a site's ``pypi/`` folder."""
         return self.root / "pypi"
 
+    def pypi_index(self) -> Path:
+        """The piplite index (``all.json``) of the ``pypi`` wheels, for a kernel that is not
+        in a JupyterLite build (whose piplite addon would write it): made once, then kept."""
+        index = self.pypi / "all.json"
+        if not index.exists():
+            from jupyterlite_pyodide_kernel.addons.piplite import get_wheel_index
+
+            text = json.dumps(get_wheel_index(sorted(self.pypi.glob("*.whl"))), sort_keys=True)
+            partial = index.with_suffix(".partial")
+            partial.write_text(text)
+            os.replace(partial, index)
+        return index
+
     def install(self, lite_dir: Path) -> None:
         """Make a JupyterLite source folder use this Pyodide: the kernel addon copies
         ``static/pyodide`` into the build and points the kernel's ``pyodideUrl`` at it."""
         shutil.copytree(self.core, lite_dir / "static" / "pyodide", dirs_exist_ok=True)
-        shutil.copytree(self.pypi, lite_dir / "pypi", dirs_exist_ok=True)
+        # The wheels only: the build's piplite addon writes its own index.
+        shutil.copytree(self.pypi, lite_dir / "pypi", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("*.json", "*.partial"))
 
 
 def run(cmd: list[str], cwd: Path) -> None:

@@ -60,14 +60,15 @@ def notebook(*cells: str) -> str:
 
 
 class LiteNotebook:
-    """One notebook open in the lab UI of a JupyterLite site."""
+    """One notebook open in the lab UI: of a JupyterLite site (``site_url`` and ``path``), or
+    of JupyterLab with in-browser kernels (its page's ``url``)."""
 
-    def __init__(self, page, site_url: str, path: str):
+    def __init__(self, page, site_url: str = "", path: str = "", *, url: str | None = None):
         self.page = page
         self.console: list[str] = []
         page.on("console", lambda m: self.console.append(m.text))
-        page.goto(f"{site_url}lab/index.html?path={path}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.goto(url or f"{site_url}lab/index.html?path={path}")
+        page.wait_for_selector(f"{CURRENT} .jp-Notebook .jp-Cell", timeout=60_000)
 
     # --- the kernel's interrupt buffer ----------------------------------------------------
 
@@ -99,6 +100,28 @@ class LiteNotebook:
 
     # --- cells ------------------------------------------------------------------------------
 
+    def wait_kernel_idle(self, timeout: float = 60) -> None:
+        """Wait until the notebook's kernel has started and is idle."""
+        self.page.wait_for_selector(
+            f'{CURRENT} .jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout * 1000)
+
+    def wait_cells(self, count: int, timeout: float = 30) -> None:
+        """Wait until the notebook shows `count` cells: before its file is read it shows the
+        one empty cell of a new notebook."""
+        self.page.wait_for_function(
+            "n => document.querySelectorAll("
+            "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').length === n",
+            arg=count, timeout=timeout * 1000)
+
+    def code_cells(self) -> list[int]:
+        """The indices of the code cells, among all cells."""
+        return self.page.eval_on_selector_all(
+            f"{CURRENT} .jp-Notebook .jp-Cell",
+            "cells => cells.flatMap((c, i) => c.classList.contains('jp-CodeCell') ? [i] : [])")
+
+    def prompts(self) -> list[str]:
+        return [t.strip() for t in self.page.locator(f"{CURRENT} .jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+
     def cell(self, index: int):
         return self.page.locator(f"{CURRENT} .jp-Notebook .jp-Cell").nth(index)
 
@@ -120,6 +143,20 @@ class LiteNotebook:
                        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i]
                        .querySelector('.jp-InputPrompt').textContent.includes('*')""",
                 arg=index, timeout=30_000)
+
+    def run_to_end(self, index: int, timeout: float = 60) -> None:
+        """Run a cell and wait until it has a new execution count: for cells too quick to
+        catch at `[*]`."""
+        before = self.prompt(index)
+        self.run(index, wait_running=False)
+        self.page.wait_for_function(
+            """([i, before]) => {
+                const p = document.querySelectorAll(
+                    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i]
+                    .querySelector('.jp-InputPrompt').textContent;
+                return /\\[\\d+\\]/.test(p) && p !== before;
+            }""",
+            arg=[index, before], timeout=timeout * 1000)
 
     def wait_done(self, index: int, timeout: float = 30) -> None:
         self.page.wait_for_function(
