@@ -1,0 +1,135 @@
+"""`jupyter coi check TARGET`, run as a user runs it (the `jupyter` command, a subprocess),
+against real targets: Jupyter servers with and without jupyter-coi, a page that embeds an image
+from a second loopback server with no CORP header, JupyterLite builds with and without the
+addon (as folders, and served by a header-less static server as on GitHub Pages), a folder that
+is not a build, and an address where nothing listens. Verdicts and exit codes are checked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import disable_extension, free_port, stop_process
+from lite_sites import built_site, plain_server, wait_for_http
+
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def coi_check(target: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "jupyter", "coi", "check", target],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def other_origin(tmp_path) -> str:
+    """A second loopback server, another origin, serving an image with no CORP header."""
+    root = tmp_path / "other-origin"
+    root.mkdir()
+    (root / "pixel.png").write_bytes(PIXEL)
+    port = free_port()
+    log = tmp_path / "other-origin.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
+        stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, proc, log, timeout=30)
+        yield url
+    finally:
+        stop_process(proc)
+
+
+def test_server_with_jupyter_coi_is_isolated(jupyter_process):
+    server = jupyter_process("lab")
+    done = coi_check(server.page_url("lab"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[ok]" in done.stdout and "Cross-Origin-Opener-Policy: same-origin" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("ISOLATED: ")
+    # The token that the URL carries is not printed (deploy logs are read by many).
+    assert server.token not in done.stdout and "token=..." in done.stdout
+
+
+def test_server_without_jupyter_coi_is_not(jupyter_process):
+    server = jupyter_process("lab", before=disable_extension)
+    done = coi_check(server.page_url("lab"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "[problem]" in done.stdout
+    assert "Cross-Origin-Opener-Policy: missing" in done.stdout
+    assert "Cross-Origin-Embedder-Policy: missing" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("NOT ISOLATED: ")
+
+
+def test_login_redirect_is_pointed_out(jupyter_process):
+    server = jupyter_process("lab")
+    done = coi_check(f"{server.url}lab")
+    assert "this is the login page: add ?token=" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("embedder, code", [("require-corp", 1), ("credentialless", 0)])
+def test_cross_origin_image_without_corp(jupyter_process, other_origin, embedder, code):
+    image = f"{other_origin}pixel.png"
+    page = f'<!doctype html><html><body><img src="{image}" alt="a pixel"></body></html>'
+    server = jupyter_process(
+        "lab", f"--CrossOriginIsolation.embedder_policy={embedder}", files={"page.html": page})
+    done = coi_check(server.page_url("files/page.html"))
+    assert done.returncode == code, done.stdout + done.stderr
+    line = next(line for line in done.stdout.splitlines() if image in line)
+    if embedder == "require-corp":
+        assert line.lstrip().startswith("[problem]") and "require-corp blocks it" in line
+        assert "1 resource(s) of the page would be blocked" in done.stdout
+    else:
+        assert line.lstrip().startswith("[ok]"), line
+
+
+def test_lite_build_with_the_addon(tmp_path):
+    site = built_site(tmp_path)
+    done = coi_check(str(site.out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    verdict = done.stdout.strip().splitlines()[-1]
+    assert "with headers on netlify, vercel, apache, nginx, firebase" in verdict
+    assert "through the service worker" in verdict
+
+
+def test_lite_build_without_the_addon(tmp_path):
+    site = built_site(tmp_path, {"enabled": False})
+    done = coi_check(str(site.out))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "not wrapped by jupyter-coi" in done.stdout
+    assert "has neither host files nor jupyter-coi's service worker" in done.stdout
+
+
+def test_folder_that_is_not_a_lite_build(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a site")
+    done = coi_check(str(tmp_path))
+    assert done.returncode == 2
+    assert "is not a JupyterLite build: it has no jupyter-lite.json" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing written
+
+
+@pytest.mark.parametrize("addon, code", [(True, 0), (False, 1)])
+def test_static_host_without_headers(tmp_path, addon, code):
+    """As on GitHub Pages: no headers; only jupyter-coi's service worker can isolate."""
+    site = built_site(tmp_path, None if addon else {"enabled": False})
+    for served in plain_server(site):
+        done = coi_check(f"{served.url}lab/index.html")
+        assert done.returncode == code, done.stdout + done.stderr
+        if addon:
+            assert "jupyter-coi's service worker isolates it from the second load on" in done.stdout
+        else:
+            assert "has no jupyter-coi service worker" in done.stdout
+
+
+def test_unreachable_target():
+    done = coi_check(f"http://127.0.0.1:{free_port()}/lab")
+    assert done.returncode == 2
+    assert "cannot load" in done.stderr and "refused" in done.stderr.lower()
+
+
+def test_not_a_web_url(tmp_path):
+    done = coi_check("ftp://example.org/site")
+    assert done.returncode == 2 and "only http:// and https:// URLs" in done.stderr
