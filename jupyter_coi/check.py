@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from . import hosts
-from .lite.serviceworker import SCRIPT_ID, check_service_worker
+from .lite.serviceworker import SCRIPT_ID, WORKER_MARKER, check_service_worker
 from .lite.site import NotALiteSite, require_lite_site
 from .policy import ALLOWED, EMBEDDER, ISOLATING, OPENER, RESOURCE, Policy
 
@@ -95,12 +95,12 @@ class _Embeds(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, str, bool]] = []  # (element, url, has crossorigin)
-        self.reload_script = False
+        self.reload_script = ""  # src of jupyter-coi's reload script, which sits at the site root
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k.lower(): (v or "") for k, v in attrs}
         if a.get("id") == SCRIPT_ID:
-            self.reload_script = True
+            self.reload_script = a.get("src", "") or "./"
         url = ""
         if tag == "link" and a.get("rel", "").lower() in LINK_RELS:
             url = a.get("href", "")
@@ -185,7 +185,8 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
         parser.feed(page.body.decode("utf-8", errors="replace"))
     by_worker = False
     if not headers_isolate and parser.reload_script:
-        by_worker = _check_service_worker_url(page.url, timeout, report)
+        by_worker = _check_service_worker_url(
+            urllib.parse.urljoin(page.url, parser.reload_script), timeout, report)
     # What the browser will embed under this policy; on a page not isolated yet, what would be
     # blocked once it is (with require-corp, the default): what to fix before turning it on.
     effective = embedder if headers_isolate else "require-corp"
@@ -228,26 +229,20 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     return report
 
 
-def _check_service_worker_url(page_url: str, timeout: float, report: Report) -> bool:
-    """The page carries jupyter-coi's reload script: is the worker it registers there?"""
-    worker = urllib.parse.urljoin(page_url, _site_root(page_url) + "service-worker.js")
+def _check_service_worker_url(reload_script_url: str, timeout: float, report: Report) -> bool:
+    """The page loads jupyter-coi's reload script: is the worker it registers beside it, at
+    the site's root?"""
+    worker = urllib.parse.urljoin(reload_script_url, "service-worker.js")
     try:
         r = fetch(worker, timeout)
     except (urllib.error.URLError, OSError, ValueError) as e:
-        report.add(False, shown(worker), f"jupyter-coi's service worker cannot be loaded: {e}")
+        report.add(False, shown(worker), f"jupyter-coi's service worker cannot be loaded: "
+                                         f"{getattr(e, 'reason', e)}")
         return False
-    ok = r.status == 200 and b"jupyter-coi-service-worker-wrapper" in r.body
+    ok = r.status == 200 and WORKER_MARKER.encode() in r.body
     report.add(ok, shown(worker), "jupyter-coi's service worker, which adds the headers" if ok else
                f"HTTP {r.status}, not jupyter-coi's service worker: the page cannot be isolated")
     return ok
-
-
-def _site_root(page_url: str) -> str:
-    """The JupyterLite site's root path for an app page such as /site/lab/index.html."""
-    path = urllib.parse.urlsplit(page_url).path
-    parts = path.split("/")
-    # app pages are one folder below the root (lab/, notebooks/, repl/, tree/...)
-    return "/".join(parts[:-2]) + "/" if len(parts) > 2 else "/"
 
 
 # --- a JupyterLite build folder ------------------------------------------------------------

@@ -116,12 +116,15 @@ def test_static_host_without_headers(tmp_path, addon, code):
     """As on GitHub Pages: no headers; only jupyter-coi's service worker can isolate."""
     site = built_site(tmp_path, None if addon else {"enabled": False})
     for served in plain_server(site):
-        done = coi_check(f"{served.url}lab/index.html")
-        assert done.returncode == code, done.stdout + done.stderr
-        if addon:
-            assert "jupyter-coi's service worker isolates it from the second load on" in done.stdout
-        else:
-            assert "has no jupyter-coi service worker" in done.stdout
+        # App pages at two depths: the worker is found at the site's root from both.
+        for page in ("lab/index.html", "notebooks/index.html?path=probe.ipynb", "lab/tree/index.html"):
+            done = coi_check(f"{served.url}{page}")
+            assert done.returncode == code, page + done.stdout + done.stderr
+            if addon:
+                assert "jupyter-coi's service worker isolates it from the second load on" in done.stdout
+                assert f"[ok] {served.url}service-worker.js" in done.stdout
+            else:
+                assert "has no jupyter-coi service worker" in done.stdout
 
 
 def test_unreachable_target():
