@@ -17,14 +17,13 @@
  */
 import { Kernel } from '@jupyterlab/services';
 import type { IKernel, IKernelClient } from '@jupyterlite/services';
-import { ISignal, Signal } from '@lumino/signaling';
 import { InterruptBuffer, InterruptOutcome, MESSAGE_KEY, kernelCode } from './interrupt';
 
 type Installed =
   | { status: 'ready'; buffer: InterruptBuffer }
   | { status: 'unavailable'; reason: string };
 
-export type InterruptState = { status: 'installing' } | Installed;
+type InterruptState = { status: 'installing' } | Installed;
 
 /** Why a kernel gets no buffer when the page is not isolated; the dialog explains more. */
 export const NOT_ISOLATED =
@@ -82,22 +81,12 @@ export class PyodideInterrupts {
     };
   }
 
-  /** Emitted with the kernel id when a kernel's state changes. */
-  get stateChanged(): ISignal<this, string> {
-    return this._stateChanged;
-  }
-
-  state(kernelId: string): InterruptState | undefined {
-    return this._states.get(kernelId);
-  }
-
   /** Set the state of a kernel, unless a restart has replaced that kernel object. */
   private _set(kernel: IKernel, state: InterruptState): void {
     if (this._kernels.get(kernel.id) !== kernel || kernel.isDisposed) {
       return;
     }
     this._states.set(kernel.id, state);
-    this._stateChanged.emit(kernel.id);
     if (state.status === 'ready') {
       console.info(`jupyter-coi | kernel ${kernel.id}: interrupts stop running code`);
     } else if (state.status === 'unavailable') {
@@ -111,7 +100,6 @@ export class PyodideInterrupts {
     }
     this._kernels.delete(kernel.id);
     this._states.delete(kernel.id);
-    this._stateChanged.emit(kernel.id);
   }
 
   private async _install(kernel: IKernel): Promise<void> {
@@ -229,5 +217,4 @@ export class PyodideInterrupts {
 
   private _kernels = new Map<string, IKernel>();
   private _states = new Map<string, InterruptState>();
-  private _stateChanged = new Signal<this, string>(this);
 }
