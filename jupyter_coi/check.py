@@ -248,9 +248,23 @@ def _check_service_worker_url(reload_script_url: str, timeout: float, report: Re
 # --- a JupyterLite build folder ------------------------------------------------------------
 
 
-def _isolating_policies() -> list[Policy]:
-    return [Policy(opener=o, embedder=e, resource=r) for o, e, r in itertools.product(
-        ISOLATING["opener"], ISOLATING["embedder"], ALLOWED["resource"])]
+# Every policy that isolates, the default first: a host file passes if it sends one of them.
+ISOLATING_POLICIES = [Policy()] + [
+    p for p in (Policy(opener=o, embedder=e, resource=r) for o, e, r in itertools.product(
+        ISOLATING["opener"], ISOLATING["embedder"], ALLOWED["resource"]))
+    if p != Policy()]
+
+
+def _host_policy(host: str, site: Path) -> tuple[Policy | None, list[str]]:
+    """The isolating policy that ``host``'s file in ``site`` sends, or None with what is wrong
+    with it measured against the default policy."""
+    first: list[str] = []
+    for policy in ISOLATING_POLICIES:
+        problems = hosts.check(host, policy, site)
+        if not problems:
+            return policy, []
+        first = first or problems
+    return None, first
 
 
 def check_folder(folder: Path) -> Report:
@@ -265,13 +279,12 @@ def check_folder(folder: Path) -> Report:
         if not path.exists():
             report.add(True, str(path), f"not written: no header config for {host}")
             continue
-        results = [hosts.check(host, policy, site) for policy in _isolating_policies()]
-        good = next((p for p, r in zip(_isolating_policies(), results) if not r), None)
+        good, problems = _host_policy(host, site)
         if good:
             hosts_ok.append(host)
             report.add(True, str(path), f"{host} sends {good.describe()}")
         else:
-            report.add(False, str(path), "; ".join(results[0]))
+            report.add(False, str(path), "; ".join(problems))
     worker_problems = check_service_worker(site)
     for problem in worker_problems:
         report.add(False, "service worker", problem)
