@@ -8,8 +8,7 @@ wheels are not byte-for-byte Pyodide's own builds). ``comm`` is not in the lock 
 kernel installs it through piplite, so it goes in the site's ``pypi/`` folder.
 
 Everything is cached under ``JUPYTER_COI_TEST_CACHE`` (default ``~/.cache/jupyter-coi-tests``),
-keyed by the Pyodide version, and built in a temporary folder that is renamed into place only
-when complete, so an interrupted run never leaves a half-made cache behind.
+keyed by the Pyodide version (``cached``, which the other downloads of the tests use too).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 # What the kernel loads by name at start-up (its worker's initKernel), plus their dependencies
 # in the lock. A wheel missing here shows up as the kernel failing to start, offline.
@@ -143,18 +143,27 @@ def build(version: str, into: Path, work: Path) -> None:
     run([*download, "--dest", str(pypi), *(f"{n}=={v}" for n, v in PIPLITE_WHEELS.items())], cwd=work)
 
 
-def offline_pyodide(version: str | None = None) -> OfflinePyodide:
-    version = version or kernel_pyodide_version()
-    root = cache_root() / f"pyodide-{version}-offline"
-    if not (root / "pyodide" / "pyodide-lock.json").exists():
+def cached(name: str, complete: str, make: Callable[[Path, Path], None]) -> Path:
+    """The cache folder ``name``, made by ``make(into, work)`` unless its file ``complete``
+    is there already. Made in a temporary folder and renamed into place only when done, so an
+    interrupted run never leaves a half-made cache behind."""
+    root = cache_root() / name
+    if not (root / complete).exists():
         root.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=root.parent, prefix=".building-") as tmp:
             into, work = Path(tmp) / "out", Path(tmp) / "work"
             into.mkdir()
             work.mkdir()
-            build(version, into, work)
+            make(into, work)
             shutil.rmtree(root, ignore_errors=True)
             os.replace(into, root)
+    return root
+
+
+def offline_pyodide(version: str | None = None) -> OfflinePyodide:
+    version = version or kernel_pyodide_version()
+    root = cached(f"pyodide-{version}-offline", "pyodide/pyodide-lock.json",
+                  lambda into, work: build(version, into, work))
     return OfflinePyodide(version, root)
 
 

@@ -10,12 +10,9 @@ isolated JupyterLab (File > Hub Control Panel).
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import urllib.error
@@ -26,7 +23,7 @@ from typing import Iterator
 import pytest
 
 from harness import FRONTENDS, free_port, jupyter_env, stop_process
-from offline_pyodide import cache_root
+from offline_pyodide import cached
 
 CHP_VERSION = "5.3.0"
 USER = "ada"
@@ -37,20 +34,17 @@ COI_HEADERS = ("cross-origin-opener-policy", "cross-origin-embedder-policy")
 
 def configurable_http_proxy() -> Path:
     """JupyterHub's proxy from npm, cached like the other downloads of the tests."""
-    root = cache_root() / f"configurable-http-proxy-{CHP_VERSION}"
-    executable = root / "node_modules" / ".bin" / "configurable-http-proxy"
-    if not executable.exists():
-        root.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=root.parent, prefix=".building-") as tmp:
-            done = subprocess.run(
-                ["npm", "install", "--prefix", tmp, "--no-audit", "--no-fund", "--silent",
-                 f"configurable-http-proxy@{CHP_VERSION}"],
-                capture_output=True, text=True, timeout=300)
-            if done.returncode != 0:
-                raise RuntimeError(f"npm install configurable-http-proxy failed:\n{done.stderr}")
-            shutil.rmtree(root, ignore_errors=True)
-            os.replace(tmp, root)
-    return executable
+    executable = Path("node_modules", ".bin", "configurable-http-proxy")
+
+    def install(into: Path, work: Path) -> None:
+        done = subprocess.run(
+            ["npm", "install", "--prefix", str(into), "--no-audit", "--no-fund", "--silent",
+             f"configurable-http-proxy@{CHP_VERSION}"],
+            cwd=work, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"npm install configurable-http-proxy failed:\n{done.stderr}")
+
+    return cached(f"configurable-http-proxy-{CHP_VERSION}", str(executable), install) / executable
 
 
 HUB_CONFIG = """
