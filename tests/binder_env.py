@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from harness import JupyterProcess, jupyter_env
-from offline_pyodide import OfflinePyodide, kernel_pyodide_url, offline_pyodide
+from offline_pyodide import OfflinePyodide, kernel_pyodide_url, kernel_pyodide_version, offline_pyodide
 
 REPO = Path(__file__).resolve().parent.parent
 BINDER = REPO / "binder"
@@ -125,20 +125,23 @@ class BinderLab(JupyterProcess):
     binder: BinderEnv | None = None
     pyodide: OfflinePyodide | None = None
 
+    @property
+    def static_dir(self) -> Path:
+        """Served under ``{base_url}static/``: the local Pyodide and its piplite wheels."""
+        return self.home / "offline-static"
+
     def command(self) -> list[str]:
         base = super().command()
-        static = self.home / "offline-static"
         return [str(self.binder.python), *base[1:],
-                f"--ServerApp.extra_static_paths={json.dumps([str(static)])}"]
+                f"--ServerApp.extra_static_paths={json.dumps([str(self.static_dir)])}"]
 
     def prepare(self, files_from: list[Path]) -> None:
         self.root_dir.mkdir(parents=True, exist_ok=True)
         for path in files_from:
             shutil.copytree(path, self.root_dir / path.name)
-        static = self.home / "offline-static"
-        shutil.copytree(self.pyodide.core, static / "pyodide")
-        shutil.copytree(self.pyodide.pypi, static / "pypi")
-        shutil.copy(self.pyodide.pypi_index(), static / "pypi" / "all.json")
+        self.pyodide.pypi_index()  # beside the wheels, so that it is copied with them
+        shutil.copytree(self.pyodide.core, self.static_dir / "pyodide")
+        shutil.copytree(self.pyodide.pypi, self.static_dir / "pypi")
         file_name = kernel_pyodide_url(self.binder.prefix).rsplit("/", 1)[1]
         labconfig = self.home / ".jupyter" / "labconfig"
         labconfig.mkdir(parents=True, exist_ok=True)
@@ -150,6 +153,4 @@ class BinderLab(JupyterProcess):
 
 
 def binder_pyodide(env: BinderEnv) -> OfflinePyodide:
-    from offline_pyodide import kernel_pyodide_version
-
     return offline_pyodide(kernel_pyodide_version(env.prefix))

@@ -12,6 +12,9 @@ import time
 CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 INTERRUPT_BUTTON = f'{CURRENT} jp-button[data-command="notebook:interrupt-kernel"]'
 RESTART_BUTTON = f'{CURRENT} jp-button[data-command="notebook:restart-kernel"]'
+CELLS = f"{CURRENT} .jp-Notebook .jp-Cell"
+# Whether a cell is running: its prompt shows `[*]`.
+RUNNING = "cell => cell.querySelector('.jp-InputPrompt').textContent.includes('*')"
 READY = re.compile(r"jupyter-coi \| kernel (\S+): interrupts stop running code")
 NO_BUFFER = re.compile(r"jupyter-coi \| kernel (\S+): no interrupt buffer: (.*)")
 
@@ -68,7 +71,7 @@ class LiteNotebook:
         self.console: list[str] = []
         page.on("console", lambda m: self.console.append(m.text))
         page.goto(url or f"{site_url}lab/index.html?path={path}")
-        page.wait_for_selector(f"{CURRENT} .jp-Notebook .jp-Cell", timeout=60_000)
+        page.wait_for_selector(CELLS, timeout=60_000)
 
     # --- the kernel's interrupt buffer ----------------------------------------------------
 
@@ -109,21 +112,19 @@ class LiteNotebook:
         """Wait until the notebook shows `count` cells: before its file is read it shows the
         one empty cell of a new notebook."""
         self.page.wait_for_function(
-            "n => document.querySelectorAll("
-            "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').length === n",
-            arg=count, timeout=timeout * 1000)
+            "([cells, n]) => document.querySelectorAll(cells).length === n",
+            arg=[CELLS, count], timeout=timeout * 1000)
 
     def code_cells(self) -> list[int]:
         """The indices of the code cells, among all cells."""
         return self.page.eval_on_selector_all(
-            f"{CURRENT} .jp-Notebook .jp-Cell",
-            "cells => cells.flatMap((c, i) => c.classList.contains('jp-CodeCell') ? [i] : [])")
+            CELLS, "cells => cells.flatMap((c, i) => c.classList.contains('jp-CodeCell') ? [i] : [])")
 
     def prompts(self) -> list[str]:
         return [t.strip() for t in self.page.locator(f"{CURRENT} .jp-CodeCell .jp-InputPrompt").all_inner_texts()]
 
     def cell(self, index: int):
-        return self.page.locator(f"{CURRENT} .jp-Notebook .jp-Cell").nth(index)
+        return self.page.locator(CELLS).nth(index)
 
     def prompt(self, index: int) -> str:
         return self.cell(index).locator(".jp-InputPrompt").inner_text().strip()
@@ -132,38 +133,46 @@ class LiteNotebook:
         area = self.cell(index).locator(".jp-OutputArea")
         return area.inner_text() if area.count() else ""
 
+    def _wait_cell(self, index: int, test: str, arg=None, timeout: float = 30) -> None:
+        """Wait until `test`, a JavaScript function of (cell element, arg), holds for the
+        cell at `index`, checked in the page at every frame."""
+        self.page.wait_for_function(
+            f"([cells, i, arg]) => ({test})(document.querySelectorAll(cells)[i], arg)",
+            arg=[CELLS, index, arg], timeout=timeout * 1000)
+
     def run(self, index: int, wait_running: bool = True) -> None:
         """Run a cell (Ctrl+Enter keeps the selection on it) and wait until it runs."""
         self.cell(index).locator(".jp-InputPrompt").click()
         self.page.keyboard.press("Escape")
         self.page.keyboard.press("Control+Enter")
         if wait_running:
-            self.page.wait_for_function(
-                """i => document.querySelectorAll(
-                       '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i]
-                       .querySelector('.jp-InputPrompt').textContent.includes('*')""",
-                arg=index, timeout=30_000)
+            self._wait_cell(index, RUNNING)
 
     def run_to_end(self, index: int, timeout: float = 60) -> None:
         """Run a cell and wait until it has a new execution count: for cells too quick to
         catch at `[*]`."""
         before = self.prompt(index)
         self.run(index, wait_running=False)
-        self.page.wait_for_function(
-            """([i, before]) => {
-                const p = document.querySelectorAll(
-                    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i]
-                    .querySelector('.jp-InputPrompt').textContent;
+        self._wait_cell(
+            index,
+            """(cell, before) => {
+                const p = cell.querySelector('.jp-InputPrompt').textContent;
                 return /\\[\\d+\\]/.test(p) && p !== before;
             }""",
-            arg=[index, before], timeout=timeout * 1000)
+            before, timeout)
 
     def wait_done(self, index: int, timeout: float = 30) -> None:
-        self.page.wait_for_function(
-            """i => !document.querySelectorAll(
-                   '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i]
-                   .querySelector('.jp-InputPrompt').textContent.includes('*')""",
-            arg=index, timeout=timeout * 1000)
+        self._wait_cell(index, f"cell => !({RUNNING})(cell)", timeout=timeout)
+
+    def wait_output(self, index: int, pattern: str, timeout: float = 30) -> str:
+        """Wait until the cell's output matches the regular expression `pattern` (JavaScript's
+        syntax), and return the output."""
+        self._wait_cell(
+            index,
+            "(cell, pattern) => new RegExp(pattern).test("
+            "cell.querySelector('.jp-OutputArea')?.textContent ?? '')",
+            pattern, timeout)
+        return self.output(index)
 
     def interrupt(self) -> None:
         self.page.click(INTERRUPT_BUTTON)
@@ -177,7 +186,7 @@ class LiteNotebook:
         """Open a second notebook from the file browser; it becomes the one on screen."""
         self.page.locator(".jp-DirListing-item", has_text=path).first.dblclick()
         self.page.wait_for_selector(f'.lm-TabBar-tab.lm-mod-current:has-text("{path}")')
-        self.page.wait_for_selector(f"{CURRENT} .jp-Notebook .jp-Cell")
+        self.page.wait_for_selector(CELLS)
 
     def show(self, path: str) -> None:
         """Bring an open notebook to the front by its tab."""

@@ -27,7 +27,7 @@ import pytest
 
 from binder_env import REPO, BinderEnv, BinderLab, binder_pyodide, build
 from harness import FRONTENDS
-from pyodide_ui import CURRENT, LiteNotebook
+from pyodide_ui import LiteNotebook
 
 EXAMPLES = REPO / "examples"
 KERNEL_NOTEBOOKS = ["01-cross-origin-isolation.ipynb", "03-shared-memory-workers.ipynb"]
@@ -112,11 +112,7 @@ def page_script_output(page, lab, name: str, final: str, timeout: float = 30) ->
     nb.wait_kernel_idle()
     cell = nb.code_cells()[0]
     nb.run_to_end(cell)
-    page.wait_for_function(
-        "([i, final]) => new RegExp(final).test(document.querySelectorAll("
-        f"'{CURRENT} .jp-Notebook .jp-Cell')[i].querySelector('.jp-OutputArea')?.textContent ?? '')",
-        arg=[cell, final], timeout=timeout * 1000)
-    return nb.output(cell)
+    return nb.wait_output(cell, final, timeout)
 
 
 def test_javascript_output_sees_isolation(lab, page):
