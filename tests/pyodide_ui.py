@@ -17,6 +17,9 @@ CELLS = f"{CURRENT} .jp-Notebook .jp-Cell"
 RUNNING = "cell => cell.querySelector('.jp-InputPrompt').textContent.includes('*')"
 READY = re.compile(r"jupyter-coi \| kernel (\S+): interrupts stop running code")
 NO_BUFFER = re.compile(r"jupyter-coi \| kernel (\S+): no interrupt buffer: (.*)")
+# Said once a page when the page first answers the kernel's worker through jupyter-coi's fix
+# for a race in their channel (labextension/src/coincident.ts): the fix is in the path.
+ANSWERS_WHOLE = "jupyter-coi | kernel channel: answers to the worker go out whole"
 
 # Presses the interrupt button and waits for `marker` in the first cell's output, all in the
 # page: resolves with the milliseconds from the click to the marker on screen, or null.

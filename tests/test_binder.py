@@ -27,7 +27,7 @@ import pytest
 
 from binder_env import REPO, BinderEnv, BinderLab, binder_pyodide, build
 from harness import FRONTENDS
-from pyodide_ui import LiteNotebook
+from pyodide_ui import ANSWERS_WHOLE, LiteNotebook
 
 EXAMPLES = REPO / "examples"
 KERNEL_NOTEBOOKS = ["01-cross-origin-isolation.ipynb", "03-shared-memory-workers.ipynb"]
@@ -171,6 +171,8 @@ def test_pyodide_notebook_in_hybrid_lab(lab, page):
     # The kernel's write went through the page to the server, and is on its disk.
     page.wait_for_timeout(1000)
     assert written.read_text().startswith("Written by Ada from Pyodide: 12 readings")
+    # The kernel read and wrote those files through the page, with answers that went out whole.
+    assert ANSWERS_WHOLE in nb.console
 
     nb.run_to_end(code[6])
     assert "No threads in Pyodide yet:" in nb.output(code[6])

@@ -6,7 +6,8 @@ getpass() are answered. On a site that is not isolated, an interrupt says why it
 the cell, and the page stays responsive.
 
 Answers come at once, as a test types them: that is what used to lose the kernel's reply now
-and then (a race in the kernel's worker channel that jupyter-coi works around, waitasync.ts).
+and then (one of two races in the kernel's worker channel that jupyter-coi works around,
+labextension/src/coincident.ts).
 The repeated interrupts run in one cell that catches each KeyboardInterrupt and prints a
 numbered line, which is also how the benchmark times them."""
 
@@ -18,7 +19,7 @@ import pytest
 
 from lite_sites import Served, lite_serve, new_site, plain_server
 from offline_pyodide import OfflinePyodide, offline_pyodide
-from pyodide_ui import LiteNotebook, notebook
+from pyodide_ui import ANSWERS_WHOLE, LiteNotebook, notebook
 
 NOTEBOOKS = {
     "loop.ipynb": notebook(
@@ -101,6 +102,8 @@ def test_interrupt_stops_a_busy_loop_and_keeps_the_state(isolated_site, page):
     assert "x is 42 after spinning" in nb.output(1)
     assert nb.prompt(0) == "[1]:" and nb.prompt(1) == "[2]:"  # the setup took no prompt number
     assert page.console_log.errors("jupyter-coi") == []
+    # The kernel's file system asked the page for files, and the answers went out whole.
+    assert ANSWERS_WHOLE in nb.console
 
 
 def test_fifty_interrupts_in_one_kernel_lose_none(isolated_site, page):

@@ -19,7 +19,7 @@ import { IsolationIndicator } from './indicator';
 import { findKernelClient } from './kernelclient';
 import { probe } from './probe';
 import { PyodideInterrupts } from './pyodide';
-import { settleWaitAsync } from './waitasync';
+import { answerWhole, settleWaitAsync } from './coincident';
 
 export const PLUGIN_ID = 'jupyter-coi:plugin';
 export const INTERRUPT_PLUGIN_ID = 'jupyter-coi:pyodide-interrupt';
@@ -161,6 +161,7 @@ const interruptPlugin: JupyterFrontEndPlugin<void> = {
     }
     if (window.crossOriginIsolated) {
       settleWaitAsync();
+      answerWhole();
     }
     new PyodideInterrupts({
       client,
