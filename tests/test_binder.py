@@ -52,7 +52,12 @@ def lab(binder, tmp_path_factory) -> Iterator[BinderLab]:
 
 
 def open_example(page, lab, name: str) -> LiteNotebook:
-    nb = LiteNotebook(page, url=lab.page_url(f"lab/tree/examples/{name}"))
+    # `reset`: without it the page also reopens the notebooks of earlier tests (the server
+    # keeps the workspace), and one of them can be on screen while the test clicks.
+    nb = LiteNotebook(page, url=lab.page_url(f"lab/tree/examples/{name}?reset"))
+    page.wait_for_function(
+        "name => document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current "
+        ".lm-TabBar-tabLabel')?.textContent === name", arg=name, timeout=30_000)
     nb.wait_cells(len(json.loads((EXAMPLES / name).read_text())["cells"]))
     return nb
 
