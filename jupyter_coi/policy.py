@@ -12,6 +12,7 @@ library), so that build steps can run it as a plain script.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from typing import Iterator
@@ -38,6 +39,25 @@ ISOLATING = {
     "embedder": ("require-corp", "credentialless"),
 }
 
+
+
+# Report-only: the browser reports what the policy would block and blocks nothing. CORP has
+# no report-only form.
+REPORT_ONLY = {"opener": OPENER + "-Report-Only", "embedder": EMBEDDER + "-Report-Only"}
+
+# Where browsers post violation reports (the Reporting API): the endpoint is named in
+# ``Reporting-Endpoints`` and referred to by ``report-to`` in the COOP and COEP values.
+REPORTING_ENDPOINTS = "Reporting-Endpoints"
+REPORT_GROUP = "jupyter-coi"
+
+# A per-document alternative to COOP + COEP (Chromium 137+): isolates the page without
+# putting it in a browsing context group of its own. Sent only when asked for.
+DOCUMENT_ISOLATION = "Document-Isolation-Policy"
+DOCUMENT_ISOLATION_VALUES = ("isolate-and-require-corp", "isolate-and-credentialless", "none")
+
+# Not a header value: the server gives each browser ``credentialless`` if it supports it,
+# else ``require-corp`` (``credentialless_supported``).
+EMBEDDER_AUTO = "auto"
 
 
 def isolation_requirement() -> str:
@@ -93,6 +113,54 @@ class Policy:
 
     def describe(self) -> str:
         return ", ".join(f"{name}: {value}" for name, value in self)
+
+
+def credentialless_supported(user_agent: str) -> bool:
+    """Whether a browser honours COEP ``credentialless``, from its User-Agent: Chromium-based
+    browsers from 96 and Firefox from 119, not on iOS (where every browser is WebKit). Safari
+    and anything unknown get ``require-corp``, which every isolating browser supports."""
+    if re.search(r"iPhone|iPad|iPod|CriOS|FxiOS|EdgiOS", user_agent):
+        return False
+    for engine, first in (("Chrome", 96), ("Chromium", 96), ("Firefox", 119)):
+        match = re.search(rf"{engine}/(\d+)", user_agent)
+        if match:
+            return int(match.group(1)) >= first
+    return False
+
+
+def with_report_to(value: str) -> str:
+    return f'{value}; report-to="{REPORT_GROUP}"'
+
+
+def response_headers(
+    chosen: Policy,
+    *,
+    report_only: bool = False,
+    report_url: str | None = None,
+    document_isolation: str = "",
+) -> dict[str, str]:
+    """The headers a server sends for ``chosen``: enforced, or as report-only (then without
+    CORP, so that nothing changes for anyone), with ``report-to`` when ``report_url`` is given,
+    and ``Document-Isolation-Policy`` when asked for."""
+    names = REPORT_ONLY if report_only else HEADERS
+    headers = {}
+    for field, name in names.items():
+        value = getattr(chosen, field)
+        if report_url and field in REPORT_ONLY:
+            value = with_report_to(value)
+        headers[name] = value
+    if report_url:
+        headers[REPORTING_ENDPOINTS] = f'{REPORT_GROUP}="{report_url}"'
+    if document_isolation:
+        if document_isolation not in DOCUMENT_ISOLATION_VALUES:
+            raise ValueError(
+                f"{document_isolation!r} is not a valid {DOCUMENT_ISOLATION} value; allowed: "
+                + ", ".join(repr(v) for v in DOCUMENT_ISOLATION_VALUES)
+            )
+        headers[DOCUMENT_ISOLATION] = (
+            with_report_to(document_isolation) if report_url else document_isolation
+        )
+    return headers
 
 
 def as_json() -> dict:
