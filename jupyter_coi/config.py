@@ -38,8 +38,12 @@ class PolicySettings(HasTraits):
         "``require-corp`` loads a cross-origin resource only if it sends "
         "``Cross-Origin-Resource-Policy`` (or CORS), ``credentialless`` loads it without "
         "cookies instead (not supported by Safari, where the page is then not isolated). "
-        f"One of {_choices('embedder')}.",
+        f"One of {_choices('embedder')}; the server also takes ``auto``: ``credentialless`` "
+        "for browsers that support it, ``require-corp`` for the others (Safari).",
     )
+
+    # Only a server answers each browser on its own; static files are the same for all.
+    allows_auto = False
 
     resource_policy = Unicode(
         policy.DEFAULTS["resource"],
@@ -51,6 +55,13 @@ class PolicySettings(HasTraits):
     @validate("opener_policy", "embedder_policy", "resource_policy")
     def _check_header_value(self, proposal):
         trait = proposal["trait"].name
+        if trait == "embedder_policy" and proposal["value"] == policy.EMBEDDER_AUTO:
+            if self.allows_auto:
+                return proposal["value"]
+            raise TraitError(
+                f"{self.setting_name(trait)} = 'auto' needs a server that answers each browser "
+                "on its own; choose 'require-corp' or 'credentialless' for static files"
+            )
         try:
             return policy.check(trait.split("_")[0], proposal["value"])
         except policy.PolicyError as e:
@@ -82,10 +93,13 @@ class PolicySettings(HasTraits):
                 )
         return messages
 
-    def policy(self) -> policy.Policy:
-        return policy.Policy(
-            opener=self.opener_policy, embedder=self.embedder_policy, resource=self.resource_policy
-        )
+    def policy(self, credentialless: bool = True) -> policy.Policy:
+        """The headers' values; under ``auto``, for a browser that supports ``credentialless``
+        or not."""
+        embedder = self.embedder_policy
+        if embedder == policy.EMBEDDER_AUTO:
+            embedder = "credentialless" if credentialless else "require-corp"
+        return policy.Policy(opener=self.opener_policy, embedder=embedder, resource=self.resource_policy)
 
 
 class CrossOriginIsolation(PolicySettings, Configurable):
@@ -97,6 +111,49 @@ class CrossOriginIsolation(PolicySettings, Configurable):
         help="Add the cross-origin isolation headers to responses. False turns jupyter-coi off "
         "without uninstalling it.",
     )
+
+    allows_auto = True
+
+    report_only = Bool(
+        False,
+        config=True,
+        help="Send the COOP and COEP values as ``Cross-Origin-Opener-Policy-Report-Only`` and "
+        "``Cross-Origin-Embedder-Policy-Report-Only`` (and no CORP): nothing is blocked and "
+        "pages are not isolated, but browsers report what the policy would block, to "
+        "``api/coi/reports`` (see ``reports``). For trying a policy before enforcing it.",
+    )
+
+    reports = Bool(
+        False,
+        config=True,
+        help="Ask browsers to post violation reports (``Reporting-Endpoints`` and ``report-to``) "
+        "to this server's ``api/coi/reports``, which logs each blocked resource once and keeps "
+        "a bounded list that the indicator's dialog shows. Always on with ``report_only``.",
+    )
+
+    document_isolation_policy = Unicode(
+        "",
+        config=True,
+        help=f"Also send ``{policy.DOCUMENT_ISOLATION}`` with this value (Chromium 137+), which "
+        "isolates each page on its own, without COOP's separate browsing context group. One of "
+        + ", ".join(f"``{v}``" for v in policy.DOCUMENT_ISOLATION_VALUES)
+        + "; empty (the default) sends none.",
+    )
+
+    @validate("document_isolation_policy")
+    def _check_document_isolation(self, proposal):
+        value = proposal["value"]
+        if value and value not in policy.DOCUMENT_ISOLATION_VALUES:
+            raise TraitError(
+                self.setting_error(
+                    "document_isolation_policy", value, ("",) + policy.DOCUMENT_ISOLATION_VALUES
+                )
+            )
+        return value
+
+    @property
+    def reporting(self) -> bool:
+        return self.reports or self.report_only
 
     exclude_paths = List(
         Unicode(),

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from traitlets import TraitError
 
+from jupyter_server.utils import url_path_join
+
 from .config import CrossOriginIsolation
-from .policy import isolation_requirement
+from .policy import EMBEDDER, EMBEDDER_AUTO, isolation_requirement, response_headers
+from .reports import RateLimit, ReportsHandler, ReportStore
 from .transform import make_transform
+
+REPORTS_PATH = "api/coi/reports"
 
 LOG_PREFIX = "jupyter_coi |"
 
@@ -50,18 +55,59 @@ def load(serverapp) -> CrossOriginIsolation:
         )
         return settings
 
-    policy = settings.policy()
-    serverapp.web_app.add_transform(
-        make_transform(policy, serverapp.base_url, settings.exclude_paths)
+    report_url = url_path_join(serverapp.base_url, REPORTS_PATH) if settings.reporting else None
+    mode = "report-only" if settings.report_only else "enforce"
+    serverapp.web_app.add_handlers(
+        ".*$",
+        [(
+            url_path_join(serverapp.base_url, REPORTS_PATH),
+            ReportsHandler,
+            {"store": ReportStore(), "limit": RateLimit(), "reporting": settings.reporting,
+             "mode": mode, "log_prefix": LOG_PREFIX},
+        )],
     )
+
+    # Tells the labextension that the dialog can ask for reports (JupyterLab and Notebook 7
+    # pass this dict to the page); without it, the dialog does not ask.
+    serverapp.web_app.settings.setdefault("page_config_data", {})["jupyterCoiReports"] = REPORTS_PATH
+
+    def headers(credentialless: bool) -> dict[str, str]:
+        return response_headers(
+            settings.policy(credentialless),
+            report_only=settings.report_only,
+            report_url=report_url,
+            document_isolation=settings.document_isolation_policy,
+        )
+
+    auto = settings.embedder_policy == EMBEDDER_AUTO
+    serverapp.web_app.add_transform(
+        make_transform(
+            headers(True).items(),
+            serverapp.base_url,
+            settings.exclude_paths,
+            fallback=headers(False).items() if auto else None,
+        )
+    )
+    policy = settings.policy()
     excluded = ", ".join(settings.exclude_paths) or "none"
     log.info(
         "%s cross-origin isolating every response with %s (excluded paths: %s)",
         LOG_PREFIX,
-        policy.describe(),
+        ", ".join(f"{k}: {v}" for k, v in headers(True).items()),
         excluded,
     )
-    if not policy.isolates:
+    if auto:
+        log.info("%s browsers without COEP credentialless get %s: require-corp", LOG_PREFIX, EMBEDDER)
+    if settings.reporting:
+        log.info("%s browsers post violation reports to %s (%s)", LOG_PREFIX, report_url, mode)
+    if settings.report_only:
+        log.warning(
+            "%s report-only: nothing is blocked and pages are not cross-origin isolated; set %s = "
+            "False to enforce",
+            LOG_PREFIX,
+            settings.setting_name("report_only"),
+        )
+    elif not policy.isolates:
         log.warning(
             "%s this policy does not make pages cross-origin isolated; isolation takes %s",
             LOG_PREFIX,

@@ -10,10 +10,13 @@ is why jupyter-coi hooks in here rather than in ``tornado_settings["headers"]``,
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Pattern
 
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
 from tornado.web import OutputTransform
+
+from . import policy
 
 
 class IsolationTransform(OutputTransform):
@@ -24,11 +27,17 @@ class IsolationTransform(OutputTransform):
     """
 
     headers: tuple[tuple[str, str], ...] = ()
+    # Under COEP ``auto``: the headers for browsers without ``credentialless``.
+    fallback: tuple[tuple[str, str], ...] | None = None
     base_url: str = "/"
     excluded: Pattern[str] | None = None
 
     def __init__(self, request: HTTPServerRequest) -> None:
         self.apply = not self.is_excluded(request.path)
+        self.chosen = self.headers
+        if self.fallback is not None:
+            supported = _credentialless_supported(request.headers.get("User-Agent", ""))
+            self.chosen = self.headers if supported else self.fallback
 
     @classmethod
     def is_excluded(cls, path: str) -> bool:
@@ -42,16 +51,27 @@ class IsolationTransform(OutputTransform):
         self, status_code: int, headers: HTTPHeaders, chunk: bytes, finishing: bool
     ) -> tuple[int, HTTPHeaders, bytes]:
         if self.apply:
-            for name, value in self.headers:
+            for name, value in self.chosen:
                 if name not in headers:
                     headers[name] = value
+            if self.fallback is not None:
+                # The answer depends on the browser: caches must not hand one to another.
+                headers.add("Vary", "User-Agent")
         return status_code, headers, chunk
 
 
+# A server sees few distinct User-Agent strings; each is parsed once.
+_credentialless_supported = lru_cache(maxsize=256)(policy.credentialless_supported)
+
+
 def make_transform(
-    headers: Iterable[tuple[str, str]], base_url: str = "/", excluded: Iterable[str] = ()
+    headers: Iterable[tuple[str, str]],
+    base_url: str = "/",
+    excluded: Iterable[str] = (),
+    fallback: Iterable[tuple[str, str]] | None = None,
 ) -> type[IsolationTransform]:
-    """A transform class bound to one server's headers, base URL and excluded paths.
+    """A transform class bound to one server's headers, base URL and excluded paths; with
+    ``fallback``, the headers for browsers that do not support COEP ``credentialless``.
 
     Tornado instantiates transforms per request from a class, so the configuration lives on a
     subclass made for this server rather than in module globals.
@@ -63,5 +83,10 @@ def make_transform(
     return type(
         "CrossOriginIsolationTransform",
         (IsolationTransform,),
-        {"headers": tuple(headers), "base_url": base_url, "excluded": combined},
+        {
+            "headers": tuple(headers),
+            "fallback": None if fallback is None else tuple(fallback),
+            "base_url": base_url,
+            "excluded": combined,
+        },
     )

@@ -7,6 +7,7 @@ import socket
 import subprocess
 
 import pytest
+from traitlets import TraitError
 from traitlets.config import Config
 
 from harness import ANSI, JupyterProcess, free_port, jupyter, jupyter_env
@@ -19,6 +20,8 @@ INVALID = [
     ("resource_policy", "same-host", "'same-origin', 'same-site', 'cross-origin'"),
     ("exclude_paths", "(unclosed", "not a regular expression"),
     ("enabled", "maybe", "boolean"),
+    ("report_only", "perhaps", "boolean"),
+    ("document_isolation_policy", "isolate", "'isolate-and-require-corp', 'isolate-and-credentialless'"),
 ]
 
 
@@ -79,6 +82,17 @@ def test_settings_build_the_policy():
     settings = CrossOriginIsolation(config=config)
     assert settings.policy() == policy.Policy(embedder="credentialless")
     assert settings.policy().isolates
+
+
+def test_auto_is_for_the_server_only():
+    from jupyter_coi.config import PolicySettings
+    from jupyter_coi.lite.addon import CrossOriginIsolationAddon
+
+    assert not CrossOriginIsolationAddon.allows_auto  # static files: one answer for all
+    assert CrossOriginIsolation(embedder_policy="auto").policy(credentialless=False).embedder == "require-corp"
+    assert CrossOriginIsolation(embedder_policy="auto").policy().embedder == "credentialless"
+    with pytest.raises(TraitError, match="'auto' needs a server that answers each browser"):
+        PolicySettings(embedder_policy="auto")
 
 
 def test_every_trait_is_documented():
