@@ -8,6 +8,16 @@ import policy from './policy.json';
 import { IDiagnosis } from './diagnosis';
 import { IFacts } from './facts';
 import { STATE_DESCRIPTION } from './labels';
+import {
+  IReports,
+  NO_REPORTS,
+  REPORTS_HEADING,
+  droppedLine,
+  hasReportSection,
+  reportGroups,
+  reportLines,
+  reportSegments
+} from './reports';
 import { lockSymbol } from './symbols';
 
 export const DIALOG_CLASS = 'jp-coi-dialog';
@@ -82,8 +92,46 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** Build the dialog body. */
-export function renderDetails(facts: IFacts, diagnosis: IDiagnosis): HTMLElement {
+/** What the browser reported to the server; the text is the posters', so textContent only. */
+function renderReports(reports: IReports): HTMLElement {
+  const section = el('div', 'jp-coi-reports-section');
+  section.dataset.coiMode = reports.mode;
+  section.dataset.coiReporting = String(reports.reporting);
+  section.append(el('h3', undefined, REPORTS_HEADING));
+  if (!reports.reports.length) {
+    section.append(el('p', 'jp-coi-reports-none', NO_REPORTS));
+  }
+  for (const group of reportGroups(reports)) {
+    const intro = el('p', 'jp-coi-reports-intro', group.intro);
+    intro.dataset.coiDisposition = group.disposition;
+    const list = el('ul', 'jp-coi-reports');
+    list.dataset.coiDisposition = group.disposition;
+    for (const report of group.reports) {
+      const item = el('li', 'jp-coi-report');
+      item.dataset.coiDisposition = report.disposition;
+      item.dataset.coiKind = report.kind;
+      item.dataset.coiCount = String(report.count);
+      for (const [className, text] of reportSegments(report)) {
+        item.append(className ? el('span', className, text) : text);
+      }
+      list.append(item);
+    }
+    section.append(intro, list);
+  }
+  if (reports.dropped > 0) {
+    const dropped = el('p', 'jp-coi-reports-dropped', droppedLine(reports.dropped));
+    dropped.dataset.coiDropped = String(reports.dropped);
+    section.append(dropped);
+  }
+  return section;
+}
+
+/** Build the dialog body; `reports` is null where the server has none to give. */
+export function renderDetails(
+  facts: IFacts,
+  diagnosis: IDiagnosis,
+  reports?: IReports | null
+): HTMLElement {
   const root = el('div', DIALOG_CLASS);
   root.dataset.coiState = diagnosis.state;
 
@@ -137,11 +185,14 @@ export function renderDetails(facts: IFacts, diagnosis: IDiagnosis): HTMLElement
   }
   table.append(body);
   root.append(table);
+  if (hasReportSection(reports)) {
+    root.append(renderReports(reports));
+  }
   return root;
 }
 
 /** Plain-text report, for the Copy button. */
-export function textReport(facts: IFacts, diagnosis: IDiagnosis): string {
+export function textReport(facts: IFacts, diagnosis: IDiagnosis, reports?: IReports | null): string {
   const lines = [`Cross-origin isolation: ${diagnosis.state}`, diagnosis.summary, ''];
   for (const reason of diagnosis.reasons) {
     lines.push(`[${reason.severity}] ${reason.title}`, `  ${reason.detail}`, `  Fix: ${reason.fix}`);
@@ -155,20 +206,28 @@ export function textReport(facts: IFacts, diagnosis: IDiagnosis): string {
     lines.push(`${row.label}: ${row.display}`);
   }
   lines.push(`User agent: ${facts.userAgent}`);
+  const reported = reportLines(reports);
+  if (reported.length) {
+    lines.push('', ...reported);
+  }
   return lines.join('\n');
 }
 
 /** Show the dialog; resolves when it closes. */
-export async function showDetails(facts: IFacts, diagnosis: IDiagnosis): Promise<void> {
+export async function showDetails(
+  facts: IFacts,
+  diagnosis: IDiagnosis,
+  reports?: IReports | null
+): Promise<void> {
   const copy = Dialog.createButton({ label: 'Copy Report', displayType: 'default' });
   const close = Dialog.okButton({ label: 'Close' });
   const result = await showDialog({
     title: 'Cross-Origin Isolation',
-    body: new Widget({ node: renderDetails(facts, diagnosis) }),
+    body: new Widget({ node: renderDetails(facts, diagnosis, reports) }),
     buttons: [copy, close],
     defaultButton: 1
   });
   if (result.button.label === copy.label) {
-    Clipboard.copyToSystem(textReport(facts, diagnosis));
+    Clipboard.copyToSystem(textReport(facts, diagnosis, reports));
   }
 }

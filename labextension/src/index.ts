@@ -9,6 +9,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { Signal } from '@lumino/signaling';
@@ -18,6 +19,7 @@ import { IFacts } from './facts';
 import { IsolationIndicator } from './indicator';
 import { findKernelClient } from './kernelclient';
 import { probe } from './probe';
+import { REPORTS_PAGE_CONFIG, REPORTS_PATH, fetchReports } from './reports';
 import { PyodideInterrupts } from './pyodide';
 import { answerWhole, settleWaitAsync } from './coincident';
 
@@ -115,8 +117,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
         dialogOpen = true;
         try {
-          const facts = await getFacts();
-          await showDetails(facts, diagnose(facts));
+          // Reports change while the page lives, so they are asked for each time; the
+          // request is bounded and gives null without a server, so the dialog always opens.
+          // Only where the server says it has the endpoint (its page config): elsewhere
+          // (JupyterLite, a server without jupyter-coi) the request would only log a 404.
+          const settings = app.serviceManager?.serverSettings;
+          const hasEndpoint = PageConfig.getOption(REPORTS_PAGE_CONFIG) === REPORTS_PATH;
+          const [facts, reports] = await Promise.all([
+            getFacts(),
+            settings && hasEndpoint ? fetchReports(settings) : Promise.resolve(null)
+          ]);
+          await showDetails(facts, diagnose(facts), reports);
         } finally {
           dialogOpen = false;
         }

@@ -1,0 +1,278 @@
+/**
+ * The violation reports the server collected: browsers post COEP and COOP reports to it
+ * (Reporting API), and `GET api/coi/reports` hands back a bounded list of them.
+ *
+ * The entries come from whoever posted them, so nothing here trusts their shape: the parser
+ * keeps only well-typed entries, and the text built from them is meant for `textContent`.
+ * Pure apart from `fetchReports`, which never throws: on JupyterLite, or on a server without
+ * the extension, there simply are no reports.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/** Where the server extension answers, relative to the server's base URL. */
+export const REPORTS_PATH = 'api/coi/reports';
+/** The page config option by which the server extension says it has the endpoint (its path). */
+export const REPORTS_PAGE_CONFIG = 'jupyterCoiReports';
+/** How long the dialog waits for the reports before it opens without them. */
+export const REPORTS_TIMEOUT_MS = 5000;
+
+/** `report-only`: the headers are sent as *-Report-Only, so nothing is blocked yet. */
+export type ReportMode = 'report-only' | 'enforce';
+/** `reporting`: would have been blocked; `enforce`: was blocked. */
+export type ReportDisposition = 'reporting' | 'enforce';
+export type ReportKind = 'coep' | 'coop';
+
+/** One distinct report, as the server keeps it. */
+export interface IReport {
+  kind: ReportKind;
+  disposition: ReportDisposition;
+  /** The report body's `type`, e.g. `corp` or `navigation-from-response`. */
+  reason: string;
+  /** The request's destination, e.g. `image`; may be empty. */
+  destination: string;
+  /** The URL that was (or would be) blocked; may be empty. */
+  blocked: string;
+  /** The page that reported it. */
+  page: string;
+  /** How many times it was reported. */
+  count: number;
+  /** When it was first reported, in seconds since the epoch. */
+  first_seen: number;
+}
+
+/** The answer of `GET api/coi/reports`. */
+export interface IReports {
+  /** Whether the server asks browsers for reports at all. */
+  reporting: boolean;
+  mode: ReportMode;
+  reports: IReport[];
+  /** How many distinct reports the server did not keep because its list was full. */
+  dropped: number;
+}
+
+/** Sends the request: `ServerConnection.makeRequest`, or a stand-in in tests. */
+export type ReportsRequest = (
+  url: string,
+  init: RequestInit,
+  settings: ServerConnection.ISettings
+) => Promise<Response>;
+
+const MODES: readonly ReportMode[] = ['report-only', 'enforce'];
+const DISPOSITIONS: readonly ReportDisposition[] = ['reporting', 'enforce'];
+const KINDS: readonly ReportKind[] = ['coep', 'coop'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isOneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {
+  return typeof value === 'string' && (allowed as readonly string[]).includes(value);
+}
+
+/** A whole number that arithmetic and display keep exact (rules out 1e300, NaN, 2.5). */
+function isWhole(value: unknown, least: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= least;
+}
+
+function parseReport(entry: unknown): IReport | null {
+  if (!isRecord(entry)) {
+    return null;
+  }
+  const { kind, disposition, reason, destination, blocked, page, count, first_seen } = entry;
+  if (
+    !isOneOf(kind, KINDS) ||
+    !isOneOf(disposition, DISPOSITIONS) ||
+    typeof reason !== 'string' ||
+    typeof destination !== 'string' ||
+    typeof blocked !== 'string' ||
+    typeof page !== 'string' ||
+    !isWhole(count, 1) ||
+    typeof first_seen !== 'number' ||
+    !Number.isFinite(first_seen)
+  ) {
+    return null;
+  }
+  return { kind, disposition, reason, destination, blocked, page, count, first_seen };
+}
+
+/**
+ * The reports in a parsed JSON answer, or null when the answer is not one (a 404 page, another
+ * server's API). Entries of the wrong shape are left out; the rest are kept as they are.
+ */
+export function parseReports(json: unknown): IReports | null {
+  if (!isRecord(json)) {
+    return null;
+  }
+  const { reporting, mode, reports, dropped } = json;
+  if (typeof reporting !== 'boolean' || !isOneOf(mode, MODES) || !Array.isArray(reports) || !isWhole(dropped, 0)) {
+    return null;
+  }
+  const kept: IReport[] = [];
+  for (const entry of reports) {
+    const report = parseReport(entry);
+    if (report) {
+      kept.push(report);
+    }
+  }
+  return { reporting, mode, reports: kept, dropped };
+}
+
+/**
+ * Ask the server for its reports. Null when it has none to give: no server (JupyterLite), a
+ * server without the extension, an error, or no answer within `timeoutMs`. Never throws, and
+ * logs nothing: a missing endpoint is normal.
+ */
+export async function fetchReports(
+  settings: ServerConnection.ISettings,
+  request: ReportsRequest = ServerConnection.makeRequest,
+  timeoutMs = REPORTS_TIMEOUT_MS
+): Promise<IReports | null> {
+  const abort = typeof AbortController === 'function' ? new AbortController() : null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // The timer bounds reading the body too, and does not rely on `request` honouring the signal.
+  const timeout = new Promise<null>(resolve => {
+    timer = setTimeout(() => {
+      abort?.abort();
+      resolve(null);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([load(settings, request, abort?.signal), timeout]);
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function load(
+  settings: ServerConnection.ISettings,
+  request: ReportsRequest,
+  signal: AbortSignal | undefined
+): Promise<IReports | null> {
+  const url = URLExt.join(settings.baseUrl, REPORTS_PATH);
+  const response = await request(url, signal ? { method: 'GET', signal } : { method: 'GET' }, settings);
+  if (!response.ok) {
+    return null;
+  }
+  return parseReports(await response.json());
+}
+
+// What the dialog and the copied report say. Shared by both, so they cannot drift apart.
+
+export const REPORTS_HEADING = 'Reported by the browser';
+export const NO_REPORTS = 'No violations reported yet.';
+
+/** Longest text shown for one field: posters choose these strings, and their length. */
+const SHOWN_MAX = 300;
+
+/** Whether the dialog has anything to say about reports. */
+export function hasReportSection(reports: IReports | null | undefined): reports is IReports {
+  return !!reports && (reports.reporting || reports.reports.length > 0);
+}
+
+/** The sentence before the entries of one disposition. */
+export function reportsIntro(disposition: ReportDisposition, n: number): string {
+  if (disposition === 'enforce') {
+    return n === 1 ? 'This resource was blocked:' : `These ${n} resources were blocked:`;
+  }
+  return n === 1
+    ? 'This resource would be blocked once isolation is enforced:'
+    : `These ${n} resources would be blocked once isolation is enforced:`;
+}
+
+/** The line saying how many reports the server did not keep. */
+export function droppedLine(dropped: number): string {
+  return dropped === 1
+    ? '1 more report was not kept: the server keeps a limited number.'
+    : `${dropped} more reports were not kept: the server keeps a limited number.`;
+}
+
+export interface IReportGroup {
+  disposition: ReportDisposition;
+  intro: string;
+  reports: IReport[];
+}
+
+/**
+ * The entries split by what happened to them: blocked first, then would-be-blocked. Grouped by
+ * each entry's own disposition rather than the server's mode, so a "was blocked" is never told
+ * as a "would be".
+ */
+export function reportGroups(reports: IReports): IReportGroup[] {
+  const order: ReportDisposition[] = ['enforce', 'reporting'];
+  return order
+    .map(disposition => {
+      const entries = reports.reports.filter(r => r.disposition === disposition);
+      return { disposition, intro: reportsIntro(disposition, entries.length), reports: entries };
+    })
+    .filter(group => group.reports.length > 0);
+}
+
+/** A poster's string made safe to show on one line, and short enough to read. */
+function shown(text: string): string {
+  const oneLine = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return oneLine.length > SHOWN_MAX ? oneLine.slice(0, SHOWN_MAX) + '…' : oneLine;
+}
+
+/** The path of the reporting page (the origin is this server's); the text itself if not a URL. */
+export function pagePath(page: string): string {
+  try {
+    const url = new URL(page);
+    if (url.protocol === 'http:' || url.protocol === 'https:') {
+      return url.pathname;
+    }
+  } catch {
+    // Not an absolute URL: show what was sent.
+  }
+  return page;
+}
+
+/**
+ * One entry as text segments: `[class, text]` for a part worth marking up, `[null, text]` for
+ * the words between. The dialog wraps the marked parts in spans; joined, they are the line.
+ */
+export function reportSegments(report: IReport): [string | null, string][] {
+  const what = report.destination || (report.kind === 'coop' ? 'window' : 'resource');
+  const segments: [string | null, string][] = [
+    ['jp-coi-report-destination', shown(what)],
+    [null, ': '],
+    ['jp-coi-report-url', report.blocked ? shown(report.blocked) : '(no URL given)']
+  ];
+  if (report.count > 1) {
+    segments.push([null, ' '], ['jp-coi-report-count', `×${report.count}`]);
+  }
+  const why = report.kind.toUpperCase() + (report.reason ? `: ${shown(report.reason)}` : '');
+  segments.push([null, ' ('], ['jp-coi-report-reason', why], [null, ')']);
+  const path = pagePath(report.page);
+  if (path) {
+    segments.push([null, ' on '], ['jp-coi-report-page', shown(path)]);
+  }
+  return segments;
+}
+
+/** One entry as a line, e.g. `image: http://x/pixel.png ×2 (COEP: corp) on /lab/tree/a.ipynb`. */
+export function describeReport(report: IReport): string {
+  return reportSegments(report)
+    .map(([, text]) => text)
+    .join('');
+}
+
+/** The reports section as plain text, for the copied report; empty when there is none. */
+export function reportLines(reports: IReports | null | undefined): string[] {
+  if (!hasReportSection(reports)) {
+    return [];
+  }
+  const lines = [REPORTS_HEADING];
+  if (!reports.reports.length) {
+    lines.push(NO_REPORTS);
+  }
+  for (const group of reportGroups(reports)) {
+    lines.push(group.intro, ...group.reports.map(r => `  ${describeReport(r)}`));
+  }
+  if (reports.dropped > 0) {
+    lines.push(droppedLine(reports.dropped));
+  }
+  return lines;
+}
