@@ -24,7 +24,7 @@ from pathlib import Path
 from . import hosts
 from .lite.serviceworker import SCRIPT_ID, WORKER_MARKER, check_service_worker
 from .lite.site import NotALiteSite, require_lite_site
-from .policy import ALLOWED, EMBEDDER, ISOLATING, OPENER, RESOURCE, Policy
+from .policy import ALLOWED, EMBEDDER, ISOLATING, OPENER, REPORT_ONLY, RESOURCE, Policy
 
 OK, NOT_OK = "ok", "problem"
 USER_AGENT = "jupyter-coi-check"
@@ -174,6 +174,10 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     report.add(embedder in ISOLATING["embedder"], where,
                f"{EMBEDDER}: {embedder or 'missing'} "
                f"(isolation needs {' or '.join(ISOLATING['embedder'])})")
+    trial = {name: page.headers[name.lower()] for name in REPORT_ONLY.values() if name.lower() in page.headers}
+    if trial and not headers_isolate:
+        report.add(False, where, "report-only: " + ", ".join(f"{k}: {v}" for k, v in trial.items())
+                   + "; the browser reports what this would block and enforces nothing")
     if urllib.parse.urlsplit(page.url).path.endswith("/login"):
         report.add(False, where, "this is the login page: add ?token=... to check the app's page")
     if page.status >= 400:

@@ -2,16 +2,62 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-from harness import CHROMIUM_ARGS, JupyterProcess, require_chromium
+from harness import CHROMIUM_ARGS, Certificate, JupyterProcess, free_port, require_chromium, stop_process
+from lite_sites import wait_for_http
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+
+# A 1x1 PNG.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+# `python -m http.server`, over HTTPS: the folder, port, certificate and key from argv.
+HTTPS_SERVER = """
+import functools, http.server, ssl, sys
+folder, port, certfile, keyfile = sys.argv[1:]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(certfile, keyfile)
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+"""
+
+
+def serve_pixel(tmp_path: Path, tls: Certificate | None = None) -> Iterator[str]:
+    """A second loopback server, another origin, serving ``pixel.png`` with no CORP header."""
+    root = tmp_path / "other-origin"
+    root.mkdir()
+    (root / "pixel.png").write_bytes(PIXEL)
+    port = free_port()
+    log = tmp_path / "other-origin.log"
+    if tls:
+        command = [sys.executable, "-c", HTTPS_SERVER, str(root), str(port), str(tls.certfile), str(tls.keyfile)]
+    else:
+        command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)]
+    proc = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, proc, log, timeout=30, context=tls.client_context() if tls else None)
+        yield url
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture
+def other_origin(tmp_path) -> Iterator[str]:
+    yield from serve_pixel(tmp_path)
 
 
 @pytest.fixture

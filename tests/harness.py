@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -32,6 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Violation reports go out within a second rather than a minute (tests/test_reports.py).
+    "--short-reporting-delay",
 ]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -90,6 +93,7 @@ class JupyterProcess:
     base_url: str = "/"
     port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
+    tls: "Certificate | None" = None
     proc: subprocess.Popen | None = None
 
     @property
@@ -102,7 +106,8 @@ class JupyterProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.base_url}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{self.base_url}"
 
     def command(self) -> list[str]:
         return [
@@ -121,6 +126,7 @@ class JupyterProcess:
             # Plain logs: no colour codes in what the tests read.
             "--ServerApp.log_format=%(levelname)s %(name)s %(message)s",
             *self.args,
+            *(self.tls.server_args() if self.tls else ()),
         ]
 
     def environment(self) -> dict[str, str]:
@@ -144,7 +150,9 @@ class JupyterProcess:
                     f"jupyter {self.app} exited with {self.proc.returncode}:\n{self.log()}"
                 )
             try:
-                with urllib.request.urlopen(f"{self.url}api/status?token={self.token}", timeout=2):
+                context = self.tls.client_context() if self.tls else None
+                with urllib.request.urlopen(f"{self.url}api/status?token={self.token}", timeout=2,
+                                            context=context):
                     return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
@@ -160,6 +168,40 @@ class JupyterProcess:
     def page_url(self, path: str) -> str:
         sep = "&" if "?" in path else "?"
         return f"{self.url}{path.lstrip('/')}{sep}token={self.token}"
+
+
+@dataclass
+class Certificate:
+    """A certificate for 127.0.0.1 from a throwaway CA (trustme), in PEM files under ``folder``."""
+
+    folder: Path
+
+    @classmethod
+    def issue(cls, folder: Path) -> "Certificate":
+        import trustme
+
+        folder.mkdir(parents=True, exist_ok=True)
+        ca = trustme.CA()
+        issued = ca.issue_cert("127.0.0.1")
+        ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+        issued.private_key_pem.write_to_path(str(folder / "key.pem"))
+        for i, pem in enumerate(issued.cert_chain_pems):
+            pem.write_to_path(str(folder / "cert.pem"), append=i > 0)
+        return cls(folder)
+
+    @property
+    def certfile(self) -> Path:
+        return self.folder / "cert.pem"
+
+    @property
+    def keyfile(self) -> Path:
+        return self.folder / "key.pem"
+
+    def server_args(self) -> list[str]:
+        return [f"--ServerApp.certfile={self.certfile}", f"--ServerApp.keyfile={self.keyfile}"]
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.folder / "ca.pem"))
 
 
 def disable_extension(home: Path) -> None:

@@ -4,6 +4,7 @@ plain header-less server for it. Shared by the addon's tests and the Pyodide ker
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
 import time
@@ -68,13 +69,14 @@ def built_site(root: Path, config: dict | None = None, *args: str) -> LiteSite:
     return site
 
 
-def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180,
+                  context: ssl.SSLContext | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with urllib.request.urlopen(url, timeout=2, context=context):
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)

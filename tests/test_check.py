@@ -12,36 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import disable_extension, free_port, stop_process
-from lite_sites import built_site, plain_server, wait_for_http
-
-PIXEL = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-
+from harness import disable_extension, free_port
+from lite_sites import built_site, plain_server
 
 def coi_check(target: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "jupyter", "coi", "check", target],
                           capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture
-def other_origin(tmp_path) -> str:
-    """A second loopback server, another origin, serving an image with no CORP header."""
-    root = tmp_path / "other-origin"
-    root.mkdir()
-    (root / "pixel.png").write_bytes(PIXEL)
-    port = free_port()
-    log = tmp_path / "other-origin.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
-        stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, proc, log, timeout=30)
-        yield url
-    finally:
-        stop_process(proc)
 
 
 def test_server_with_jupyter_coi_is_isolated(jupyter_process):
@@ -62,6 +38,14 @@ def test_server_without_jupyter_coi_is_not(jupyter_process):
     assert "Cross-Origin-Opener-Policy: missing" in done.stdout
     assert "Cross-Origin-Embedder-Policy: missing" in done.stdout
     assert done.stdout.strip().splitlines()[-1].startswith("NOT ISOLATED: ")
+
+
+def test_report_only_server_is_not_isolated_yet(jupyter_process):
+    server = jupyter_process("server", "--CrossOriginIsolation.report_only=True")
+    done = coi_check(server.page_url("api/status"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "report-only: Cross-Origin-Opener-Policy-Report-Only: same-origin" in done.stdout
+    assert "enforces nothing" in done.stdout
 
 
 def test_login_redirect_is_pointed_out(jupyter_process):
