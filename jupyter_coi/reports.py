@@ -213,8 +213,13 @@ class ReportsHandler(JupyterHandler):
             self.log.debug("%s report refused: %s", self.log_prefix, e)
             raise web.HTTPError(400) from None
         for report in reports:
+            dropped = self.store.dropped
             if self.store.add(report):
                 self.log.warning("%s %s", self.log_prefix, report.describe())
+            elif dropped == 0 and self.store.dropped == 1:
+                self.log.warning(
+                    "%s %d distinct violation reports kept: later new ones are counted, not kept "
+                    "or logged", self.log_prefix, self.store.limit)
         self.set_status(204)
         self.finish()
 

@@ -151,6 +151,9 @@ def test_a_flood_keeps_memory_bounded_and_the_server_responsive(client):
     listed = client.listed()
     assert len(listed["reports"]) == reports.MAX_KEPT
     assert listed["dropped"] > 0
+    log = client.server.log()
+    assert log.count("would block image http://flood.example/") == reports.MAX_KEPT
+    assert log.count("later new ones are counted, not kept or logged") == 1
     after_kib = rss_kib(client.server)
     after_ms = min(client.status_ms() for _ in range(5))
     print(f"flood: {statuses}, RSS {before_kib} -> {after_kib} KiB, "
