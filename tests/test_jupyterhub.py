@@ -3,13 +3,15 @@ authenticator and the simple local-process spawner. jupyter-coi is installed in 
 the single-user servers start from, as in a hub's single-user image.
 
 A user logs in through the hub's login page, the hub starts their server, and the browser lands
-on ``/user/<name>/lab`` behind the proxy: that page is isolated. The hub's own pages (served by
+on ``/user/<name>/lab`` behind the proxy: that page is isolated, and a violation report posted
+without a cookie, as browsers post them, reaches the user's server. The hub's own pages (served by
 the hub, not by Jupyter Server) are untouched and keep working, also when opened from the
 isolated JupyterLab (File > Hub Control Panel).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import sys
@@ -61,7 +63,9 @@ c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = {root!r} + "/users/{{username}}"
 # The single-user server from this very environment, where jupyter-coi is installed.
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
-c.Spawner.args = ["--allow-root"]
+# With violation reports: their endpoint is under the user's URL, and must take posts without
+# a login, as browsers send them.
+c.Spawner.args = ["--allow-root", "--CrossOriginIsolation.reports=True"]
 c.Spawner.ip = "127.0.0.1"
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 120
@@ -135,8 +139,22 @@ def test_single_user_lab_behind_the_hub_is_isolated(hub, page):
     page.wait_for_url(f"**/user/{USER}/lab**", timeout=120_000)
     page.wait_for_selector(".jp-LabShell", timeout=60_000)
     assert page.evaluate("self.crossOriginIsolated") is True, hub.log()
-    assert lab_responses and lab_responses[-1].headers["cross-origin-opener-policy"] == "same-origin"
-    assert lab_responses[-1].headers["cross-origin-embedder-policy"] == "require-corp"
+    headers = lab_responses[-1].headers if lab_responses else {}
+    assert headers.get("cross-origin-opener-policy") == 'same-origin; report-to="jupyter-coi"'
+    assert headers.get("cross-origin-embedder-policy") == 'require-corp; report-to="jupyter-coi"'
+    assert headers.get("reporting-endpoints") == f'jupyter-coi="/user/{USER}/api/coi/reports"'
+
+    # A report posted as a browser posts it, through the hub's proxy, with no cookie: taken,
+    # and listed to the logged-in page.
+    blocked = "https://tiles.example.org/1/2/3.png"
+    report = json.dumps([{"type": "coep", "url": f"{hub.url}user/{USER}/lab", "body": {
+        "type": "corp", "blockedURL": blocked, "destination": "image", "disposition": "enforce"}}])
+    request = urllib.request.Request(f"{hub.url}user/{USER}/api/coi/reports", data=report.encode(),
+                                     headers={"Content-Type": "application/reports+json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 204
+    listed = page.evaluate("async () => (await fetch('api/coi/reports')).json()")
+    assert [r["blocked"] for r in listed["reports"]] == [blocked], listed
     page.wait_for_function(
         "s => document.querySelector(s)?.textContent.includes('Isolated')", arg=STATUSBAR_INDICATOR)
 
