@@ -7,7 +7,7 @@ from traitlets import TraitError
 from jupyter_server.utils import url_path_join
 
 from .config import CrossOriginIsolation
-from .policy import EMBEDDER, EMBEDDER_AUTO, isolation_requirement, response_headers
+from .policy import DOCUMENT_ISOLATION, EMBEDDER, EMBEDDER_AUTO, isolation_requirement, response_headers
 from .reports import RateLimit, ReportsHandler, ReportStore
 from .transform import make_transform
 
@@ -55,21 +55,7 @@ def load(serverapp) -> CrossOriginIsolation:
         )
         return settings
 
-    report_url = url_path_join(serverapp.base_url, REPORTS_PATH) if settings.reporting else None
-    mode = "report-only" if settings.report_only else "enforce"
-    serverapp.web_app.add_handlers(
-        ".*$",
-        [(
-            url_path_join(serverapp.base_url, REPORTS_PATH),
-            ReportsHandler,
-            {"store": ReportStore(), "limit": RateLimit(), "reporting": settings.reporting,
-             "mode": mode, "log_prefix": LOG_PREFIX},
-        )],
-    )
-
-    # Tells the labextension that the dialog can ask for reports (JupyterLab and Notebook 7
-    # pass this dict to the page); without it, the dialog does not ask.
-    serverapp.web_app.settings.setdefault("page_config_data", {})["jupyterCoiReports"] = REPORTS_PATH
+    report_url = add_report_endpoint(serverapp, settings)
 
     def headers(credentialless: bool) -> dict[str, str]:
         return response_headers(
@@ -98,14 +84,20 @@ def load(serverapp) -> CrossOriginIsolation:
     )
     if auto:
         log.info("%s browsers without COEP credentialless get %s: require-corp", LOG_PREFIX, EMBEDDER)
-    if settings.reporting:
-        log.info("%s browsers post violation reports to %s (%s)", LOG_PREFIX, report_url, mode)
+    if report_url:
+        log.info("%s browsers post violation reports to %s", LOG_PREFIX, report_url)
     if settings.report_only:
         log.warning(
             "%s report-only: nothing is blocked and pages are not cross-origin isolated; set %s = "
             "False to enforce",
             LOG_PREFIX,
             settings.setting_name("report_only"),
+        )
+    elif not policy.isolates and settings.document_isolation_policy.startswith("isolate"):
+        log.info(
+            "%s only browsers that support %s (Chromium 137+) isolate pages with this policy",
+            LOG_PREFIX,
+            DOCUMENT_ISOLATION,
         )
     elif not policy.isolates:
         log.warning(
@@ -114,3 +106,27 @@ def load(serverapp) -> CrossOriginIsolation:
             isolation_requirement(),
         )
     return settings
+
+
+def add_report_endpoint(serverapp, settings: CrossOriginIsolation) -> str | None:
+    """Serve ``api/coi/reports`` and tell the page it is there; the URL browsers are to post
+    to, or None when the settings ask for no reports (``GET`` still answers, saying so)."""
+    path = url_path_join(serverapp.base_url, REPORTS_PATH)
+    serverapp.web_app.add_handlers(
+        ".*$",
+        [(
+            path,
+            ReportsHandler,
+            {
+                "store": ReportStore(),
+                "limit": RateLimit(),
+                "reporting": settings.reporting,
+                "mode": "report-only" if settings.report_only else "enforce",
+                "log_prefix": LOG_PREFIX,
+            },
+        )],
+    )
+    # The labextension's dialog asks for reports only where this says the endpoint is
+    # (JupyterLab and Notebook 7 pass this dict to the page).
+    serverapp.web_app.settings.setdefault("page_config_data", {})["jupyterCoiReports"] = REPORTS_PATH
+    return path if settings.reporting else None

@@ -167,3 +167,6 @@ def test_document_isolation_policy_alone_isolates(jupyter_process, page):
         assert response.headers[policy.DOCUMENT_ISOLATION] == "isolate-and-require-corp"
         assert response.headers[policy.OPENER] == "unsafe-none"
     assert page.evaluate("crossOriginIsolated") is True
+    # The start-up log says which browsers isolate, rather than that none does.
+    assert "only browsers that support Document-Isolation-Policy" in server.log()
+    assert "does not make pages cross-origin isolated" not in server.log()
