@@ -8,6 +8,8 @@ import json
 import re
 import time
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 # The notebook on screen: other open notebooks stay in the page, hidden.
 CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 INTERRUPT_BUTTON = f'{CURRENT} jp-button[data-command="notebook:interrupt-kernel"]'
@@ -144,10 +146,26 @@ class LiteNotebook:
             arg=[CELLS, index, arg], timeout=timeout * 1000)
 
     def run(self, index: int, wait_running: bool = True) -> None:
-        """Run a cell (Ctrl+Enter keeps the selection on it) and wait until it runs."""
-        self.cell(index).locator(".jp-InputPrompt").click()
-        self.page.keyboard.press("Escape")
-        self.page.keyboard.press("Control+Enter")
+        """Run a cell (Ctrl+Enter keeps the selection on it) and wait until it runs.
+
+        The keys go to whatever has the focus, and a page that is still settling (a workspace
+        being restored) can take it away between the click and the keys: CI once pressed
+        Ctrl+Enter into nothing. So the press is checked, by the prompt, which changes as soon
+        as the cell is queued (`[*]`), and made again if it did not take, at most 3 times. A
+        press that took is never repeated: its prompt has changed."""
+        before = self.prompt(index)
+        for _ in range(3):
+            self.cell(index).locator(".jp-InputPrompt").click()
+            self.page.keyboard.press("Escape")
+            self.page.keyboard.press("Control+Enter")
+            try:
+                self._wait_cell(index, "(cell, before) => cell.querySelector('.jp-InputPrompt')"
+                                ".innerText.trim() !== before", before, timeout=5)
+                break
+            except PlaywrightTimeoutError:
+                continue
+        else:
+            raise TimeoutError(f"cell {index} did not start after 3 presses of Ctrl+Enter")
         if wait_running:
             self._wait_cell(index, RUNNING)
 
