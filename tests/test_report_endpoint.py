@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 import urllib.parse
 from pathlib import Path
@@ -32,20 +33,37 @@ class Client:
         self.host, self.port = parts.hostname, parts.port
         self.path = f"{server.base_url}api/coi/reports"
 
-    def post(self, body: bytes, content_type: str = REPORT_TYPE, chunked: bool = False,
-             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        try:
-            sent = {"Content-Type": content_type, **(headers or {})}
-            if chunked:
-                connection.request("POST", self.path, body=iter([body[i:i + 8192] for i in range(0, len(body), 8192)]),
-                                   headers=sent, encode_chunked=True)
-            else:
-                connection.request("POST", self.path, body=body, headers=sent)
-            response = connection.getresponse()
-            return response.status, response.read()
-        finally:
-            connection.close()
+    def post(self, body: bytes, content_type: str = REPORT_TYPE, chunked: bool = False) -> tuple[int, bytes]:
+        """POST over a raw socket. The server may answer and close before the body is all
+        sent (a refused type or size is refused unread): the answer is read all the same,
+        as a browser would."""
+        head = [f"POST {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                f"Content-Type: {content_type}", "Connection: close"]
+        if chunked:
+            head.append("Transfer-Encoding: chunked")
+            chunks = [body[i:i + 8192] for i in range(0, len(body), 8192)]
+            payload = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+        else:
+            head.append(f"Content-Length: {len(body)}")
+            payload = body
+        with socket.create_connection((self.host, self.port), timeout=30) as sock:
+            try:
+                sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            answer = b""
+            try:
+                while len(answer) < 1_000_000:
+                    data = sock.recv(65536)
+                    if not data:
+                        break
+                    answer += data
+            except ConnectionResetError:
+                pass
+        status_line, _, rest = answer.partition(b"\r\n")
+        _, _, content = rest.partition(b"\r\n\r\n")
+        assert status_line.startswith(b"HTTP/1.1 "), answer[:200]
+        return int(status_line.split()[1]), content
 
     def listed(self) -> dict:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
