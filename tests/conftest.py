@@ -121,10 +121,16 @@ def jupyter_process(tmp_path: Path) -> Iterator[Callable[..., JupyterProcess]]:
         server.stop()
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "chromium_args(*args): more command-line switches for the test's Chromium")
+
+
 @pytest.fixture
-def browser():
+def browser(request):
     """Debian's headless Chromium through Playwright. Missing Chromium fails the tests (never
-    skips them) with the command that installs it.
+    skips them) with the command that installs it. A test marked
+    ``@pytest.mark.chromium_args(...)`` gets those switches too.
 
     One per test: Playwright's sync API keeps its event loop running for as long as it is
     open, and the in-process server tests need the thread's loop to themselves."""
@@ -134,8 +140,10 @@ def browser():
         pytest.fail(str(e), pytrace=False)
     from playwright.sync_api import sync_playwright
 
+    marker = request.node.get_closest_marker("chromium_args")
+    args = [*CHROMIUM_ARGS, *(marker.args if marker else ())]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=args)
         yield browser
         browser.close()
 

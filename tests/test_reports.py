@@ -21,7 +21,7 @@ from typing import Iterator
 import pytest
 
 from conftest import serve_pixel
-from harness import CHROMIUM_ARGS, FRONTENDS, Certificate, require_chromium
+from harness import FRONTENDS, Certificate
 from jupyter_coi import policy
 
 LAB = FRONTENDS[0]
@@ -91,23 +91,13 @@ def tls_picture(tmp_path, tls) -> Iterator[tuple[str, dict[str, str]]]:
         yield image, {"picture.ipynb": markdown_notebook(image)}
 
 
-@pytest.fixture
-def tls_page(tmp_path):
-    """A page in a Chromium that accepts the throwaway CA's certificates."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=require_chromium(), headless=True,
-                                    args=[*CHROMIUM_ARGS, "--ignore-certificate-errors"])
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.set_default_timeout(30_000)
-        yield page
-        browser.close()
+# Chromium accepts the throwaway CA's certificates.
+ACCEPT_TLS = pytest.mark.chromium_args("--ignore-certificate-errors")
 
 
-def test_report_only_loads_the_image_and_reports_it(jupyter_process, tls_page, tls, tls_picture):
+@ACCEPT_TLS
+def test_report_only_loads_the_image_and_reports_it(jupyter_process, page, tls, tls_picture):
     image, files = tls_picture
-    page = tls_page
     server = jupyter_process("lab", "--CrossOriginIsolation.report_only=True", files=files, tls=tls)
     assert open_picture(server, page) == 1  # nothing is blocked
     assert page.evaluate("crossOriginIsolated") is False
@@ -123,9 +113,9 @@ def test_report_only_loads_the_image_and_reports_it(jupyter_process, tls_page, t
     assert len(wait_for_log(server, f"would block image {image}")) == 1
 
 
-def test_require_corp_blocks_the_image(jupyter_process, tls_page, tls, tls_picture):
+@ACCEPT_TLS
+def test_require_corp_blocks_the_image(jupyter_process, page, tls, tls_picture):
     image, files = tls_picture
-    page = tls_page
     server = jupyter_process("lab", "--CrossOriginIsolation.reports=True", files=files, tls=tls)
     assert open_picture(server, page) == 0
     assert page.evaluate("crossOriginIsolated") is True
