@@ -19,7 +19,7 @@ import { IFacts } from './facts';
 import { IsolationIndicator } from './indicator';
 import { findKernelClient } from './kernelclient';
 import { probe } from './probe';
-import { REPORTS_PAGE_CONFIG, REPORTS_PATH, fetchReports } from './reports';
+import { REPORTS_PAGE_CONFIG, fetchReports } from './reports';
 import { PyodideInterrupts } from './pyodide';
 import { answerWhole, settleWaitAsync } from './coincident';
 
@@ -119,13 +119,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         try {
           // Reports change while the page lives, so they are asked for each time; the
           // request is bounded and gives null without a server, so the dialog always opens.
-          // Only where the server says it has the endpoint (its page config): elsewhere
+          // Only where the server says where its endpoint is (its page config): elsewhere
           // (JupyterLite, a server without jupyter-coi) the request would only log a 404.
           const settings = app.serviceManager?.serverSettings;
-          const hasEndpoint = PageConfig.getOption(REPORTS_PAGE_CONFIG) === REPORTS_PATH;
+          const path = PageConfig.getOption(REPORTS_PAGE_CONFIG);
           const [facts, reports] = await Promise.all([
             getFacts(),
-            settings && hasEndpoint ? fetchReports(settings) : Promise.resolve(null)
+            settings && path ? fetchReports(settings, path) : Promise.resolve(null)
           ]);
           await showDetails(facts, diagnose(facts), reports);
         } finally {

@@ -10,9 +10,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-/** Where the server extension answers, relative to the server's base URL. */
-export const REPORTS_PATH = 'api/coi/reports';
-/** The page config option by which the server extension says it has the endpoint (its path). */
+/** The page config option by which the server extension says where its endpoint is, relative
+ * to the server's base URL; absent where there is none. */
 export const REPORTS_PAGE_CONFIG = 'jupyterCoiReports';
 /** How long the dialog waits for the reports before it opens without them. */
 export const REPORTS_TIMEOUT_MS = 5000;
@@ -125,6 +124,7 @@ export function parseReports(json: unknown): IReports | null {
  */
 export async function fetchReports(
   settings: ServerConnection.ISettings,
+  path: string,
   request: ReportsRequest = ServerConnection.makeRequest,
   timeoutMs = REPORTS_TIMEOUT_MS
 ): Promise<IReports | null> {
@@ -138,7 +138,7 @@ export async function fetchReports(
     }, timeoutMs);
   });
   try {
-    return await Promise.race([load(settings, request, abort?.signal), timeout]);
+    return await Promise.race([load(settings, path, request, abort?.signal), timeout]);
   } catch {
     return null;
   } finally {
@@ -148,10 +148,11 @@ export async function fetchReports(
 
 async function load(
   settings: ServerConnection.ISettings,
+  path: string,
   request: ReportsRequest,
   signal: AbortSignal | undefined
 ): Promise<IReports | null> {
-  const url = URLExt.join(settings.baseUrl, REPORTS_PATH);
+  const url = URLExt.join(settings.baseUrl, path);
   const response = await request(url, signal ? { method: 'GET', signal } : { method: 'GET' }, settings);
   if (!response.ok) {
     return null;

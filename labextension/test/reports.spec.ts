@@ -155,6 +155,8 @@ describe('parseReports', () => {
 
 describe('fetchReports', () => {
   const settings = { baseUrl: 'http://127.0.0.1:8888/user/x/' } as ServerConnection.ISettings;
+  // What the server extension puts in the page config (jupyter_coi/extension.py).
+  const PATH = 'api/coi/reports';
 
   let errors: jest.SpyInstance;
   let warnings: jest.SpyInstance;
@@ -174,7 +176,7 @@ describe('fetchReports', () => {
 
   it('asks the server under its base URL, with a signal that can stop the request', async () => {
     const request = respond(JSON.stringify(answer()));
-    await expect(fetchReports(settings, request)).resolves.toEqual(answer());
+    await expect(fetchReports(settings, PATH, request)).resolves.toEqual(answer());
     const [url, init, passed] = (request as jest.Mock).mock.calls[0];
     expect(url).toBe('http://127.0.0.1:8888/user/x/api/coi/reports');
     expect(init.method).toBe('GET');
@@ -183,21 +185,21 @@ describe('fetchReports', () => {
   });
 
   it('is null on a 404, as from a server without the extension', async () => {
-    await expect(fetchReports(settings, respond('{"message": "Not Found"}', 404))).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, respond('{"message": "Not Found"}', 404))).resolves.toBeNull();
   });
 
   it('is null on a server error', async () => {
-    await expect(fetchReports(settings, respond(JSON.stringify(answer()), 500))).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, respond(JSON.stringify(answer()), 500))).resolves.toBeNull();
   });
 
   it('is null on an answer that is not JSON, as from a static host', async () => {
-    await expect(fetchReports(settings, respond('<!doctype html><title>JupyterLite</title>'))).resolves.toBeNull();
-    await expect(fetchReports(settings, respond(''))).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, respond('<!doctype html><title>JupyterLite</title>'))).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, respond(''))).resolves.toBeNull();
   });
 
   it('is null on JSON of another shape', async () => {
-    await expect(fetchReports(settings, respond('{"reports": 3}'))).resolves.toBeNull();
-    await expect(fetchReports(settings, respond('null'))).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, respond('{"reports": 3}'))).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, respond('null'))).resolves.toBeNull();
   });
 
   it('is null on a network error, thrown or rejected', async () => {
@@ -207,8 +209,8 @@ describe('fetchReports', () => {
     const throws: ReportsRequest = () => {
       throw new Error('Can only be used for notebook server requests');
     };
-    await expect(fetchReports(settings, rejects)).resolves.toBeNull();
-    await expect(fetchReports(settings, throws)).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, rejects)).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, throws)).resolves.toBeNull();
   });
 
   it('gives up after the timeout and stops the request', async () => {
@@ -221,17 +223,17 @@ describe('fetchReports', () => {
       );
     };
     const started = Date.now();
-    await expect(fetchReports(settings, hangs, 30)).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, hangs, 30)).resolves.toBeNull();
     expect(Date.now() - started).toBeLessThan(1000);
     expect(signal?.aborted).toBe(true);
   });
 
   it('gives up even when the request ignores the signal, or the body never ends', async () => {
     const ignores: ReportsRequest = () => new Promise(() => undefined);
-    await expect(fetchReports(settings, ignores, 30)).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, ignores, 30)).resolves.toBeNull();
     const endless: ReportsRequest = async () =>
       ({ ok: true, status: 200, json: () => new Promise(() => undefined) }) as unknown as Response;
-    await expect(fetchReports(settings, endless, 30)).resolves.toBeNull();
+    await expect(fetchReports(settings, PATH, endless, 30)).resolves.toBeNull();
   });
 
   it('goes through ServerConnection.makeRequest by default, with the server settings', async () => {
@@ -244,7 +246,7 @@ describe('fetchReports', () => {
       fetch: fetch as unknown as typeof globalThis.fetch,
       token: ''
     });
-    await expect(fetchReports(real)).resolves.toEqual(answer());
+    await expect(fetchReports(real, PATH)).resolves.toEqual(answer());
     expect(fetch).toHaveBeenCalledTimes(1);
   });
 });
