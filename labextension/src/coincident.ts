@@ -160,7 +160,9 @@ export function answerWhole(workers: { addEventListener?: unknown; removeEventLi
       return add.call(this, type, wrapperOf(type, listener), options);
     },
     removeEventListener(this: unknown, type: string, listener: Listener, options?: unknown) {
-      return remove.call(this, type, wrapperOf(type, listener), options);
+      // A listener that was never added has no wrapper, and needs none made for it.
+      const wrapper = type === 'message' && listener ? wrappers.get(listener) : undefined;
+      return remove.call(this, type, wrapper ?? listener, options);
     }
   };
   (patched.addEventListener as { jupyterCoi?: true }).jupyterCoi = true;
