@@ -66,9 +66,10 @@ def load(serverapp) -> CrossOriginIsolation:
         )
 
     auto = settings.embedder_policy == EMBEDDER_AUTO
+    sent = headers(True)
     serverapp.web_app.add_transform(
         make_transform(
-            headers(True).items(),
+            sent.items(),
             serverapp.base_url,
             settings.exclude_paths,
             fallback=headers(False).items() if auto else None,
@@ -79,7 +80,7 @@ def load(serverapp) -> CrossOriginIsolation:
     log.info(
         "%s cross-origin isolating every response with %s (excluded paths: %s)",
         LOG_PREFIX,
-        ", ".join(f"{k}: {v}" for k, v in headers(True).items()),
+        ", ".join(f"{k}: {v}" for k, v in sent.items()),
         excluded,
     )
     if auto:
