@@ -1,4 +1,10 @@
-"""Fixtures: in-process servers (pytest-jupyter), real server processes, and Chromium."""
+"""Fixtures: in-process servers (pytest-jupyter), real server processes, and the browsers.
+
+Browser tests run in Chromium. A test (or module) marked ``@pytest.mark.engines`` runs once in
+each engine of :mod:`engines` (Chromium, Firefox, WebKit), with ``engine`` telling it which and
+what that engine is known to do; its ``page`` is then Playwright's, or for WebKit a WebDriver
+window with the same calls.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from typing import Callable, Iterator
 
 import pytest
 
+import engines
+from engines import ENGINES, Engine, VirtualDisplay
 from harness import CHROMIUM_ARGS, Certificate, JupyterProcess, free_port, require_chromium, stop_process
 from lite_sites import wait_for_http
 
@@ -78,6 +86,21 @@ def jp_server_config():
 
 
 @pytest.fixture(autouse=True)
+def jp_asyncio_loop(request):
+    """pytest-jupyter's event loop, for the tests that run a server in-process only. Its own
+    version takes the thread's current loop for every test and closes it after, which would
+    close Playwright's (``playwright_driver``)."""
+    if "jp_serverapp" not in request.fixturenames:
+        yield None
+        return
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop(prefer_selector_loop=True)
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(autouse=True)
 def jp_server_cleanup(request):
     """pytest-jupyter's clean-up, for the tests that run a server in-process only: in the others
     it would make a ServerApp and run an event loop beside Playwright's."""
@@ -124,28 +147,75 @@ def jupyter_process(tmp_path: Path) -> Iterator[Callable[..., JupyterProcess]]:
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "chromium_args(*args): more command-line switches for the test's Chromium")
+    config.addinivalue_line(
+        "markers", "engines(*names): run the test in each of these browser engines (all when none "
+        "is named): " + ", ".join(ENGINES))
+
+
+def pytest_generate_tests(metafunc):
+    marker = metafunc.definition.get_closest_marker("engines")
+    if marker is not None and "engine" in metafunc.fixturenames:
+        names = list(marker.args or ENGINES)
+        metafunc.parametrize("engine", names, indirect=True, ids=names)
 
 
 @pytest.fixture
-def browser(request):
-    """Debian's headless Chromium through Playwright. Missing Chromium fails the tests (never
-    skips them) with the command that installs it. A test marked
-    ``@pytest.mark.chromium_args(...)`` gets those switches too.
-
-    One per test: Playwright's sync API keeps its event loop running for as long as it is
-    open, and the in-process server tests need the thread's loop to themselves."""
+def engine(request) -> Engine:
+    """The browser engine of the test: Chromium unless it is marked ``engines``. A missing engine
+    fails the test (never skips it) with the command that installs it."""
+    chosen = ENGINES[getattr(request, "param", "chromium")]
     try:
-        executable = require_chromium()
+        if chosen.name == "chromium":
+            require_chromium()
+        else:
+            chosen.require()
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
+    return chosen
+
+
+@pytest.fixture(scope="session")
+def virtual_display() -> Iterator[VirtualDisplay]:
+    """One X display for the session's WebKit windows (MiniBrowser has no headless mode)."""
+    engines.WEBKIT.require()
+    display = VirtualDisplay()
+    yield display
+    display.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright_driver():
+    """One Playwright for a module's browser tests (two cannot run at once in a thread). Module
+    by module, because while it runs, the thread has a running event loop: the one module that
+    runs servers in-process (tests/test_server_headers.py) has no browser test."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def browser(request, engine, playwright_driver):
+    """Debian's headless Chromium, one per test (or Firefox ESR, one per module: it takes
+    seconds to start, and each test gets a fresh context of it), through Playwright. A test
+    marked ``@pytest.mark.chromium_args(...)`` gets those switches too."""
+    if engine.driver != "playwright":
+        pytest.fail(f"{engine.title} is driven by WebDriver here: use the `page` fixture", pytrace=False)
+    if engine.name == "firefox":
+        yield request.getfixturevalue("firefox")
+        return
     marker = request.node.get_closest_marker("chromium_args")
     args = [*CHROMIUM_ARGS, *(marker.args if marker else ())]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=args)
-        yield browser
-        browser.close()
+    browser = playwright_driver.chromium.launch(executable_path=require_chromium(), headless=True, args=args)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def firefox(playwright_driver):
+    browser = playwright_driver.firefox.launch(**engines.firefox_launch_options())
+    yield browser
+    browser.close()
 
 
 class ConsoleLog(list):
@@ -156,17 +226,29 @@ class ConsoleLog(list):
 
 
 @pytest.fixture
-def page(browser, request):
-    """A fresh browser context and page; its console errors are in ``page.console_log``.
-    A screenshot is kept in tests/artifacts/ when the test fails."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    log = ConsoleLog()
-    page.on("console", lambda m: log.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: log.append(f"pageerror: {e}"))
-    page.console_log = log
-    page.set_default_timeout(30_000)
-    yield page
+def page(request, engine):
+    """A fresh browser context and page; in the Playwright engines its console errors are in
+    ``page.console_log`` (``None`` in WebKit, whose WebDriver cannot read them). A screenshot is
+    kept in tests/artifacts/ when the test fails."""
+    if engine.driver == "playwright":
+        context = request.getfixturevalue("browser").new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        log = ConsoleLog()
+        page.on("console", lambda m: log.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: log.append(f"pageerror: {e}"))
+        page.console_log = log
+        page.set_default_timeout(30_000)
+        yield page
+        keep_screenshot(page, request)
+        context.close()
+    else:
+        with engines.webkit_page(request.getfixturevalue("virtual_display")) as page:
+            page.console_log = None
+            yield page
+            keep_screenshot(page, request)
+
+
+def keep_screenshot(page, request) -> None:
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -174,7 +256,6 @@ def page(browser, request):
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
         except Exception:  # a screenshot is a courtesy; the failure is already reported
             pass
-    context.close()
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -6,10 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-# Debian packages the tests drive for real: the browser, and the web servers that the generated
-# host config files are for.
+# Debian packages the tests drive for real: the three browser engines (Chromium; Firefox ESR;
+# WebKitGTK's MiniBrowser with its WebDriver, on a virtual X display), and the web servers that
+# the generated host config files are for.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+[ -x /usr/bin/WebKitWebDriver ] || missing+=(webkit2gtk-driver)
+[ -x /usr/bin/Xvfb ] || missing+=(xvfb)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -x /usr/sbin/apache2 ] || missing+=(apache2)
 if [ ${#missing[@]} -gt 0 ]; then
