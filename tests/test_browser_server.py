@@ -1,4 +1,6 @@
-"""In Chromium: pages that Jupyter Server serves are isolated with jupyter-coi, not without."""
+"""In Chromium, Firefox and WebKit: pages that Jupyter Server serves are isolated with
+jupyter-coi, not without; COEP ``credentialless`` isolates where the engine supports it, and
+``auto`` everywhere."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from harness import (
     Frontend,
     disable_extension,
 )
+
+pytestmark = pytest.mark.engines()
 
 FILES = {
     "probe-worker.js": PROBE_WORKER_JS,
@@ -29,23 +33,31 @@ def blocked_by_isolation(page) -> list[str]:
     return [m for m in page.console_log if "ERR_BLOCKED_BY" in m or "Cross-Origin" in m]
 
 
+def isolated(engine, yes: bool = True) -> dict:
+    """What the probe reads in an isolated page or worker of ``engine``."""
+    sab = "function" if yes and engine.expects("shared-array-buffer") else "undefined"
+    return {"crossOriginIsolated": yes, "sharedArrayBuffer": sab}
+
+
 @pytest.mark.parametrize("frontend", FRONTENDS, ids=lambda f: f.id)
 @pytest.mark.parametrize("base_url", ["/", "/user/alice/"], ids=["root", "base-url"])
-def test_isolated_with_extension(jupyter_process, page, frontend, base_url):
+def test_isolated_with_extension(jupyter_process, engine, page, frontend, base_url):
     server = jupyter_process(frontend.app, base_url=base_url, files=FILES)
     seen = read_isolation(page, server, frontend)
-    assert seen["page"] == {"crossOriginIsolated": True, "sharedArrayBuffer": "function"}
-    assert seen["worker"] == {"crossOriginIsolated": True, "sharedArrayBuffer": "function"}
-    assert blocked_by_isolation(page) == []
+    assert engine.expects("server-isolated")
+    assert seen["page"] == isolated(engine)
+    assert seen["worker"] == isolated(engine)
+    if engine.reads_console:
+        assert blocked_by_isolation(page) == []
 
 
 @pytest.mark.parametrize("frontend", FRONTENDS, ids=lambda f: f.id)
-def test_not_isolated_when_extension_disabled(jupyter_process, page, frontend):
+def test_not_isolated_when_extension_disabled(jupyter_process, engine, page, frontend):
     server = jupyter_process(frontend.app, files=FILES, before=disable_extension)
     assert "jupyter_coi" not in server.log()
     seen = read_isolation(page, server, frontend)
-    assert seen["page"] == {"crossOriginIsolated": False, "sharedArrayBuffer": "undefined"}
-    assert seen["worker"] == {"crossOriginIsolated": False, "sharedArrayBuffer": "undefined"}
+    assert seen["page"] == isolated(engine, False)
+    assert seen["worker"] == isolated(engine, False)
 
 
 def test_not_isolated_when_setting_off(jupyter_process, page):
@@ -54,3 +66,29 @@ def test_not_isolated_when_setting_off(jupyter_process, page):
     seen = read_isolation(page, server, FRONTENDS[0])
     assert seen["page"]["crossOriginIsolated"] is False
     assert seen["worker"]["crossOriginIsolated"] is False
+
+
+# The embedder value the browser was given, as the indicator's fresh request of the page reads it.
+COEP_SEEN = """async () => (await fetch(location.href, {cache: 'no-store'}))
+  .headers.get('cross-origin-embedder-policy')"""
+
+
+def test_credentialless_isolates_where_supported(jupyter_process, engine, page):
+    server = jupyter_process("lab", "--CrossOriginIsolation.embedder_policy=credentialless", files=FILES)
+    seen = read_isolation(page, server, FRONTENDS[0])
+    assert page.evaluate(COEP_SEEN) == "credentialless"
+    supported = engine.expects("credentialless")
+    assert seen["page"] == isolated(engine, supported)
+    assert seen["worker"] == isolated(engine, supported)
+
+
+def test_auto_isolates_every_engine(jupyter_process, engine, page):
+    """`auto` sends credentialless to the browsers that support it, require-corp to the others:
+    isolated in each engine, and with credentialless where that isolates."""
+    server = jupyter_process("lab", "--CrossOriginIsolation.embedder_policy=auto", files=FILES)
+    seen = read_isolation(page, server, FRONTENDS[0])
+    assert engine.expects("auto")
+    assert seen["page"] == isolated(engine)
+    assert seen["worker"] == isolated(engine)
+    want = "credentialless" if engine.expects("credentialless") else "require-corp"
+    assert page.evaluate(COEP_SEEN) == want

@@ -138,9 +138,22 @@ function headerReason(field: IsolatingField, verdict: HeaderVerdict, facts: IFac
   }
 }
 
+/**
+ * Isolated, yet without SharedArrayBuffer: WebKitGTK 2.50 isolates pages but does not expose
+ * the constructor, and refuses to post shared WebAssembly memory to a worker (WebKit bug
+ * 317847). Nothing a server or service worker sends can change that.
+ */
+function isolatedWithoutSharedMemory(facts: IFacts): boolean {
+  return facts.crossOriginIsolated && !facts.sharedArrayBuffer;
+}
+
 function capabilities(facts: IFacts): ICapability[] {
   const isolated = facts.crossOriginIsolated;
-  const needs = isolated ? '' : ' It needs a cross-origin isolated page.';
+  const needs = isolatedWithoutSharedMemory(facts)
+    ? ' This browser does not provide SharedArrayBuffer, even to an isolated page.'
+    : isolated
+      ? ''
+      : ' It needs a cross-origin isolated page.';
   const threadsAvailable =
     facts.wasmSharedMemory === false ? false : isolated && facts.sharedArrayBuffer;
   const inputAvailable = facts.atomicsWaitInWorker ?? (isolated && facts.sharedArrayBuffer);
@@ -306,6 +319,19 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
 
 function isolatedReasons(facts: IFacts): IReason[] {
   const reasons: IReason[] = [];
+  if (isolatedWithoutSharedMemory(facts)) {
+    reasons.push({
+      id: 'shared-array-buffer-missing',
+      severity: 'problem',
+      title: 'This browser does not provide SharedArrayBuffer',
+      detail:
+        'The page is cross-origin isolated, but this browser does not expose ' +
+        'SharedArrayBuffer to it (WebKitGTK does not, as of 2.50: WebKit bug 317847), so ' +
+        'in-browser kernels cannot offer input() or interrupts here. The headers are right: ' +
+        'nothing on the server can change this.',
+      fix: 'Use a browser that provides it on isolated pages: Chrome, Edge, Firefox or Safari.'
+    });
+  }
   const opener = judgeHeader('opener', facts);
   const embedder = judgeHeader('embedder', facts);
   // A worker that controls the page but did not deliver it (JupyterLite's own, say)
@@ -364,7 +390,10 @@ export function diagnose(facts: IFacts): IDiagnosis {
   const reasons = isolated ? isolatedReasons(facts) : notIsolatedReasons(facts);
   return {
     state: isolated ? 'isolated' : 'not-isolated',
-    summary: isolated
+    summary: isolatedWithoutSharedMemory(facts)
+      ? 'This page is cross-origin isolated, but this browser does not provide ' +
+        'SharedArrayBuffer, so in-browser kernels cannot offer input() or interrupts here.'
+      : isolated
       ? 'This page is cross-origin isolated: SharedArrayBuffer and shared WebAssembly memory ' +
         'are available, which in-browser kernels need for input() and for interrupts.'
       : 'This page is not cross-origin isolated: SharedArrayBuffer and shared WebAssembly ' +

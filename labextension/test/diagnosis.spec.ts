@@ -92,6 +92,37 @@ describe('diagnose: isolated', () => {
   });
 });
 
+describe('diagnose: isolated in a browser without SharedArrayBuffer', () => {
+  // What WebKitGTK 2.50 shows (tests/test_browser_indicator.py reads it in the real browser).
+  const webkit = isolated({
+    sharedArrayBuffer: false,
+    atomicsWaitInWorker: false,
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15'
+  });
+
+  it('stays isolated, says what is missing and that the headers are not the cause', () => {
+    const d = diagnose(webkit);
+    expect(d.state).toBe('isolated');
+    expect(problems(d)).toEqual(['shared-array-buffer-missing']);
+    expect(d.summary).toContain('does not provide SharedArrayBuffer');
+    expect(d.reasons[0].detail).toContain('nothing on the server can change this');
+  });
+
+  it('marks what needs shared memory as unavailable, with the browser as the reason', () => {
+    const d = diagnose(webkit);
+    for (const id of ['shared-array-buffer', 'wasm-threads', 'kernel-interrupt', 'sync-input']) {
+      expect(capability(d, id)).toBe(false);
+    }
+    const sab = d.capabilities.find(c => c.id === 'shared-array-buffer')!;
+    expect(sab.detail).toContain('even to an isolated page');
+    expect(sab.detail).not.toContain('needs a cross-origin isolated page');
+  });
+
+  it('is not raised where SharedArrayBuffer exists', () => {
+    expect(ids(diagnose(isolated()))).not.toContain('shared-array-buffer-missing');
+  });
+});
+
 describe('diagnose: isolated by a service worker', () => {
   it('says the isolation comes from a service worker', () => {
     const d = diagnose(isolated({ serviceWorkerControlled: true, navigationViaServiceWorker: true }));
