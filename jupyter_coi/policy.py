@@ -115,14 +115,23 @@ class Policy:
         return ", ".join(f"{name}: {value}" for name, value in self)
 
 
+# Which browsers honour COEP ``credentialless``, by the product token in their User-Agent and
+# the first version that does. Not on iOS, where every browser is WebKit whatever it calls itself.
+# A page given ``credentialless`` by a browser without it is not isolated at all (Safari, and
+# WebKitGTK as the tests show), so those get the fallback, which every isolating browser honours.
+# The server (``auto``) and the service worker (rendered with these as data) both follow it.
+CREDENTIALLESS_SINCE = {"Chrome": 96, "Chromium": 96, "Firefox": 119}
+CREDENTIALLESS_NEVER = r"iPhone|iPad|iPod|CriOS|FxiOS|EdgiOS"
+CREDENTIALLESS_FALLBACK = "require-corp"
+
+
 def credentialless_supported(user_agent: str) -> bool:
-    """Whether a browser honours COEP ``credentialless``, from its User-Agent: Chromium-based
-    browsers from 96 and Firefox from 119, not on iOS (where every browser is WebKit). Safari
-    and anything unknown get ``require-corp``, which every isolating browser supports."""
-    if re.search(r"iPhone|iPad|iPod|CriOS|FxiOS|EdgiOS", user_agent):
+    """Whether a browser honours COEP ``credentialless``, from its User-Agent (the first product
+    token of ``CREDENTIALLESS_SINCE`` found decides); anything unknown does not."""
+    if re.search(CREDENTIALLESS_NEVER, user_agent):
         return False
-    for engine, first in (("Chrome", 96), ("Chromium", 96), ("Firefox", 119)):
-        match = re.search(rf"{engine}/(\d+)", user_agent)
+    for product, first in CREDENTIALLESS_SINCE.items():
+        match = re.search(rf"{product}/(\d+)", user_agent)
         if match:
             return int(match.group(1)) >= first
     return False
@@ -170,6 +179,11 @@ def as_json() -> dict:
         "allowed": {k: list(v) for k, v in ALLOWED.items()},
         "isolating": {k: list(v) for k, v in ISOLATING.items()},
         "defaults": DEFAULTS,
+        "credentialless": {
+            "since": CREDENTIALLESS_SINCE,
+            "never": CREDENTIALLESS_NEVER,
+            "fallback": CREDENTIALLESS_FALLBACK,
+        },
     }
 
 

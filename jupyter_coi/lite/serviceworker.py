@@ -26,7 +26,15 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from ..policy import HEADERS, Policy, PolicyError
+from ..policy import (
+    CREDENTIALLESS_FALLBACK,
+    CREDENTIALLESS_NEVER,
+    CREDENTIALLESS_SINCE,
+    EMBEDDER,
+    HEADERS,
+    Policy,
+    PolicyError,
+)
 from .site import NotALiteSite, require_lite_site
 
 SERVICE_WORKER = "service-worker.js"
@@ -48,6 +56,7 @@ NOT_APP_DIRS = frozenset({"build", "extensions", "api", "files", "static"})
 
 _HEADERS_SLOT = "__JUPYTER_COI_HEADERS__"
 _ORIGINAL_SLOT = "__JUPYTER_COI_ORIGINAL__"
+_CREDENTIALLESS_SLOT = "__JUPYTER_COI_CREDENTIALLESS__"
 _HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
 # The one line of the rendered worker that carries the headers, for the check.
 _RENDERED_HEADERS = re.compile(r"^\s*const HEADERS = (\{.*\});\s*$", re.MULTILINE)
@@ -67,6 +76,13 @@ def render_service_worker(policy: Policy, original: str = ORIGINAL) -> str:
     # JSON is a JavaScript literal: the values are data in the script, never code.
     text = text.replace(_HEADERS_SLOT, json.dumps(policy.headers(), sort_keys=False))
     text = text.replace(_ORIGINAL_SLOT, json.dumps(original))
+    rule = {
+        "header": EMBEDDER,
+        "since": CREDENTIALLESS_SINCE,
+        "never": CREDENTIALLESS_NEVER,
+        "fallback": CREDENTIALLESS_FALLBACK,
+    }
+    text = text.replace(_CREDENTIALLESS_SLOT, json.dumps(rule))
     assert WORKER_MARKER in text and "__JUPYTER_COI_" not in text, "the worker template is broken"
     return text
 
@@ -231,6 +247,8 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
             )
         elif policy is None and not found.isolates:
             problems.append(f"{worker} adds {found.describe()}, which does not isolate")
+        elif text != render_service_worker(found):
+            problems.append(f"{worker} was written by another version of jupyter-coi; {rebuild}")
     script = site / PAGE_SCRIPT
     if not script.is_file():
         problems.append(f"{script} is missing: first visits and hard reloads stay unisolated")

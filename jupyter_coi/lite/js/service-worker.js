@@ -15,6 +15,43 @@
 
 (() => {
   const HEADERS = __JUPYTER_COI_HEADERS__;
+  // Which browsers honour COEP credentialless, and what the others get instead (the policy's
+  // rule, as data). A page given credentialless by a browser without it is not isolated at all.
+  const CREDENTIALLESS = __JUPYTER_COI_CREDENTIALLESS__;
+
+  function credentiallessSupported(userAgent) {
+    if (new RegExp(CREDENTIALLESS.never).test(userAgent)) return false;
+    for (const [product, first] of Object.entries(CREDENTIALLESS.since)) {
+      const match = new RegExp(product + "/(\\d+)").exec(userAgent);
+      if (match) return Number(match[1]) >= first;
+    }
+    return false;
+  }
+
+  function token(value) {
+    return value.split(";")[0].trim().toLowerCase();
+  }
+
+  // With credentialless configured, a browser without it gets the fallback: in the responses
+  // this worker completes, and in place of the credentialless that the site's host files make
+  // the server send (to every browser alike). Decided once: a worker runs in one browser.
+  const EMBEDDER = CREDENTIALLESS.header;
+  const FALLBACK =
+    token(HEADERS[EMBEDDER] || "") === "credentialless" &&
+    !credentiallessSupported(String(self.navigator && self.navigator.userAgent))
+      ? CREDENTIALLESS.fallback
+      : null;
+  const ADDED = FALLBACK ? Object.assign({}, HEADERS, { [EMBEDDER]: FALLBACK }) : HEADERS;
+
+  // The headers to set on a response: the policy's that it lacks, and the fallback in place
+  // of a credentialless value where that would not isolate.
+  function changes(headers) {
+    return Object.entries(ADDED).filter(([name]) => {
+      const sent = headers.get(name);
+      if (sent === null) return true;
+      return FALLBACK !== null && name === EMBEDDER && token(sent) === "credentialless";
+    });
+  }
 
   // Statuses whose response must have a null body: the Response constructor throws when it is
   // given one with a body, even an empty stream.
@@ -35,8 +72,9 @@
     ) {
       return response;
     }
-    // Set if absent: a header the server (or JupyterLite) already sent is theirs.
-    const missing = Object.entries(HEADERS).filter(([name]) => !response.headers.has(name));
+    // Set if absent: a header the server (or JupyterLite) already sent is theirs, but for the
+    // credentialless fallback above.
+    const missing = changes(response.headers);
     if (missing.length === 0) return response;
     // A constructed Response has no URL and is never `redirected`: rebuilding a response that
     // followed a redirect would make the page believe it came from the URL it asked for (and
