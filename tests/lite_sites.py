@@ -27,6 +27,7 @@ class LiteSite:
 
     lite_dir: Path
     home: Path
+    build_log: str = ""  # the last `built_site` build's output
 
     @property
     def out(self) -> Path:
@@ -66,6 +67,7 @@ def built_site(root: Path, config: dict | None = None, *args: str) -> LiteSite:
         site.write_config(config)
     done = site.build(*args)
     assert done.returncode == 0, done.log
+    site.build_log = done.log
     return site
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from engines import PageError, is_navigation_error, isolation_seen
 from harness import ISOLATION_PROBE, PROBE_WORKER_JS, free_port, jupyter
 from jupyter_coi.lite import serviceworker as sw
-from jupyter_coi.policy import Policy
+from jupyter_coi.policy import Policy, credentialless_supported
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -156,6 +157,15 @@ def site(built_site: Path, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def credentialless_site(site: Path, tmp_path_factory) -> Path:
+    """The same site, its worker rendered for COEP credentialless."""
+    out = tmp_path_factory.mktemp("credentialless") / "site"
+    shutil.copytree(site, out)
+    sw.wrap_service_worker(out, Policy(embedder="credentialless"))
+    return out
+
+
+@pytest.fixture(scope="module")
 def unwrapped_site(built_site: Path, tmp_path_factory) -> Path:
     """The page script with JupyterLite's own worker, which isolates nothing: the loop case."""
     out = tmp_path_factory.mktemp("unwrapped") / "site"
@@ -165,9 +175,10 @@ def unwrapped_site(built_site: Path, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def servers(site: Path, unwrapped_site: Path, tmp_path_factory):
-    """The site without headers, the same site with them, a second origin for images, and the
-    site with a worker that does not isolate."""
+def servers(site: Path, credentialless_site: Path, unwrapped_site: Path, tmp_path_factory):
+    """The site without headers, the same site with them, a second origin for images, the site
+    with a worker that does not isolate, and the credentialless site without headers and with
+    the ones its host files would send."""
     logs = tmp_path_factory.mktemp("logs")
     started = {}
     try:
@@ -176,6 +187,8 @@ def servers(site: Path, unwrapped_site: Path, tmp_path_factory):
             ("headers", site, Policy().headers()),
             ("other", site, None),
             ("unwrapped", unwrapped_site, None),
+            ("credentialless", credentialless_site, None),
+            ("credentialless-headers", credentialless_site, Policy(embedder="credentialless").headers()),
         ]:
             started[name] = Server(root, logs / f"{name}.log", headers)
         yield started
@@ -238,6 +251,64 @@ def test_wrap_is_idempotent_follows_the_policy_and_is_checked(built_site: Path, 
         sw.wrap_service_worker(tmp_path, Policy())
 
 
+# The rendered worker, run in Node with what a service worker global has: for each User-Agent,
+# the COEP value it gives a response without one, and one the host sent as credentialless.
+RUN_WORKER = r"""
+const vm = require('vm');
+const [worker, agents] = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+(async () => {
+  const out = [];
+  for (const agent of agents) {
+    class FetchEvent {}
+    FetchEvent.prototype.respondWith = function (answer) { this.answer = answer; };
+    vm.runInNewContext(worker, {
+      self: {navigator: {userAgent: agent}}, FetchEvent, Response, Headers, Promise, console,
+      importScripts() {},
+    });
+    const coep = async (headers) => {
+      const event = new FetchEvent();
+      event.request = {redirect: 'follow', method: 'GET'};
+      event.respondWith(new Response('x', {status: 200, headers}));
+      return (await event.answer).headers.get('Cross-Origin-Embedder-Policy');
+    };
+    out.push([await coep({}),
+              await coep({'Cross-Origin-Embedder-Policy': 'credentialless; report-to="x"'})]);
+  }
+  process.stdout.write(JSON.stringify(out));
+})();
+"""
+
+AGENTS = [
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/95.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0 Mobile/15E148 Safari/604.1",
+    "",
+]
+
+
+@pytest.mark.parametrize("embedder", ["credentialless", "require-corp"])
+def test_worker_gives_each_browser_a_coep_that_isolates_it(embedder):
+    """The worker follows the policy's credentialless rule (the same as the server's `auto`):
+    credentialless where the browser honours it, require-corp elsewhere, also in place of a
+    credentialless the host sent. With require-corp configured, it changes nothing it was sent."""
+    worker = sw.render_service_worker(Policy(embedder=embedder))
+    done = subprocess.run(["node", "-e", RUN_WORKER], input=json.dumps([worker, AGENTS]),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    sent = 'credentialless; report-to="x"'
+    if embedder == "credentialless":
+        want = [["credentialless", sent] if credentialless_supported(a) else ["require-corp"] * 2 for a in AGENTS]
+    else:
+        want = [["require-corp", sent] for _ in AGENTS]
+    assert seen == want
+    assert [credentialless_supported(a) for a in AGENTS] == [True, False, True, False, False, False, False, False]
+
+
 # --- in the browser ---------------------------------------------------------------------------
 
 STATE = """() => ({
@@ -265,7 +336,7 @@ def settle(page, want_isolated: bool = True, timeout: float = 45) -> dict:
             if state["ready"] and state["shell"] and state["isolated"] == want_isolated:
                 return state
         except Exception as e:  # the page navigated between two polls
-            if "context was destroyed" not in str(e) and "navigat" not in str(e):
+            if not (is_navigation_error(e) or isinstance(e, PageError)):
                 raise
         time.sleep(0.25)
     raise AssertionError(f"page did not settle with crossOriginIsolated={want_isolated}: {state}")
@@ -338,6 +409,42 @@ def test_first_visit_reloads_once_then_stays_isolated_and_the_drive_saves(page, 
     assert saved[0]["source"] == "kept by jupyter-coi"
 
 
+CHURN_OVER = """async () => {
+  const registration = await navigator.serviceWorker.getRegistration();
+  return !!registration && registration.active === navigator.serviceWorker.controller;
+}"""
+
+COEP_SEEN = """async () => (await fetch(location.href, {cache: 'no-store'}))
+  .headers.get('cross-origin-embedder-policy')"""
+
+
+@pytest.mark.engines()
+@pytest.mark.parametrize(
+    "served, feature",
+    [
+        ("bare", "lite-service-worker"),
+        ("credentialless", "lite-service-worker-credentialless"),
+        # Headers from the host (credentialless, as its host files say) and the worker: where
+        # credentialless would not isolate, the worker's fallback replaces it after one reload.
+        ("credentialless-headers", "lite-service-worker-credentialless"),
+    ],
+)
+def test_isolated_on_first_visit_reload_and_second_reload(servers, engine, page, served, feature):
+    base = servers[served].url
+    page.goto(base + "lab/index.html")
+    for visit in ("first visit", "reload", "second reload"):
+        if visit != "first visit":
+            page.reload()
+        state = settle(page, want_isolated=engine.expects(feature))
+        assert state["controlled"], visit
+        # JupyterLite registers its worker again on its first controlled load; a worker started
+        # meanwhile may fail to load in WebKit. Probe once the page's worker is the active one.
+        page.wait_for_function(CHURN_OVER, timeout=30_000)
+        assert probe(page, base) == {"page": isolation_seen(engine), "worker": isolation_seen(engine)}, visit
+    credentialless = served != "bare" and engine.expects("credentialless")
+    assert page.evaluate(COEP_SEEN) == ("credentialless" if credentialless else "require-corp")
+
+
 # Each fetch is made from the isolated page and so goes through the service worker.
 THROUGH_THE_WORKER = """async ([other]) => {
   const coep = (r) => r.headers.get('cross-origin-embedder-policy');
@@ -391,13 +498,7 @@ def test_responses_through_the_worker(page, servers):
     settle(page)
     # JupyterLite unregisters and registers its worker again on its first controlled load:
     # wait until the page's controller is the registration's active worker, the churn over.
-    page.wait_for_function(
-        """async () => {
-          const registration = await navigator.serviceWorker.getRegistration();
-          return !!registration && registration.active === navigator.serviceWorker.controller;
-        }""",
-        timeout=30_000,
-    )
+    page.wait_for_function(CHURN_OVER, timeout=30_000)
     got = page.evaluate(THROUGH_THE_WORKER, [servers["other"].url])
     assert got["drive"] == {
         "status": 200,

@@ -250,6 +250,16 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
                 "%s this policy does not make pages cross-origin isolated; isolation takes %s",
                 LOG_PREFIX, isolation_requirement(),
             )
+        elif self.policy().embedder == "credentialless":
+            # Static hosts send one value to every browser: where credentialless does not
+            # isolate, only the service worker can give those browsers another.
+            self.log.warning(
+                "%s the host files send COEP credentialless to every browser; Safari and other "
+                "WebKit browsers do not support it and are not isolated by them%s",
+                LOG_PREFIX,
+                "; the service worker gives them require-corp, after one reload"
+                if self.service_worker else " (service_worker is off)",
+            )
         return None
 
     @staticmethod
