@@ -14,6 +14,7 @@ from harness import (
     Frontend,
     disable_extension,
 )
+from engines import isolation_seen
 
 pytestmark = pytest.mark.engines()
 
@@ -33,20 +34,13 @@ def blocked_by_isolation(page) -> list[str]:
     return [m for m in page.console_log if "ERR_BLOCKED_BY" in m or "Cross-Origin" in m]
 
 
-def isolated(engine, yes: bool = True) -> dict:
-    """What the probe reads in an isolated page or worker of ``engine``."""
-    sab = "function" if yes and engine.expects("shared-array-buffer") else "undefined"
-    return {"crossOriginIsolated": yes, "sharedArrayBuffer": sab}
-
-
 @pytest.mark.parametrize("frontend", FRONTENDS, ids=lambda f: f.id)
 @pytest.mark.parametrize("base_url", ["/", "/user/alice/"], ids=["root", "base-url"])
 def test_isolated_with_extension(jupyter_process, engine, page, frontend, base_url):
     server = jupyter_process(frontend.app, base_url=base_url, files=FILES)
     seen = read_isolation(page, server, frontend)
-    assert engine.expects("server-isolated")
-    assert seen["page"] == isolated(engine)
-    assert seen["worker"] == isolated(engine)
+    assert seen["page"] == isolation_seen(engine, engine.expects("server-isolated"))
+    assert seen["worker"] == isolation_seen(engine, engine.expects("server-isolated"))
     if engine.reads_console:
         assert blocked_by_isolation(page) == []
 
@@ -56,8 +50,8 @@ def test_not_isolated_when_extension_disabled(jupyter_process, engine, page, fro
     server = jupyter_process(frontend.app, files=FILES, before=disable_extension)
     assert "jupyter_coi" not in server.log()
     seen = read_isolation(page, server, frontend)
-    assert seen["page"] == isolated(engine, False)
-    assert seen["worker"] == isolated(engine, False)
+    assert seen["page"] == isolation_seen(engine, False)
+    assert seen["worker"] == isolation_seen(engine, False)
 
 
 def test_not_isolated_when_setting_off(jupyter_process, page):
@@ -78,8 +72,8 @@ def test_credentialless_isolates_where_supported(jupyter_process, engine, page):
     seen = read_isolation(page, server, FRONTENDS[0])
     assert page.evaluate(COEP_SEEN) == "credentialless"
     supported = engine.expects("credentialless")
-    assert seen["page"] == isolated(engine, supported)
-    assert seen["worker"] == isolated(engine, supported)
+    assert seen["page"] == isolation_seen(engine, supported)
+    assert seen["worker"] == isolation_seen(engine, supported)
 
 
 def test_auto_isolates_every_engine(jupyter_process, engine, page):
@@ -87,8 +81,7 @@ def test_auto_isolates_every_engine(jupyter_process, engine, page):
     isolated in each engine, and with credentialless where that isolates."""
     server = jupyter_process("lab", "--CrossOriginIsolation.embedder_policy=auto", files=FILES)
     seen = read_isolation(page, server, FRONTENDS[0])
-    assert engine.expects("auto")
-    assert seen["page"] == isolated(engine)
-    assert seen["worker"] == isolated(engine)
+    assert seen["page"] == isolation_seen(engine, engine.expects("auto"))
+    assert seen["worker"] == isolation_seen(engine, engine.expects("auto"))
     want = "credentialless" if engine.expects("credentialless") else "require-corp"
     assert page.evaluate(COEP_SEEN) == want

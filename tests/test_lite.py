@@ -345,9 +345,8 @@ def open_lite(page, served: Served, path: str, ready: str, indicator: str):
 @pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
 def test_served_site_is_isolated(lite_served, engine, page, name, path, ready, indicator):
     seen, state, text = open_lite(page, lite_served, path, ready, indicator)
-    assert engine.expects("lite-headers")
-    assert seen["page"] == isolation_seen(engine)
-    assert seen["worker"] == isolation_seen(engine)
+    assert seen["page"] == isolation_seen(engine, engine.expects("lite-headers"))
+    assert seen["worker"] == isolation_seen(engine, engine.expects("lite-headers"))
     assert state == "isolated"
     assert "Isolated" in text
     assert page.evaluate(RELOADED) is None  # the headers did it, not the service worker
@@ -359,9 +358,8 @@ def test_served_site_is_isolated(lite_served, engine, page, name, path, ready, i
 @pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
 def test_real_host_with_its_config_file_is_isolated(real_host, engine, page, name, path, ready, indicator):
     seen, state, _ = open_lite(page, real_host, path, ready, indicator)
-    assert engine.expects("lite-headers")
-    assert seen["page"] == isolation_seen(engine)
-    assert seen["worker"] == isolation_seen(engine)
+    assert seen["page"] == isolation_seen(engine, engine.expects("lite-headers"))
+    assert seen["worker"] == isolation_seen(engine, engine.expects("lite-headers"))
     assert state == "isolated"
     # The headers did it: the service worker's reload was not needed.
     assert page.evaluate("() => performance.getEntriesByType('navigation')[0].type") == "navigate"
@@ -385,8 +383,7 @@ def test_headerless_host_is_isolated_by_the_service_worker(plain_served_with_ser
             pass
         if state != "isolated":
             page.wait_for_timeout(250)
-    assert engine.expects("lite-service-worker")
-    assert state == "isolated"
+    assert (state == "isolated") is engine.expects("lite-service-worker")
     assert page.evaluate(RELOADED) is not None  # isolated by the worker, after the one reload
 
 
