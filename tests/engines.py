@@ -175,9 +175,10 @@ class PageError(RuntimeError):
 
 
 class WebDriverElement:
-    def __init__(self, page: "WebDriverPage", element) -> None:
+    def __init__(self, page: "WebDriverPage", element, selector: str) -> None:
         self._page = page
         self._element = element
+        self._selector = selector
 
     def get_attribute(self, name: str) -> str | None:
         return self._page.driver.execute_script("return arguments[0].getAttribute(arguments[1])",
@@ -186,19 +187,28 @@ class WebDriverElement:
     def inner_text(self) -> str:
         return self._page.driver.execute_script("return arguments[0].innerText", self._element)
 
-    def click(self, timeout: float = 10) -> None:
+    def click(self, timeout: float = 30) -> None:
         # As Playwright does: wait until the element takes the click (an overlay, a splash
-        # screen or an animation may cover it for a moment), bounded.
-        from selenium.common.exceptions import ElementClickInterceptedException
+        # screen, a layout still settling may keep it from it for a moment), bounded. An element
+        # the app has replaced meanwhile is found again by its selector.
+        from selenium.common.exceptions import (
+            ElementClickInterceptedException,
+            ElementNotInteractableException,
+            StaleElementReferenceException,
+        )
+        from selenium.webdriver.common.by import By
 
         deadline = time.monotonic() + timeout
         while True:
             try:
                 return self._element.click()
-            except ElementClickInterceptedException:
+            except (ElementClickInterceptedException, ElementNotInteractableException,
+                    StaleElementReferenceException) as e:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+                if isinstance(e, StaleElementReferenceException):
+                    self._element = self._page.driver.find_element(By.CSS_SELECTOR, self._selector)
 
 
 class WebDriverLocator:
@@ -265,7 +275,7 @@ class WebDriverPage:
         if state in ("attached", "visible"):
             from selenium.webdriver.common.by import By
 
-            return WebDriverElement(self, self.driver.find_element(By.CSS_SELECTOR, selector))
+            return WebDriverElement(self, self.driver.find_element(By.CSS_SELECTOR, selector), selector)
         return None
 
     def locator(self, selector: str) -> WebDriverLocator:
