@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from engines import PageError, is_navigation_error, isolation_seen
-from harness import ISOLATION_PROBE, PROBE_WORKER_JS, free_port, jupyter
+from harness import COEP_SEEN, ISOLATION_PROBE, PROBE_WORKER_JS, free_port, jupyter, stop_process
 from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.policy import Policy, credentialless_supported
 
@@ -114,13 +114,7 @@ class Server:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc, timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -413,9 +407,6 @@ CHURN_OVER = """async () => {
   const registration = await navigator.serviceWorker.getRegistration();
   return !!registration && registration.active === navigator.serviceWorker.controller;
 }"""
-
-COEP_SEEN = """async () => (await fetch(location.href, {cache: 'no-store'}))
-  .headers.get('cross-origin-embedder-policy')"""
 
 
 @pytest.mark.engines()
