@@ -290,3 +290,9 @@ postMessage({
   sharedArrayBuffer: typeof SharedArrayBuffer,
 });
 """
+
+
+# The COEP value the server gives this browser for the page, read from a fresh request of it
+# (as the indicator reads it): with `auto`, or a service worker's fallback, it depends on the engine.
+COEP_SEEN = """async () => (await fetch(location.href, {cache: 'no-store'}))
+  .headers.get('cross-origin-embedder-policy')"""

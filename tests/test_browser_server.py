@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from harness import (
+    COEP_SEEN,
     FRONTENDS,
     ISOLATION_PROBE,
     PROBE_NOTEBOOK,
@@ -60,11 +61,6 @@ def test_not_isolated_when_setting_off(jupyter_process, page):
     seen = read_isolation(page, server, FRONTENDS[0])
     assert seen["page"]["crossOriginIsolated"] is False
     assert seen["worker"]["crossOriginIsolated"] is False
-
-
-# The embedder value the browser was given, as the indicator's fresh request of the page reads it.
-COEP_SEEN = """async () => (await fetch(location.href, {cache: 'no-store'}))
-  .headers.get('cross-origin-embedder-policy')"""
 
 
 def test_credentialless_isolates_where_supported(jupyter_process, engine, page):
