@@ -125,6 +125,16 @@ CREDENTIALLESS_NEVER = r"iPhone|iPad|iPod|CriOS|FxiOS|EdgiOS"
 CREDENTIALLESS_FALLBACK = "require-corp"
 
 
+def credentialless_rule() -> dict:
+    """The rule above as data, for the parts that are not Python (the service worker)."""
+    return {
+        "header": EMBEDDER,
+        "since": CREDENTIALLESS_SINCE,
+        "never": CREDENTIALLESS_NEVER,
+        "fallback": CREDENTIALLESS_FALLBACK,
+    }
+
+
 def credentialless_supported(user_agent: str) -> bool:
     """Whether a browser honours COEP ``credentialless``, from its User-Agent (the first product
     token of ``CREDENTIALLESS_SINCE`` found decides); anything unknown does not."""
@@ -179,11 +189,7 @@ def as_json() -> dict:
         "allowed": {k: list(v) for k, v in ALLOWED.items()},
         "isolating": {k: list(v) for k, v in ISOLATING.items()},
         "defaults": DEFAULTS,
-        "credentialless": {
-            "since": CREDENTIALLESS_SINCE,
-            "never": CREDENTIALLESS_NEVER,
-            "fallback": CREDENTIALLESS_FALLBACK,
-        },
+        "credentialless": credentialless_rule(),
     }
 
 

@@ -26,15 +26,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from ..policy import (
-    CREDENTIALLESS_FALLBACK,
-    CREDENTIALLESS_NEVER,
-    CREDENTIALLESS_SINCE,
-    EMBEDDER,
-    HEADERS,
-    Policy,
-    PolicyError,
-)
+from ..policy import HEADERS, Policy, PolicyError, credentialless_rule
 from .site import NotALiteSite, require_lite_site
 
 SERVICE_WORKER = "service-worker.js"
@@ -76,13 +68,7 @@ def render_service_worker(policy: Policy, original: str = ORIGINAL) -> str:
     # JSON is a JavaScript literal: the values are data in the script, never code.
     text = text.replace(_HEADERS_SLOT, json.dumps(policy.headers(), sort_keys=False))
     text = text.replace(_ORIGINAL_SLOT, json.dumps(original))
-    rule = {
-        "header": EMBEDDER,
-        "since": CREDENTIALLESS_SINCE,
-        "never": CREDENTIALLESS_NEVER,
-        "fallback": CREDENTIALLESS_FALLBACK,
-    }
-    text = text.replace(_CREDENTIALLESS_SLOT, json.dumps(rule))
+    text = text.replace(_CREDENTIALLESS_SLOT, json.dumps(credentialless_rule()))
     assert WORKER_MARKER in text and "__JUPYTER_COI_" not in text, "the worker template is broken"
     return text
 
