@@ -66,8 +66,17 @@ def serve(directory: Path, headers: dict[str, str]) -> ThreadingHTTPServer:
 def build_site(out: Path) -> None:
     """A plain JupyterLite site: jupyter-coi's own addon is left out, the variants add to it."""
     subprocess.run(
-        [sys.executable, "-m", "jupyter", "lite", "build", "--output-dir", str(out),
-         "--disable-addons", "jupyter-coi"],
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lite",
+            "build",
+            "--output-dir",
+            str(out),
+            "--disable-addons",
+            "jupyter-coi",
+        ],
         cwd=out.parent,
         check=True,
         capture_output=True,
@@ -76,14 +85,21 @@ def build_site(out: Path) -> None:
 
 
 def add_coi_serviceworker(site: Path, work: Path) -> None:
-    subprocess.run(["npm", "pack", "coi-serviceworker@0.1.7", "--silent"], cwd=work, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        ["npm", "pack", "coi-serviceworker@0.1.7", "--silent"],
+        cwd=work,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     subprocess.run(["tar", "xzf", "coi-serviceworker-0.1.7.tgz"], cwd=work, check=True)
     shutil.copy(work / "package" / "coi-serviceworker.js", site / "coi-serviceworker.js")
     # Its README: load it from a script tag in the page, before anything else.
     index = site / "lab" / "index.html"
     html = index.read_text()
-    index.write_text(html.replace("<head>", '<head><script src="../coi-serviceworker.js"></script>', 1))
+    index.write_text(
+        html.replace("<head>", '<head><script src="../coi-serviceworker.js"></script>', 1)
+    )
 
 
 def settle(page, url: str, timeout: float = 30) -> bool:
@@ -146,7 +162,9 @@ def main() -> int:
             "b": serve(sites["b"], {}),
             "c": serve(sites["c"], {}),
         }
-        urls = {v: f"http://127.0.0.1:{s.server_address[1]}/lab/index.html" for v, s in servers.items()}
+        urls = {
+            v: f"http://127.0.0.1:{s.server_address[1]}/lab/index.html" for v, s in servers.items()
+        }
         try:
             times, isolated, first, workers, stalls = measure(urls, args.visits)
         finally:
@@ -206,7 +224,9 @@ def report(times, isolated, first, workers, visits: int, stalls) -> None:
         medians[v] = statistics.median(ordered)
         p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
         repeat = f"{sum(isolated[v])}/{len(isolated[v])}"
-        print(f"({v}) {name:<26} {medians[v] * 1000:>6.0f}ms {p90 * 1000:>6.0f}ms  {first[v]} / {repeat}")
+        print(
+            f"({v}) {name:<26} {medians[v] * 1000:>6.0f}ms {p90 * 1000:>6.0f}ms  {first[v]} / {repeat}"
+        )
     for v, name in VARIANTS.items():
         state = workers[v]
         api = "answers" if state["jupyterliteWorkerApi"] else "GONE (no drive, no stdin)"

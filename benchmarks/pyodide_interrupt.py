@@ -41,6 +41,7 @@ while True:
         caught += 1
         print(f"interrupt {caught} caught")"""
 
+
 def measure(page, url: str, count: int, timeout: float, expect_ready: bool) -> list[float | None]:
     nb = LiteNotebook(page, url, "spin.ipynb")
     state, reason = nb.kernel_reports() if expect_ready else ("disabled", None)
@@ -67,9 +68,11 @@ def report(name: str, results: list[float | None]) -> None:
     got = [r for r in results if r is not None]
     lost = len(results) - len(got)
     if got:
-        print(f"{name}: {len(results)} interrupts, lost {lost}; min {min(got):.1f} ms, "
-              f"median {statistics.median(got):.1f} ms, p95 {percentile(got, 95):.1f} ms, "
-              f"max {max(got):.1f} ms")
+        print(
+            f"{name}: {len(results)} interrupts, lost {lost}; min {min(got):.1f} ms, "
+            f"median {statistics.median(got):.1f} ms, p95 {percentile(got, 95):.1f} ms, "
+            f"max {max(got):.1f} ms"
+        )
     else:
         print(f"{name}: {len(results)} interrupts, lost {lost} (none reached the notebook)")
 
@@ -88,16 +91,23 @@ def main() -> int:
         for variant, disabled in (("a", []), ("b", ["jupyter-coi:pyodide-interrupt"])):
             site = new_site(Path(tmp) / variant, {"spin.ipynb": notebook(SPIN)})
             pyodide.install(site.lite_dir)
-            (site.lite_dir / "jupyter-lite.json").write_text(json.dumps({
-                "jupyter-lite-schema-version": 0,
-                "jupyter-config-data": {"disabledExtensions": disabled},
-            }))
+            (site.lite_dir / "jupyter-lite.json").write_text(
+                json.dumps(
+                    {
+                        "jupyter-lite-schema-version": 0,
+                        "jupyter-config-data": {"disabledExtensions": disabled},
+                    }
+                )
+            )
             sites[variant] = site
         with contextlib.ExitStack() as stack, sync_playwright() as p:
-            urls = {v: stack.enter_context(contextlib.contextmanager(lite_serve)(s)).url
-                    for v, s in sites.items()}
-            browser = p.chromium.launch(executable_path=require_chromium(), headless=True,
-                                        args=CHROMIUM_ARGS)
+            urls = {
+                v: stack.enter_context(contextlib.contextmanager(lite_serve)(s)).url
+                for v, s in sites.items()
+            }
+            browser = p.chromium.launch(
+                executable_path=require_chromium(), headless=True, args=CHROMIUM_ARGS
+            )
             a = measure(browser.new_page(), urls["a"], args.interrupts, args.timeout, True)
             b = measure(browser.new_page(), urls["b"], args.baseline, args.timeout, False)
             browser.close()

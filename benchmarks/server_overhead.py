@@ -107,15 +107,15 @@ def run(servers, rounds: int, count: int) -> dict[tuple[str, str], list[float]]:
 
 
 def report(latencies, rounds: int, count: int) -> None:
-    print(f"jupyter-coi server overhead: {rounds * count} GETs per endpoint and server, alternating")
+    print(
+        f"jupyter-coi server overhead: {rounds * count} GETs per endpoint and server, alternating"
+    )
     print(
         f"{'endpoint':<14} {'with jupyter-coi':>18} {'without':>12} {'ratio':>7}"
         f"  {'control':>12} {'control ratio':>14}"
     )
     for endpoint in ENDPOINTS:
-        rate = {
-            name: 1 / statistics.median(latencies[(endpoint, name)]) for name in SERVERS
-        }
+        rate = {name: 1 / statistics.median(latencies[(endpoint, name)]) for name in SERVERS}
         print(
             f"{endpoint:<14} {rate[SERVERS[0]]:>14.0f} r/s {rate['without']:>8.0f} r/s "
             f"{rate[SERVERS[0]] / rate['without']:>7.3f}  {rate[CONTROL]:>8.0f} r/s "

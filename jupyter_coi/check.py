@@ -31,8 +31,15 @@ USER_AGENT = "jupyter-coi-check"
 MAX_BODY = 5 * 1024 * 1024  # the page's HTML is read up to this; resources are not read
 # Elements whose URL the browser loads as a subresource of the page, and the attribute.
 EMBEDS = {
-    "script": "src", "img": "src", "iframe": "src", "audio": "src", "video": "src",
-    "source": "src", "track": "src", "embed": "src", "object": "data",
+    "script": "src",
+    "img": "src",
+    "iframe": "src",
+    "audio": "src",
+    "video": "src",
+    "source": "src",
+    "track": "src",
+    "embed": "src",
+    "object": "data",
 }
 LINK_RELS = {"stylesheet", "preload", "modulepreload", "icon", "shortcut icon", "manifest"}
 
@@ -117,7 +124,8 @@ def shown(url: str) -> str:
         return url
     query = urllib.parse.urlencode(
         [(k, "..." if k == "token" else v) for k, v in urllib.parse.parse_qsl(parts.query)],
-        safe=".")
+        safe=".",
+    )
     return urllib.parse.urlunsplit(parts._replace(query=query))
 
 
@@ -133,15 +141,18 @@ def _document_policy(headers: dict[str, str]) -> tuple[str, str]:
     return value(OPENER), value(EMBEDDER)
 
 
-def _resource_problem(element: str, url: str, page_url: str, embedder: str, cors: bool,
-                      r: Response) -> str | None:
+def _resource_problem(
+    element: str, url: str, page_url: str, embedder: str, cors: bool, r: Response
+) -> str | None:
     """Why the browser would block this subresource of an isolated page, or None."""
     cross_origin = _origin(url) != _origin(page_url)
     if element == "iframe":
         _, frame_embedder = _document_policy(r.headers)
         if frame_embedder not in ISOLATING["embedder"]:
-            return (f"a frame must send {EMBEDDER} itself (found {frame_embedder or 'none'}); "
-                    "the page's policy does not cover it")
+            return (
+                f"a frame must send {EMBEDDER} itself (found {frame_embedder or 'none'}); "
+                "the page's policy does not cover it"
+            )
     if not cross_origin:
         return None
     corp = r.headers.get(RESOURCE.lower(), "").strip()
@@ -155,9 +166,11 @@ def _resource_problem(element: str, url: str, page_url: str, embedder: str, cors
         return None
     if embedder == "credentialless" and element != "iframe":
         return None  # loaded without cookies, no consent needed
-    return (f"cross-origin without {RESOURCE}: cross-origin (found {corp or 'none'}); "
-            f"{EMBEDDER}: require-corp blocks it: ask its host for the header, copy it next to "
-            "the page, or use credentialless")
+    return (
+        f"cross-origin without {RESOURCE}: cross-origin (found {corp or 'none'}); "
+        f"{EMBEDDER}: require-corp blocks it: ask its host for the header, copy it next to "
+        "the page, or use credentialless"
+    )
 
 
 def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
@@ -167,21 +180,40 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     except (urllib.error.URLError, OSError, ValueError) as e:
         raise CheckError(f"cannot load {shown(url)}: {getattr(e, 'reason', e)}") from None
     opener, embedder = _document_policy(page.headers)
-    where = shown(page.url) if page.url == url else f"{shown(page.url)} (redirected from {shown(url)})"
+    where = (
+        shown(page.url) if page.url == url else f"{shown(page.url)} (redirected from {shown(url)})"
+    )
     headers_isolate = opener in ISOLATING["opener"] and embedder in ISOLATING["embedder"]
-    report.add(opener in ISOLATING["opener"], where,
-               f"{OPENER}: {opener or 'missing'} (isolation needs {' or '.join(ISOLATING['opener'])})")
-    report.add(embedder in ISOLATING["embedder"], where,
-               f"{EMBEDDER}: {embedder or 'missing'} "
-               f"(isolation needs {' or '.join(ISOLATING['embedder'])})")
-    trial = {name: page.headers[name.lower()] for name in REPORT_ONLY.values() if name.lower() in page.headers}
+    report.add(
+        opener in ISOLATING["opener"],
+        where,
+        f"{OPENER}: {opener or 'missing'} (isolation needs {' or '.join(ISOLATING['opener'])})",
+    )
+    report.add(
+        embedder in ISOLATING["embedder"],
+        where,
+        f"{EMBEDDER}: {embedder or 'missing'} "
+        f"(isolation needs {' or '.join(ISOLATING['embedder'])})",
+    )
+    trial = {
+        name: page.headers[name.lower()]
+        for name in REPORT_ONLY.values()
+        if name.lower() in page.headers
+    }
     if trial and not headers_isolate:
-        report.add(False, where, "report-only: " + ", ".join(f"{k}: {v}" for k, v in trial.items())
-                   + "; the browser reports what this would block and enforces nothing")
+        report.add(
+            False,
+            where,
+            "report-only: "
+            + ", ".join(f"{k}: {v}" for k, v in trial.items())
+            + "; the browser reports what this would block and enforces nothing",
+        )
     if urllib.parse.urlsplit(page.url).path.endswith("/login"):
         report.add(False, where, "this is the login page: add ?token=... to check the app's page")
     if page.status >= 400:
-        report.add(False, where, f"HTTP {page.status}: the headers above are those of an error page")
+        report.add(
+            False, where, f"HTTP {page.status}: the headers above are those of an error page"
+        )
 
     parser = _Embeds()
     content_type = page.headers.get("content-type", "")
@@ -190,7 +222,8 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     by_worker = False
     if not headers_isolate and parser.reload_script:
         by_worker = _check_service_worker_url(
-            urllib.parse.urljoin(page.url, parser.reload_script), timeout, report)
+            urllib.parse.urljoin(page.url, parser.reload_script), timeout, report
+        )
     # What the browser will embed under this policy; on a page not isolated yet, what would be
     # blocked once it is (with require-corp, the default): what to fix before turning it on.
     effective = embedder if headers_isolate else "require-corp"
@@ -207,7 +240,11 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
         try:
             r = fetch(resource, timeout, read_body=False)
         except (urllib.error.URLError, OSError, ValueError) as e:
-            report.add(False, shown(resource), f"<{element}> could not be loaded: {getattr(e, 'reason', e)}")
+            report.add(
+                False,
+                shown(resource),
+                f"<{element}> could not be loaded: {getattr(e, 'reason', e)}",
+            )
             blocked += 1
             continue
         problem = _resource_problem(element, resource, page.url, effective, cors, r)
@@ -216,20 +253,29 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
         report.add(problem is None, shown(resource), f"<{element}> " + (problem or "allowed"))
 
     if headers_isolate and not blocked:
-        report.isolated, report.verdict = True, f"{shown(page.url)} is cross-origin isolated by its headers"
+        report.isolated, report.verdict = (
+            True,
+            f"{shown(page.url)} is cross-origin isolated by its headers",
+        )
     elif by_worker and not blocked:
         report.isolated = True
-        report.verdict = (f"{shown(page.url)} has no isolating headers; jupyter-coi's service worker "
-                          "isolates it from the second load on")
+        report.verdict = (
+            f"{shown(page.url)} has no isolating headers; jupyter-coi's service worker "
+            "isolates it from the second load on"
+        )
     elif headers_isolate or by_worker:
         report.verdict = f"{blocked} resource(s) of the page would be blocked: see above"
     elif blocked:
-        report.verdict = (f"{shown(page.url)} is not sent with {OPENER}: same-origin and {EMBEDDER}: "
-                          f"require-corp or credentialless; once it is, {blocked} resource(s) "
-                          "above would be blocked too")
+        report.verdict = (
+            f"{shown(page.url)} is not sent with {OPENER}: same-origin and {EMBEDDER}: "
+            f"require-corp or credentialless; once it is, {blocked} resource(s) "
+            "above would be blocked too"
+        )
     else:
-        report.verdict = (f"{shown(page.url)} is not sent with {OPENER}: same-origin and {EMBEDDER}: "
-                          "require-corp or credentialless, and has no jupyter-coi service worker")
+        report.verdict = (
+            f"{shown(page.url)} is not sent with {OPENER}: same-origin and {EMBEDDER}: "
+            "require-corp or credentialless, and has no jupyter-coi service worker"
+        )
     return report
 
 
@@ -240,12 +286,20 @@ def _check_service_worker_url(reload_script_url: str, timeout: float, report: Re
     try:
         r = fetch(worker, timeout)
     except (urllib.error.URLError, OSError, ValueError) as e:
-        report.add(False, shown(worker), f"jupyter-coi's service worker cannot be loaded: "
-                                         f"{getattr(e, 'reason', e)}")
+        report.add(
+            False,
+            shown(worker),
+            f"jupyter-coi's service worker cannot be loaded: {getattr(e, 'reason', e)}",
+        )
         return False
     ok = r.status == 200 and WORKER_MARKER.encode() in r.body
-    report.add(ok, shown(worker), "jupyter-coi's service worker, which adds the headers" if ok else
-               f"HTTP {r.status}, not jupyter-coi's service worker: the page cannot be isolated")
+    report.add(
+        ok,
+        shown(worker),
+        "jupyter-coi's service worker, which adds the headers"
+        if ok
+        else f"HTTP {r.status}, not jupyter-coi's service worker: the page cannot be isolated",
+    )
     return ok
 
 
@@ -254,9 +308,15 @@ def _check_service_worker_url(reload_script_url: str, timeout: float, report: Re
 
 # Every policy that isolates, the default first: a host file passes if it sends one of them.
 ISOLATING_POLICIES = [Policy()] + [
-    p for p in (Policy(opener=o, embedder=e, resource=r) for o, e, r in itertools.product(
-        ISOLATING["opener"], ISOLATING["embedder"], ALLOWED["resource"]))
-    if p != Policy()]
+    p
+    for p in (
+        Policy(opener=o, embedder=e, resource=r)
+        for o, e, r in itertools.product(
+            ISOLATING["opener"], ISOLATING["embedder"], ALLOWED["resource"]
+        )
+    )
+    if p != Policy()
+]
 
 
 def _host_policy(host: str, site: Path) -> tuple[Policy | None, list[str]]:
@@ -293,16 +353,22 @@ def check_folder(folder: Path) -> Report:
     for problem in worker_problems:
         report.add(False, "service worker", problem)
     if not worker_problems:
-        report.add(True, str(site / "service-worker.js"),
-                   "jupyter-coi's service worker isolates hosts that cannot set headers")
+        report.add(
+            True,
+            str(site / "service-worker.js"),
+            "jupyter-coi's service worker isolates hosts that cannot set headers",
+        )
     ways = [f"with headers on {', '.join(hosts_ok)}"] if hosts_ok else []
     if not worker_problems:
         ways.append("through the service worker on any static host (GitHub Pages...)")
     report.isolated = bool(ways)
-    report.verdict = (f"{site} can be isolated " + ", and ".join(ways) if ways else
-                      f"{site} has neither host files nor jupyter-coi's service worker: build it "
-                      "with jupyter-coi installed (`pip install jupyter-coi`, then "
-                      "`jupyter lite build`)")
+    report.verdict = (
+        f"{site} can be isolated " + ", and ".join(ways)
+        if ways
+        else f"{site} has neither host files nor jupyter-coi's service worker: build it "
+        "with jupyter-coi installed (`pip install jupyter-coi`, then "
+        "`jupyter lite build`)"
+    )
     return report
 
 

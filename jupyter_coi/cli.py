@@ -10,18 +10,28 @@ from .check import CheckError, check
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="jupyter coi", description="Cross-origin isolation for Jupyter: checks and tools.")
+        prog="jupyter coi", description="Cross-origin isolation for Jupyter: checks and tools."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     audit = commands.add_parser(
-        "check", help="check whether a deployment is (or can be) cross-origin isolated",
+        "check",
+        help="check whether a deployment is (or can be) cross-origin isolated",
         description="Check a running server or static site (a URL) or a JupyterLite build (a "
-                    "folder). Exit code: 0 isolated, 1 not, 2 could not check.")
-    audit.add_argument("target", metavar="TARGET",
-                       help="a page's URL (add ?token=... for a Jupyter server that needs one), "
-                            "or the output folder of `jupyter lite build`")
+        "folder). Exit code: 0 isolated, 1 not, 2 could not check.",
+    )
+    audit.add_argument(
+        "target",
+        metavar="TARGET",
+        help="a page's URL (add ?token=... for a Jupyter server that needs one), "
+        "or the output folder of `jupyter lite build`",
+    )
     audit.add_argument("--timeout", type=float, default=15, help="seconds per request (15)")
-    audit.add_argument("--max-resources", type=int, default=50,
-                       help="how many of the page's embedded resources to load at most (50)")
+    audit.add_argument(
+        "--max-resources",
+        type=int,
+        default=50,
+        help="how many of the page's embedded resources to load at most (50)",
+    )
     args = parser.parse_args(argv)
     try:
         report = check(args.target, timeout=args.timeout, max_resources=args.max_resources)

@@ -99,7 +99,9 @@ class PolicySettings(HasTraits):
         embedder = self.embedder_policy
         if embedder == policy.EMBEDDER_AUTO:
             embedder = "credentialless" if credentialless else "require-corp"
-        return policy.Policy(opener=self.opener_policy, embedder=embedder, resource=self.resource_policy)
+        return policy.Policy(
+            opener=self.opener_policy, embedder=embedder, resource=self.resource_policy
+        )
 
 
 class CrossOriginIsolation(PolicySettings, Configurable):

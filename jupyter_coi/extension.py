@@ -7,7 +7,13 @@ from traitlets import TraitError
 from jupyter_server.utils import url_path_join
 
 from .config import CrossOriginIsolation
-from .policy import DOCUMENT_ISOLATION, EMBEDDER, EMBEDDER_AUTO, isolation_requirement, response_headers
+from .policy import (
+    DOCUMENT_ISOLATION,
+    EMBEDDER,
+    EMBEDDER_AUTO,
+    isolation_requirement,
+    response_headers,
+)
 from .reports import RateLimit, ReportsHandler, ReportStore
 from .transform import make_transform
 
@@ -42,7 +48,9 @@ def load(serverapp) -> CrossOriginIsolation:
     if problems:
         for message in problems:
             log.critical("%s invalid configuration: %s", LOG_PREFIX, message)
-        log.critical("%s the server does not start with a half-applied isolation policy", LOG_PREFIX)
+        log.critical(
+            "%s the server does not start with a half-applied isolation policy", LOG_PREFIX
+        )
         raise ConfigurationError(problems)
     assert settings is not None
 
@@ -84,7 +92,9 @@ def load(serverapp) -> CrossOriginIsolation:
         excluded,
     )
     if auto:
-        log.info("%s browsers without COEP credentialless get %s: require-corp", LOG_PREFIX, EMBEDDER)
+        log.info(
+            "%s browsers without COEP credentialless get %s: require-corp", LOG_PREFIX, EMBEDDER
+        )
     if report_url:
         log.info("%s browsers post violation reports to %s", LOG_PREFIX, report_url)
     if settings.report_only:
@@ -115,19 +125,23 @@ def add_report_endpoint(serverapp, settings: CrossOriginIsolation) -> str | None
     path = url_path_join(serverapp.base_url, REPORTS_PATH)
     serverapp.web_app.add_handlers(
         ".*$",
-        [(
-            path,
-            ReportsHandler,
-            {
-                "store": ReportStore(),
-                "limit": RateLimit(),
-                "reporting": settings.reporting,
-                "mode": "report-only" if settings.report_only else "enforce",
-                "log_prefix": LOG_PREFIX,
-            },
-        )],
+        [
+            (
+                path,
+                ReportsHandler,
+                {
+                    "store": ReportStore(),
+                    "limit": RateLimit(),
+                    "reporting": settings.reporting,
+                    "mode": "report-only" if settings.report_only else "enforce",
+                    "log_prefix": LOG_PREFIX,
+                },
+            )
+        ],
     )
     # The labextension's dialog asks for reports only where this says the endpoint is
     # (JupyterLab and Notebook 7 pass this dict to the page).
-    serverapp.web_app.settings.setdefault("page_config_data", {})["jupyterCoiReports"] = REPORTS_PATH
+    serverapp.web_app.settings.setdefault("page_config_data", {})["jupyterCoiReports"] = (
+        REPORTS_PATH
+    )
     return path if settings.reporting else None

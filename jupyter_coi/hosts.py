@@ -367,8 +367,10 @@ def _check_rules(host: str, rules: list[dict], policy: Policy, path: Path) -> li
     ]
     ours = [rule for rule in rules if _is_ours(host, rule)]
     if not ours:
-        return [f"{path}: jupyter-coi's rule (source {_EVERY_PATH[host]!r}, the three "
-                "headers) is missing"] + problems
+        return [
+            f"{path}: jupyter-coi's rule (source {_EVERY_PATH[host]!r}, the three "
+            "headers) is missing"
+        ] + problems
     found = {_canonical(e["key"]): e["value"] for e in _entries(ours[0])}
     return _compare(path, found, policy) + problems
 

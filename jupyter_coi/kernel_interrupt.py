@@ -75,7 +75,11 @@ def install(nonce, slots, message_key):  # pragma: no cover - runs in Pyodide
         atomics = js.Atomics
         view = js.Int32Array.new(js.SharedArrayBuffer.new(4 * len(slots)))
         SIGNAL, REQUESTED, ANSWERED, RUNNING = (
-            slots["signal"], slots["requested"], slots["answered"], slots["running"])
+            slots["signal"],
+            slots["requested"],
+            slots["answered"],
+            slots["running"],
+        )
 
         def on_sigint(signum, frame):
             requested = atomics.load(view, REQUESTED)
@@ -182,8 +186,10 @@ def render() -> dict:
     source = inspect.getsource(install).replace("# pragma: no cover - runs in Pyodide", "").rstrip()
     source = source.replace("def install(", "def __jupyter_coi_interrupt__(", 1)
     placeholder = "__JUPYTER_COI_NONCE__"
-    call = (f"try:\n    __jupyter_coi_interrupt__({placeholder}, {json.dumps(SLOTS)}, "
-            f"{json.dumps(MESSAGE_KEY)})\nfinally:\n    del __jupyter_coi_interrupt__\n")
+    call = (
+        f"try:\n    __jupyter_coi_interrupt__({placeholder}, {json.dumps(SLOTS)}, "
+        f"{json.dumps(MESSAGE_KEY)})\nfinally:\n    del __jupyter_coi_interrupt__\n"
+    )
     return {
         "code": source + "\n\n\n" + call,
         "nonce": placeholder,

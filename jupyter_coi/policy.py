@@ -40,7 +40,6 @@ ISOLATING = {
 }
 
 
-
 # Report-only: the browser reports what the policy would block and blocks nothing. CORP has
 # no report-only form.
 REPORT_ONLY = {"opener": OPENER + "-Report-Only", "embedder": EMBEDDER + "-Report-Only"}

@@ -33,8 +33,14 @@ BURST = 60
 
 KINDS = ("coep", "coop")
 # Where a report names what was blocked: COEP's blockedURL; COOP's other document.
-BLOCKED_FIELDS = ("blockedURL", "nextResponseURL", "previousResponseURL", "openerURL",
-                  "openeeURL", "otherDocumentURL")
+BLOCKED_FIELDS = (
+    "blockedURL",
+    "nextResponseURL",
+    "previousResponseURL",
+    "openerURL",
+    "openeeURL",
+    "otherDocumentURL",
+)
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -60,7 +66,9 @@ class Report:
     def describe(self) -> str:
         verb = "would block" if self.disposition == "reporting" else "blocked"
         what = " ".join(filter(None, (self.destination, self.blocked or "(no URL)")))
-        return f"{self.kind.upper()} {verb} {what} ({self.reason or 'no reason given'}) on {self.page}"
+        return (
+            f"{self.kind.upper()} {verb} {what} ({self.reason or 'no reason given'}) on {self.page}"
+        )
 
 
 def _text(value: object) -> str:
@@ -161,7 +169,9 @@ class RateLimit:
 class ReportsHandler(JupyterHandler):
     """``POST`` takes reports from browsers; ``GET`` lists them for a logged-in user."""
 
-    def initialize(self, store: ReportStore, limit: RateLimit, reporting: bool, mode: str, log_prefix: str) -> None:
+    def initialize(
+        self, store: ReportStore, limit: RateLimit, reporting: bool, mode: str, log_prefix: str
+    ) -> None:
         self.store = store
         self.limit = limit
         self.reporting = reporting
@@ -219,7 +229,10 @@ class ReportsHandler(JupyterHandler):
             elif dropped == 0 and self.store.dropped == 1:
                 self.log.warning(
                     "%s %d distinct violation reports kept: later new ones are counted, not kept "
-                    "or logged", self.log_prefix, self.store.limit)
+                    "or logged",
+                    self.log_prefix,
+                    self.store.limit,
+                )
         self.set_status(204)
         self.finish()
 
@@ -229,4 +242,6 @@ class ReportsHandler(JupyterHandler):
             raise web.HTTPError(403)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps({"reporting": self.reporting, "mode": self.mode, **self.store.as_json()}))
+        self.finish(
+            json.dumps({"reporting": self.reporting, "mode": self.mode, **self.store.as_json()})
+        )

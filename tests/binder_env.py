@@ -23,7 +23,12 @@ from pathlib import Path
 import yaml
 
 from harness import JupyterProcess, jupyter_env
-from offline_pyodide import OfflinePyodide, kernel_pyodide_url, kernel_pyodide_version, offline_pyodide
+from offline_pyodide import (
+    OfflinePyodide,
+    kernel_pyodide_url,
+    kernel_pyodide_version,
+    offline_pyodide,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 BINDER = REPO / "binder"
@@ -53,10 +58,13 @@ class BinderEnv:
         return env
 
     def run(self, *cmd: str, cwd: Path, home: Path, timeout: float = PIP_TIMEOUT):
-        done = subprocess.run(list(cmd), cwd=cwd, env=self.env(home), capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            list(cmd), cwd=cwd, env=self.env(home), capture_output=True, text=True, timeout=timeout
+        )
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(
+                f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
         return done
 
 
@@ -77,18 +85,22 @@ def check_conda_packages(conda: list[str]) -> None:
     same Node.js major version."""
     have = {
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
-        "nodejs": subprocess.run(["node", "--version"], capture_output=True, text=True,
-                                 timeout=30).stdout.strip().lstrip("v"),
+        "nodejs": subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=30)
+        .stdout.strip()
+        .lstrip("v"),
         "pip": None,
     }
     for dep in conda:
         name, _, version = re.match(r"([\w.-]+)\s*(=+)?\s*(.*)", dep).groups()
         if name not in have:
-            raise RuntimeError(f"binder/environment.yml wants conda package {dep!r}, "
-                               "which tests/binder_env.py does not know how to stand in for")
+            raise RuntimeError(
+                f"binder/environment.yml wants conda package {dep!r}, "
+                "which tests/binder_env.py does not know how to stand in for"
+            )
         if version and have[name] is not None and not (have[name] + ".").startswith(version + "."):
-            raise RuntimeError(f"binder/environment.yml wants {dep}, this machine has "
-                               f"{name} {have[name]}")
+            raise RuntimeError(
+                f"binder/environment.yml wants {dep}, this machine has {name} {have[name]}"
+            )
 
 
 def build(prefix: Path, home: Path) -> BinderEnv:
@@ -101,8 +113,17 @@ def build(prefix: Path, home: Path) -> BinderEnv:
     venv.EnvBuilder(with_pip=True, clear=True).create(prefix)
     env = BinderEnv(prefix)
     home.mkdir(parents=True, exist_ok=True)
-    env.run(str(env.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            *pip, cwd=BINDER, home=home)
+    env.run(
+        str(env.python),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        *pip,
+        cwd=BINDER,
+        home=home,
+    )
     env.run(str(BINDER / "postBuild"), cwd=REPO, home=home)
     return env
 
@@ -112,8 +133,12 @@ def pyodide_page_config(pyodide_url: str, pypi_index_url: str) -> dict:
     its CDN, which these machines cannot reach (on Binder the CDN default is what runs).
     JupyterLab turns objects in page_config.json into lists, so the setting goes as a string,
     which the kernel's plugin parses anyway."""
-    settings = {"@jupyterlite/pyodide-kernel-extension:kernel": {
-        "pyodideUrl": pyodide_url, "pipliteUrls": [pypi_index_url]}}
+    settings = {
+        "@jupyterlite/pyodide-kernel-extension:kernel": {
+            "pyodideUrl": pyodide_url,
+            "pipliteUrls": [pypi_index_url],
+        }
+    }
     return {"litePluginSettings": json.dumps(settings)}
 
 
@@ -132,8 +157,11 @@ class BinderLab(JupyterProcess):
 
     def command(self) -> list[str]:
         base = super().command()
-        return [str(self.binder.python), *base[1:],
-                f"--ServerApp.extra_static_paths={json.dumps([str(self.static_dir)])}"]
+        return [
+            str(self.binder.python),
+            *base[1:],
+            f"--ServerApp.extra_static_paths={json.dumps([str(self.static_dir)])}",
+        ]
 
     def prepare(self, files_from: list[Path]) -> None:
         self.root_dir.mkdir(parents=True, exist_ok=True)
@@ -145,8 +173,14 @@ class BinderLab(JupyterProcess):
         file_name = kernel_pyodide_url(self.binder.prefix).rsplit("/", 1)[1]
         labconfig = self.home / ".jupyter" / "labconfig"
         labconfig.mkdir(parents=True, exist_ok=True)
-        (labconfig / "page_config.json").write_text(json.dumps(pyodide_page_config(
-            f"{self.base_url}static/pyodide/{file_name}", f"{self.base_url}static/pypi/all.json")))
+        (labconfig / "page_config.json").write_text(
+            json.dumps(
+                pyodide_page_config(
+                    f"{self.base_url}static/pyodide/{file_name}",
+                    f"{self.base_url}static/pypi/all.json",
+                )
+            )
+        )
 
     def environment(self) -> dict[str, str]:
         return self.binder.env(self.home)

@@ -17,7 +17,14 @@ import pytest
 
 import engines
 from engines import ENGINES, Engine, VirtualDisplay
-from harness import CHROMIUM_ARGS, Certificate, JupyterProcess, free_port, require_chromium, stop_process
+from harness import (
+    CHROMIUM_ARGS,
+    Certificate,
+    JupyterProcess,
+    free_port,
+    require_chromium,
+    stop_process,
+)
 from lite_sites import wait_for_http
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -27,7 +34,8 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 # A 1x1 PNG.
 PIXEL = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 # `python -m http.server`, over HTTPS: the folder, port, certificate and key from argv.
@@ -51,10 +59,29 @@ def serve_pixel(tmp_path: Path, tls: Certificate | None = None) -> Iterator[str]
     port = free_port()
     log = tmp_path / "other-origin.log"
     if tls:
-        command = [sys.executable, "-c", HTTPS_SERVER, str(root), str(port), str(tls.certfile), str(tls.keyfile)]
+        command = [
+            sys.executable,
+            "-c",
+            HTTPS_SERVER,
+            str(root),
+            str(port),
+            str(tls.certfile),
+            str(tls.keyfile),
+        ]
     else:
-        command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)]
-    proc = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        command = [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(root),
+        ]
+    proc = subprocess.Popen(
+        command, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
     url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
     try:
         wait_for_http(url, proc, log, timeout=30, context=tls.client_context() if tls else None)
@@ -146,10 +173,13 @@ def jupyter_process(tmp_path: Path) -> Iterator[Callable[..., JupyterProcess]]:
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "chromium_args(*args): more command-line switches for the test's Chromium")
+        "markers", "chromium_args(*args): more command-line switches for the test's Chromium"
+    )
     config.addinivalue_line(
-        "markers", "engines(*names): run the test in each of these browser engines (all when none "
-        "is named): " + ", ".join(ENGINES))
+        "markers",
+        "engines(*names): run the test in each of these browser engines (all when none "
+        "is named): " + ", ".join(ENGINES),
+    )
 
 
 def pytest_generate_tests(metafunc):
@@ -200,13 +230,17 @@ def browser(request, engine, playwright_driver):
     seconds to start, and each test gets a fresh context of it), through Playwright. A test
     marked ``@pytest.mark.chromium_args(...)`` gets those switches too."""
     if engine.driver != "playwright":
-        pytest.fail(f"{engine.title} is driven by WebDriver here: use the `page` fixture", pytrace=False)
+        pytest.fail(
+            f"{engine.title} is driven by WebDriver here: use the `page` fixture", pytrace=False
+        )
     if engine.name == "firefox":
         yield request.getfixturevalue("firefox")
         return
     marker = request.node.get_closest_marker("chromium_args")
     args = [*CHROMIUM_ARGS, *(marker.args if marker else ())]
-    browser = playwright_driver.chromium.launch(executable_path=require_chromium(), headless=True, args=args)
+    browser = playwright_driver.chromium.launch(
+        executable_path=require_chromium(), headless=True, args=args
+    )
     yield browser
     browser.close()
 
@@ -231,10 +265,15 @@ def page(request, engine):
     ``page.console_log`` (``None`` in WebKit, whose WebDriver cannot read them). A screenshot is
     kept in tests/artifacts/ when the test fails."""
     if engine.driver == "playwright":
-        context = request.getfixturevalue("browser").new_context(viewport={"width": 1280, "height": 800})
+        context = request.getfixturevalue("browser").new_context(
+            viewport={"width": 1280, "height": 800}
+        )
         page = context.new_page()
         log = ConsoleLog()
-        page.on("console", lambda m: log.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: log.append(f"console.{m.type}: {m.text}") if m.type == "error" else None,
+        )
         page.on("pageerror", lambda e: log.append(f"pageerror: {e}"))
         page.console_log = log
         page.set_default_timeout(30_000)

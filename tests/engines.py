@@ -84,12 +84,12 @@ FEATURES = {
     "indicator": "The indicator shows the state the browser reports",
     "lite-headers": "JupyterLite with real headers (`jupyter lite serve`, nginx, Apache) is isolated",
     "lite-service-worker": "JupyterLite on a host without headers is isolated by the service "
-                           "worker (first visit, reload, second reload)",
+    "worker (first visit, reload, second reload)",
     "credentialless": "COEP `credentialless` isolates",
-    "auto": "`embedder_policy = \"auto\"` isolates (the server picks the COEP value per browser)",
+    "auto": '`embedder_policy = "auto"` isolates (the server picks the COEP value per browser)',
     "lite-service-worker-credentialless": "JupyterLite's service worker with `credentialless` "
-                                          "configured still isolates (it falls back to "
-                                          "`require-corp` where unsupported)",
+    "configured still isolates (it falls back to "
+    "`require-corp` where unsupported)",
 }
 _ALL = {"chromium": True, "firefox": True, "webkit": True}
 EXPECTED: dict[str, dict[str, bool]] = {
@@ -126,7 +126,12 @@ TABLE_END = "<!-- end of engine table -->"
 def engine_table() -> str:
     """The README's table, from ``EXPECTED``."""
     names = [e.title for e in ENGINES.values()]
-    lines = [TABLE_START, "", f"| | {' | '.join(names)} | tested in |", "|---" * (len(names) + 2) + "|"]
+    lines = [
+        TABLE_START,
+        "",
+        f"| | {' | '.join(names)} | tested in |",
+        "|---" * (len(names) + 2) + "|",
+    ]
     for feature, text in FEATURES.items():
         cells = ["yes" if EXPECTED[feature][e] else "**no**" for e in ENGINES]
         lines.append(f"| {text} | {' | '.join(cells)} | `{TESTS[feature]}` |")
@@ -183,8 +188,9 @@ class WebDriverElement:
         self._selector = selector
 
     def get_attribute(self, name: str) -> str | None:
-        return self._page.driver.execute_script("return arguments[0].getAttribute(arguments[1])",
-                                                self._element, name)
+        return self._page.driver.execute_script(
+            "return arguments[0].getAttribute(arguments[1])", self._element, name
+        )
 
     def inner_text(self) -> str:
         return self._page.driver.execute_script("return arguments[0].innerText", self._element)
@@ -204,8 +210,11 @@ class WebDriverElement:
         while True:
             try:
                 return self._element.click()
-            except (ElementClickInterceptedException, ElementNotInteractableException,
-                    StaleElementReferenceException) as e:
+            except (
+                ElementClickInterceptedException,
+                ElementNotInteractableException,
+                StaleElementReferenceException,
+            ) as e:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
@@ -223,7 +232,8 @@ class WebDriverLocator:
 
     def all_inner_texts(self) -> list[str]:
         return self._page.evaluate(
-            "(s) => Array.from(document.querySelectorAll(s), (e) => e.innerText)", self._selector)
+            "(s) => Array.from(document.querySelectorAll(s), (e) => e.innerText)", self._selector
+        )
 
     def wait_for(self, state: str = "visible", timeout: float | None = None) -> None:
         self._page.wait_for_selector(self._selector, state=state, timeout=timeout)
@@ -269,15 +279,24 @@ class WebDriverPage:
         time.sleep(ms / 1000)
 
     def wait_for_function(self, source: str, arg: Any = None, timeout: float | None = None) -> Any:
-        return self._poll(f"wait_for_function({source[:60]!r})", lambda: self.evaluate(source, arg), timeout)
+        return self._poll(
+            f"wait_for_function({source[:60]!r})", lambda: self.evaluate(source, arg), timeout
+        )
 
-    def wait_for_selector(self, selector: str, state: str = "visible", timeout: float | None = None):
-        self._poll(f"wait_for_selector({selector!r}, {state})",
-                   lambda: self.evaluate(_STATE, [selector, state]), timeout)
+    def wait_for_selector(
+        self, selector: str, state: str = "visible", timeout: float | None = None
+    ):
+        self._poll(
+            f"wait_for_selector({selector!r}, {state})",
+            lambda: self.evaluate(_STATE, [selector, state]),
+            timeout,
+        )
         if state in ("attached", "visible"):
             from selenium.webdriver.common.by import By
 
-            return WebDriverElement(self, self.driver.find_element(By.CSS_SELECTOR, selector), selector)
+            return WebDriverElement(
+                self, self.driver.find_element(By.CSS_SELECTOR, selector), selector
+            )
         return None
 
     def locator(self, selector: str) -> WebDriverLocator:
@@ -285,7 +304,8 @@ class WebDriverPage:
 
     def eval_on_selector_all(self, selector: str, source: str) -> Any:
         return self.evaluate(
-            f"(s) => ({source})(Array.from(document.querySelectorAll(s)))", selector)
+            f"(s) => ({source})(Array.from(document.querySelectorAll(s)))", selector
+        )
 
     def screenshot(self, path: str) -> None:
         self.driver.save_screenshot(path)

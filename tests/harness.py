@@ -151,8 +151,9 @@ class JupyterProcess:
                 )
             try:
                 context = self.tls.client_context() if self.tls else None
-                with urllib.request.urlopen(f"{self.url}api/status?token={self.token}", timeout=2,
-                                            context=context):
+                with urllib.request.urlopen(
+                    f"{self.url}api/status?token={self.token}", timeout=2, context=context
+                ):
                     return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
@@ -272,6 +273,7 @@ async (workerUrl) => {
   return { page, worker };
 }
 """
+
 
 def probe_notebook(kernel: str, display_name: str) -> str:
     """An empty notebook with a kernelspec: one without makes the frontends ask for a kernel in

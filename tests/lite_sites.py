@@ -71,8 +71,13 @@ def built_site(root: Path, config: dict | None = None, *args: str) -> LiteSite:
     return site
 
 
-def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180,
-                  context: ssl.SSLContext | None = None) -> None:
+def wait_for_http(
+    url: str,
+    proc: subprocess.Popen,
+    log: Path,
+    timeout: float = 180,
+    context: ssl.SSLContext | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -133,8 +138,16 @@ def plain_server(site: LiteSite) -> Iterator[Served]:
     port = free_port()
     log = site.lite_dir.parent / f"http-server-{port}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(site.out)],
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(site.out),
+        ],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -29,8 +29,20 @@ from typing import Callable
 # What the kernel loads by name at start-up (its worker's initKernel), plus their dependencies
 # in the lock. A wheel missing here shows up as the kernel failing to start, offline.
 LOCK_WHEELS = (
-    "micropip", "asttokens", "decorator", "executing", "ipython", "jedi", "matplotlib-inline",
-    "parso", "prompt-toolkit", "pure-eval", "pygments", "six", "stack-data", "traitlets",
+    "micropip",
+    "asttokens",
+    "decorator",
+    "executing",
+    "ipython",
+    "jedi",
+    "matplotlib-inline",
+    "parso",
+    "prompt-toolkit",
+    "pure-eval",
+    "pygments",
+    "six",
+    "stack-data",
+    "traitlets",
     "wcwidth",
 )
 # Installed through piplite, not the lock.
@@ -43,15 +55,22 @@ def kernel_pyodide_url(prefix: str | Path | None = None) -> str:
     ``prefix`` (this one by default) loads when nothing else is configured: its CDN default,
     which names the version and the file (``pyodide.js`` up to 0.7, ``pyodide.mjs`` after)."""
     found: set[str] = set()
-    roots = [Path(prefix or sys.prefix) / "share/jupyter/labextensions/@jupyterlite/pyodide-kernel-extension"]
+    roots = [
+        Path(prefix or sys.prefix)
+        / "share/jupyter/labextensions/@jupyterlite/pyodide-kernel-extension"
+    ]
     if prefix is None:
         import jupyterlite_pyodide_kernel
 
         roots.append(Path(jupyterlite_pyodide_kernel.__file__).parent / "labextension")
     for root in roots:
         for js in root.glob("static/*.js"):
-            found.update(re.findall(r"https://[\w./-]*?/pyodide/v\d+\.\d+\.\d+/full/pyodide\.m?js",
-                                    js.read_text(errors="ignore")))
+            found.update(
+                re.findall(
+                    r"https://[\w./-]*?/pyodide/v\d+\.\d+\.\d+/full/pyodide\.m?js",
+                    js.read_text(errors="ignore"),
+                )
+            )
     if len(found) != 1:
         raise RuntimeError(f"cannot tell which Pyodide the kernel wants: found {sorted(found)}")
     return found.pop()
@@ -99,8 +118,12 @@ class OfflinePyodide:
         ``static/pyodide`` into the build and points the kernel's ``pyodideUrl`` at it."""
         shutil.copytree(self.core, lite_dir / "static" / "pyodide", dirs_exist_ok=True)
         # The wheels only: the build's piplite addon writes its own index.
-        shutil.copytree(self.pypi, lite_dir / "pypi", dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("*.json", "*.partial"))
+        shutil.copytree(
+            self.pypi,
+            lite_dir / "pypi",
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("*.json", "*.partial"),
+        )
 
 
 def run(cmd: list[str], cwd: Path) -> None:
@@ -131,8 +154,17 @@ def build(version: str, into: Path, work: Path) -> None:
     lock = json.loads((core / "pyodide-lock.json").read_text())
     python = lock["info"]["python"].rsplit(".", 1)[0]
     pins = [f"{lock['packages'][n]['name']}=={lock['packages'][n]['version']}" for n in LOCK_WHEELS]
-    download = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                "--python-version", python, "--quiet"]
+    download = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--python-version",
+        python,
+        "--quiet",
+    ]
     run([*download, "--dest", str(core), *pins], cwd=work)
     missing = [n for n in LOCK_WHEELS if not (core / lock["packages"][n]["file_name"]).exists()]
     if missing:
@@ -140,7 +172,10 @@ def build(version: str, into: Path, work: Path) -> None:
     rewrite_lock(core, LOCK_WHEELS)
     pypi = into / "pypi"
     pypi.mkdir()
-    run([*download, "--dest", str(pypi), *(f"{n}=={v}" for n, v in PIPLITE_WHEELS.items())], cwd=work)
+    run(
+        [*download, "--dest", str(pypi), *(f"{n}=={v}" for n, v in PIPLITE_WHEELS.items())],
+        cwd=work,
+    )
 
 
 def cached(name: str, complete: str, make: Callable[[Path, Path], None]) -> Path:
@@ -162,8 +197,11 @@ def cached(name: str, complete: str, make: Callable[[Path, Path], None]) -> Path
 
 def offline_pyodide(version: str | None = None) -> OfflinePyodide:
     version = version or kernel_pyodide_version()
-    root = cached(f"pyodide-{version}-offline", "pyodide/pyodide-lock.json",
-                  lambda into, work: build(version, into, work))
+    root = cached(
+        f"pyodide-{version}-offline",
+        "pyodide/pyodide-lock.json",
+        lambda into, work: build(version, into, work),
+    )
     return OfflinePyodide(version, root)
 
 

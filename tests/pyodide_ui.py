@@ -52,19 +52,31 @@ async ([marker, timeoutMs]) => {
 
 def notebook(*cells: str) -> str:
     """A notebook for the Pyodide kernel with the given code cells."""
-    return json.dumps({
-        "cells": [
-            {"cell_type": "code", "execution_count": None, "id": f"cell-{i}", "metadata": {},
-             "outputs": [], "source": source}
-            for i, source in enumerate(cells)
-        ],
-        "metadata": {
-            "kernelspec": {"display_name": "Python (Pyodide)", "language": "python", "name": "python"},
-            "language_info": {"name": "python"},
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    })
+    return json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "id": f"cell-{i}",
+                    "metadata": {},
+                    "outputs": [],
+                    "source": source,
+                }
+                for i, source in enumerate(cells)
+            ],
+            "metadata": {
+                "kernelspec": {
+                    "display_name": "Python (Pyodide)",
+                    "language": "python",
+                    "name": "python",
+                },
+                "language_info": {"name": "python"},
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
 
 
 class LiteNotebook:
@@ -111,22 +123,30 @@ class LiteNotebook:
     def wait_kernel_idle(self, timeout: float = 60) -> None:
         """Wait until the notebook's kernel has started and is idle."""
         self.page.wait_for_selector(
-            f'{CURRENT} .jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout * 1000)
+            f'{CURRENT} .jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout * 1000
+        )
 
     def wait_cells(self, count: int, timeout: float = 30) -> None:
         """Wait until the notebook shows `count` cells: before its file is read it shows the
         one empty cell of a new notebook."""
         self.page.wait_for_function(
             "([cells, n]) => document.querySelectorAll(cells).length === n",
-            arg=[CELLS, count], timeout=timeout * 1000)
+            arg=[CELLS, count],
+            timeout=timeout * 1000,
+        )
 
     def code_cells(self) -> list[int]:
         """The indices of the code cells, among all cells."""
         return self.page.eval_on_selector_all(
-            CELLS, "cells => cells.flatMap((c, i) => c.classList.contains('jp-CodeCell') ? [i] : [])")
+            CELLS,
+            "cells => cells.flatMap((c, i) => c.classList.contains('jp-CodeCell') ? [i] : [])",
+        )
 
     def prompts(self) -> list[str]:
-        return [t.strip() for t in self.page.locator(f"{CURRENT} .jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+        return [
+            t.strip()
+            for t in self.page.locator(f"{CURRENT} .jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        ]
 
     def cell(self, index: int):
         return self.page.locator(CELLS).nth(index)
@@ -143,7 +163,9 @@ class LiteNotebook:
         cell at `index`, checked in the page at every frame."""
         self.page.wait_for_function(
             f"([cells, i, arg]) => ({test})(document.querySelectorAll(cells)[i], arg)",
-            arg=[CELLS, index, arg], timeout=timeout * 1000)
+            arg=[CELLS, index, arg],
+            timeout=timeout * 1000,
+        )
 
     def run(self, index: int, wait_running: bool = True) -> None:
         """Run a cell (Ctrl+Enter keeps the selection on it) and wait until it runs.
@@ -159,8 +181,13 @@ class LiteNotebook:
             self.page.keyboard.press("Escape")
             self.page.keyboard.press("Control+Enter")
             try:
-                self._wait_cell(index, "(cell, before) => cell.querySelector('.jp-InputPrompt')"
-                                ".innerText.trim() !== before", before, timeout=5)
+                self._wait_cell(
+                    index,
+                    "(cell, before) => cell.querySelector('.jp-InputPrompt')"
+                    ".innerText.trim() !== before",
+                    before,
+                    timeout=5,
+                )
                 break
             except PlaywrightTimeoutError:
                 continue
@@ -180,7 +207,9 @@ class LiteNotebook:
                 const p = cell.querySelector('.jp-InputPrompt').textContent;
                 return /\\[\\d+\\]/.test(p) && p !== before;
             }""",
-            before, timeout)
+            before,
+            timeout,
+        )
 
     def wait_done(self, index: int, timeout: float = 30) -> None:
         self._wait_cell(index, f"cell => !({RUNNING})(cell)", timeout=timeout)
@@ -192,7 +221,9 @@ class LiteNotebook:
             index,
             "(cell, pattern) => new RegExp(pattern).test("
             "cell.querySelector('.jp-OutputArea')?.textContent ?? '')",
-            pattern, timeout)
+            pattern,
+            timeout,
+        )
         return self.output(index)
 
     def interrupt(self) -> None:
@@ -212,7 +243,9 @@ class LiteNotebook:
     def show(self, path: str) -> None:
         """Bring an open notebook to the front by its tab."""
         self.page.click(f'#jp-main-dock-panel .lm-TabBar-tab:has-text("{path}")')
-        self.page.wait_for_selector(f'#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current:has-text("{path}")')
+        self.page.wait_for_selector(
+            f'#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current:has-text("{path}")'
+        )
 
     def restart(self) -> None:
         self.page.click(RESTART_BUTTON)

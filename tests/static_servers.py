@@ -67,8 +67,11 @@ class StaticServer:
         return self.workdir / "error.log"
 
     def log(self) -> str:
-        parts = [p.read_text(errors="replace") for p in (self.log_path, self.workdir / "stdout.log")
-                 if p.exists()]
+        parts = [
+            p.read_text(errors="replace")
+            for p in (self.log_path, self.workdir / "stdout.log")
+            if p.exists()
+        ]
         return "\n".join(parts)
 
     def start(self, timeout: float = 20) -> "StaticServer":
@@ -117,8 +120,8 @@ def nginx(site: Path, workdir: Path, include: Path | None, locations: str = "") 
     conf = f"""
 {user}
 worker_processes 1;
-pid {workdir / 'nginx.pid'};
-error_log {workdir / 'error.log'} warn;
+pid {workdir / "nginx.pid"};
+error_log {workdir / "error.log"} warn;
 events {{ worker_connections 64; }}
 http {{
     types {{
@@ -131,15 +134,22 @@ http {{
         listen 127.0.0.1:{port};
         root {site};
         index index.html;
-        {f'include {include};' if include else ''}
+        {f"include {include};" if include else ""}
         {locations}
     }}
 }}
 """
     (workdir / "nginx.conf").write_text(conf)
     command = [
-        require(NGINX), "-p", str(workdir), "-e", str(workdir / "error.log"),
-        "-c", str(workdir / "nginx.conf"), "-g", "daemon off;",
+        require(NGINX),
+        "-p",
+        str(workdir),
+        "-e",
+        str(workdir / "error.log"),
+        "-c",
+        str(workdir / "nginx.conf"),
+        "-g",
+        "daemon off;",
     ]
     return StaticServer("nginx", command, workdir, port).start()
 
@@ -163,11 +173,11 @@ ServerName 127.0.0.1
 Listen 127.0.0.1:{port}
 {load}
 {user}
-PidFile {workdir / 'apache.pid'}
-ErrorLog {workdir / 'error.log'}
+PidFile {workdir / "apache.pid"}
+ErrorLog {workdir / "error.log"}
 DefaultRuntimeDir {workdir}
 LogLevel warn
-TypesConfig {workdir / 'mime.types'}
+TypesConfig {workdir / "mime.types"}
 AddType text/html .html
 AddType text/javascript .js .mjs
 AddType application/json .json

@@ -12,7 +12,14 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 def test_server_overhead_prints_ratios():
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "server_overhead.py"), "--rounds", "2", "--requests", "5"],
+        [
+            sys.executable,
+            str(BENCHMARKS / "server_overhead.py"),
+            "--rounds",
+            "2",
+            "--requests",
+            "5",
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -32,23 +39,39 @@ def test_lite_load_prints_medians_and_ratios():
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for variant in ("(a) real headers", "(b) jupyter-coi service worker", "(c) coi-serviceworker (npm)"):
+    for variant in (
+        "(a) real headers",
+        "(b) jupyter-coi service worker",
+        "(c) coi-serviceworker (npm)",
+    ):
         assert re.search(re.escape(variant) + r" +\d+ms +\d+ms", done.stdout), done.stdout
     assert re.search(r"ratio b/a = \d+\.\d{3}", done.stdout)
     assert re.search(r"ratio b/c = \d+\.\d{3}", done.stdout)
-    assert "(b) controlling worker /service-worker.js; JupyterLite's worker API answers" in done.stdout
+    assert (
+        "(b) controlling worker /service-worker.js; JupyterLite's worker API answers" in done.stdout
+    )
 
 
 def test_pyodide_interrupt_prints_latency_side_by_side():
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "pyodide_interrupt.py"), "--interrupts", "5",
-         "--baseline", "2", "--timeout", "2"],
+        [
+            sys.executable,
+            str(BENCHMARKS / "pyodide_interrupt.py"),
+            "--interrupts",
+            "5",
+            "--baseline",
+            "2",
+            "--timeout",
+            "2",
+        ],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    figures = r"5 interrupts, lost \d+; min \d+\.\d ms, median \d+\.\d ms, p95 \d+\.\d ms, max \d+\.\d ms"
+    figures = (
+        r"5 interrupts, lost \d+; min \d+\.\d ms, median \d+\.\d ms, p95 \d+\.\d ms, max \d+\.\d ms"
+    )
     assert re.search(r"\(a\) with jupyter-coi: " + figures, done.stdout), done.stdout
     # without the plugin nothing stops the loop: that is the comparison
     assert "(b) jupyterlite-pyodide-kernel alone: 2 interrupts, lost 2" in done.stdout, done.stdout

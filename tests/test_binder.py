@@ -43,8 +43,13 @@ def binder(tmp_path_factory) -> BinderEnv:
 @pytest.fixture(scope="module")
 def lab(binder, tmp_path_factory) -> Iterator[BinderLab]:
     home = tmp_path_factory.mktemp("binder-lab")
-    server = BinderLab(app="lab", home=home, base_url=f"/user/binder-{secrets.token_hex(4)}/",
-                       binder=binder, pyodide=binder_pyodide(binder))
+    server = BinderLab(
+        app="lab",
+        home=home,
+        base_url=f"/user/binder-{secrets.token_hex(4)}/",
+        binder=binder,
+        pyodide=binder_pyodide(binder),
+    )
     server.prepare([EXAMPLES])
     server.start(timeout=120)
     yield server
@@ -57,20 +62,30 @@ def open_example(page, lab, name: str) -> LiteNotebook:
     nb = LiteNotebook(page, url=lab.page_url(f"lab/tree/examples/{name}?reset"))
     page.wait_for_function(
         "name => document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current "
-        ".lm-TabBar-tabLabel')?.textContent === name", arg=name, timeout=30_000)
+        ".lm-TabBar-tabLabel')?.textContent === name",
+        arg=name,
+        timeout=30_000,
+    )
     nb.wait_cells(len(json.loads((EXAMPLES / name).read_text())["cells"]))
     return nb
 
 
 def test_environment_has_what_binder_would_install(binder):
-    listed = binder.run(str(binder.python), "-m", "pip", "list", "--format=json",
-                        cwd=REPO, home=binder.prefix).stdout
+    listed = binder.run(
+        str(binder.python), "-m", "pip", "list", "--format=json", cwd=REPO, home=binder.prefix
+    ).stdout
     versions = {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(listed)}
-    for name in ("jupyter-coi", "jupyterlab", "notebook", "jupyterlab-hybrid-kernels",
-                 "jupyterlite-pyodide-kernel"):
+    for name in (
+        "jupyter-coi",
+        "jupyterlab",
+        "notebook",
+        "jupyterlab-hybrid-kernels",
+        "jupyterlite-pyodide-kernel",
+    ):
         assert name in versions, f"{name} missing from the Binder environment"
-    extensions = binder.run(str(binder.bin / "jupyter"), "labextension", "list",
-                            cwd=REPO, home=binder.prefix)
+    extensions = binder.run(
+        str(binder.bin / "jupyter"), "labextension", "list", cwd=REPO, home=binder.prefix
+    )
     assert re.search(r"jupyter-coi v\S+ .*enabled", extensions.stdout + extensions.stderr)
 
 
@@ -83,7 +98,8 @@ def test_lab_under_binder_base_url_is_isolated(lab, page):
     indicator = page.locator(STATUSBAR_INDICATOR)
     indicator.wait_for()
     page.wait_for_function(
-        "s => document.querySelector(s)?.textContent.includes('Isolated')", arg=STATUSBAR_INDICATOR)
+        "s => document.querySelector(s)?.textContent.includes('Isolated')", arg=STATUSBAR_INDICATOR
+    )
     assert "jupyter_coi | cross-origin isolating every response" in lab.log()
 
 
@@ -95,19 +111,32 @@ def test_kernel_notebook_runs_top_to_bottom(lab, binder, name):
     copy = lab.root_dir / "examples" / f"executed-{name}"
     copy.write_text((EXAMPLES / name).read_text())
     try:
-        done = binder.run(str(binder.bin / "jupyter"), "execute", "--inplace", copy.name,
-                          cwd=copy.parent, home=lab.home, timeout=300)
+        done = binder.run(
+            str(binder.bin / "jupyter"),
+            "execute",
+            "--inplace",
+            copy.name,
+            cwd=copy.parent,
+            home=lab.home,
+            timeout=300,
+        )
         executed = json.loads(copy.read_text())
     finally:
         copy.unlink()
-    errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+    errors = [
+        o for c in executed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"
+    ]
     assert not errors, done.stderr
-    text = "\n".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
+    text = "\n".join(
+        "".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])
+    )
     if name.startswith("01"):
         # Asked through the server's own URL: the headers the page gets.
         assert "Cross-Origin-Opener-Policy: same-origin" in text
         assert "Cross-Origin-Embedder-Policy: require-corp" in text
-        assert re.search(r"1 thread: [\d.]+ s, 4 threads: [\d.]+ s, speed-up [\d.]+x .* same digest: True", text)
+        assert re.search(
+            r"1 thread: [\d.]+ s, 4 threads: [\d.]+ s, speed-up [\d.]+x .* same digest: True", text
+        )
 
 
 def page_script_output(page, lab, name: str, final: str, timeout: float = 30) -> str:
@@ -126,9 +155,16 @@ def test_javascript_output_sees_isolation(lab, page):
 
 
 def test_shared_memory_notebook_speeds_up_in_the_page(lab, page):
-    out = page_script_output(page, lab, "03-shared-memory-workers.ipynb",
-                             "sums agree|Failed|not cross-origin", timeout=120)
-    match = re.search(r"1 worker: (\d+) ms; (\d+) workers: (\d+) ms; speed-up ([\d.]+)x; sums agree: true", out)
+    out = page_script_output(
+        page,
+        lab,
+        "03-shared-memory-workers.ipynb",
+        "sums agree|Failed|not cross-origin",
+        timeout=120,
+    )
+    match = re.search(
+        r"1 worker: (\d+) ms; (\d+) workers: (\d+) ms; speed-up ([\d.]+)x; sums agree: true", out
+    )
     assert match, out
     print(f"shared-memory example: {match.group(0)}")
 
@@ -150,8 +186,9 @@ def test_pyodide_notebook_in_hybrid_lab(lab, page):
     nb.interrupt()
     nb.wait_done(code[1], timeout=5)
     out = nb.output(code[1])
-    assert re.search(r"Interrupted after \d+\.\d+ s; x is still 42\.", out), (
-        out + "\n".join(l for l in nb.console if "jupyter-coi" in l))
+    assert re.search(r"Interrupted after \d+\.\d+ s; x is still 42\.", out), out + "\n".join(
+        l for l in nb.console if "jupyter-coi" in l
+    )
 
     nb.run(code[2])
     page.wait_for_timeout(500)

@@ -83,10 +83,17 @@ def test_isolated(jupyter_process, engine, page, frontend):
     # Where the engine gives isolated pages no SharedArrayBuffer (WebKitGTK), the dialog says
     # so, and that nothing that needs shared memory works.
     shared = engine.expects("shared-array-buffer")
-    want = {**ISOLATED_FACTS, **dict.fromkeys(("sharedArrayBuffer", "atomicsWaitInWorker"), str(shared).lower())}
+    want = {
+        **ISOLATED_FACTS,
+        **dict.fromkeys(("sharedArrayBuffer", "atomicsWaitInWorker"), str(shared).lower()),
+    }
     assert {k: seen.get(k) for k in want} == want
-    assert {k: capabilities(page).get(k) for k in CAPABILITIES} == dict.fromkeys(CAPABILITIES, str(shared).lower())
-    reasons = page.eval_on_selector_all(f"{DIALOG} .jp-coi-reason", "rows => rows.map(r => r.dataset.coiReason)")
+    assert {k: capabilities(page).get(k) for k in CAPABILITIES} == dict.fromkeys(
+        CAPABILITIES, str(shared).lower()
+    )
+    reasons = page.eval_on_selector_all(
+        f"{DIALOG} .jp-coi-reason", "rows => rows.map(r => r.dataset.coiReason)"
+    )
     assert reasons == ([] if shared else ["shared-array-buffer-missing"])
     if engine.reads_console:
         assert extension_errors(page) == []
@@ -103,7 +110,9 @@ def test_not_isolated(jupyter_process, engine, page, frontend):
     open_dialog(page, item)
     seen = facts(page)
     assert {k: seen.get(k) for k in NOT_ISOLATED_FACTS} == NOT_ISOLATED_FACTS
-    assert {k: capabilities(page).get(k) for k in CAPABILITIES} == dict.fromkeys(CAPABILITIES, "false")
+    assert {k: capabilities(page).get(k) for k in CAPABILITIES} == dict.fromkeys(
+        CAPABILITIES, "false"
+    )
     reasons = page.locator(f"{DIALOG} .jp-coi-reason").all_inner_texts()
     assert any("Cross-Origin-Opener-Policy header missing" in r for r in reasons), reasons
     assert any("Cross-Origin-Embedder-Policy header missing" in r for r in reasons), reasons
@@ -115,11 +124,15 @@ def test_not_isolated(jupyter_process, engine, page, frontend):
 def test_credentialless_where_unsupported_is_explained(jupyter_process, engine, page):
     """COEP credentialless: isolated where the engine supports it; elsewhere the dialog blames
     the browser, not the headers, and says what to serve instead."""
-    server = jupyter_process("lab", "--CrossOriginIsolation.embedder_policy=credentialless", files=FILES)
+    server = jupyter_process(
+        "lab", "--CrossOriginIsolation.embedder_policy=credentialless", files=FILES
+    )
     page.goto(server.page_url("lab"))
     item = page.wait_for_selector(FRONTENDS[0].indicator)
     open_dialog(page, item)
-    reasons = page.eval_on_selector_all(f"{DIALOG} .jp-coi-reason", "rows => rows.map(r => r.dataset.coiReason)")
+    reasons = page.eval_on_selector_all(
+        f"{DIALOG} .jp-coi-reason", "rows => rows.map(r => r.dataset.coiReason)"
+    )
     if engine.expects("credentialless"):
         assert item.get_attribute("data-coi-state") == "isolated"
         assert "credentialless" in reasons

@@ -64,7 +64,9 @@ def test_not_isolated_when_setting_off(jupyter_process, page):
 
 
 def test_credentialless_isolates_where_supported(jupyter_process, engine, page):
-    server = jupyter_process("lab", "--CrossOriginIsolation.embedder_policy=credentialless", files=FILES)
+    server = jupyter_process(
+        "lab", "--CrossOriginIsolation.embedder_policy=credentialless", files=FILES
+    )
     seen = read_isolation(page, server, FRONTENDS[0])
     assert page.evaluate(COEP_SEEN) == "credentialless"
     supported = engine.expects("credentialless")

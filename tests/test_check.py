@@ -15,9 +15,14 @@ import pytest
 from harness import disable_extension, free_port
 from lite_sites import built_site, plain_server
 
+
 def coi_check(target: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "jupyter", "coi", "check", target],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter", "coi", "check", target],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_server_with_jupyter_coi_is_isolated(jupyter_process):
@@ -59,7 +64,8 @@ def test_cross_origin_image_without_corp(jupyter_process, other_origin, embedder
     image = f"{other_origin}pixel.png"
     page = f'<!doctype html><html><body><img src="{image}" alt="a pixel"></body></html>'
     server = jupyter_process(
-        "lab", f"--CrossOriginIsolation.embedder_policy={embedder}", files={"page.html": page})
+        "lab", f"--CrossOriginIsolation.embedder_policy={embedder}", files={"page.html": page}
+    )
     done = coi_check(server.page_url("files/page.html"))
     assert done.returncode == code, done.stdout + done.stderr
     line = next(line for line in done.stdout.splitlines() if image in line)
@@ -101,11 +107,18 @@ def test_static_host_without_headers(tmp_path, addon, code):
     site = built_site(tmp_path, None if addon else {"enabled": False})
     for served in plain_server(site):
         # App pages at two depths: the worker is found at the site's root from both.
-        for page in ("lab/index.html", "notebooks/index.html?path=probe.ipynb", "lab/tree/index.html"):
+        for page in (
+            "lab/index.html",
+            "notebooks/index.html?path=probe.ipynb",
+            "lab/tree/index.html",
+        ):
             done = coi_check(f"{served.url}{page}")
             assert done.returncode == code, page + done.stdout + done.stderr
             if addon:
-                assert "jupyter-coi's service worker isolates it from the second load on" in done.stdout
+                assert (
+                    "jupyter-coi's service worker isolates it from the second load on"
+                    in done.stdout
+                )
                 assert f"[ok] {served.url}service-worker.js" in done.stdout
             else:
                 assert "has no jupyter-coi service worker" in done.stdout

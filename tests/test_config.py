@@ -21,7 +21,11 @@ INVALID = [
     ("exclude_paths", "(unclosed", "not a regular expression"),
     ("enabled", "maybe", "boolean"),
     ("report_only", "perhaps", "boolean"),
-    ("document_isolation_policy", "isolate", "'isolate-and-require-corp', 'isolate-and-credentialless'"),
+    (
+        "document_isolation_policy",
+        "isolate",
+        "'isolate-and-require-corp', 'isolate-and-credentialless'",
+    ),
 ]
 
 
@@ -89,7 +93,10 @@ def test_auto_is_for_the_server_only():
     from jupyter_coi.lite.addon import CrossOriginIsolationAddon
 
     assert not CrossOriginIsolationAddon.allows_auto  # static files: one answer for all
-    assert CrossOriginIsolation(embedder_policy="auto").policy(credentialless=False).embedder == "require-corp"
+    assert (
+        CrossOriginIsolation(embedder_policy="auto").policy(credentialless=False).embedder
+        == "require-corp"
+    )
     assert CrossOriginIsolation(embedder_policy="auto").policy().embedder == "credentialless"
     with pytest.raises(TraitError, match="'auto' needs a server that answers each browser"):
         PolicySettings(embedder_policy="auto")

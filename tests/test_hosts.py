@@ -223,7 +223,10 @@ def test_a_user_setting_with_another_value_is_refused(tmp_path, host):
     assert "'unsafe-none'" in message and "'require-corp'" in message
     assert f"remove it from {path.name}" in message and "left unchanged" in message
     assert (e.value.path, e.value.header, e.value.found, e.value.wanted) == (
-        path, EMBEDDER, "unsafe-none", "require-corp"
+        path,
+        EMBEDDER,
+        "unsafe-none",
+        "require-corp",
     )
     assert path.read_text() == user
     assert [p.name for p in tmp_path.iterdir()] == [path.name]

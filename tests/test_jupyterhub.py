@@ -40,9 +40,21 @@ def configurable_http_proxy() -> Path:
 
     def install(into: Path, work: Path) -> None:
         done = subprocess.run(
-            ["npm", "install", "--prefix", str(into), "--no-audit", "--no-fund", "--silent",
-             f"configurable-http-proxy@{CHP_VERSION}"],
-            cwd=work, capture_output=True, text=True, timeout=300)
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(into),
+                "--no-audit",
+                "--no-fund",
+                "--silent",
+                f"configurable-http-proxy@{CHP_VERSION}",
+            ],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"npm install configurable-http-proxy failed:\n{done.stderr}")
 
@@ -82,9 +94,16 @@ class Hub:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.config = root / "jupyterhub_config.py"
-        self.config.write_text(textwrap.dedent(HUB_CONFIG).format(
-            port=self.port, hub_port=free_port(), api_port=free_port(), chp=str(chp),
-            root=str(root), password=PASSWORD))
+        self.config.write_text(
+            textwrap.dedent(HUB_CONFIG).format(
+                port=self.port,
+                hub_port=free_port(),
+                api_port=free_port(),
+                chp=str(chp),
+                root=str(root),
+                password=PASSWORD,
+            )
+        )
         (root / "users" / USER).mkdir(parents=True)
         self.log_path = root / "jupyterhub.log"
         self.proc: subprocess.Popen | None = None
@@ -93,8 +112,12 @@ class Hub:
         env = jupyter_env(self.root / "hub-home")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(self.config)],
-            cwd=self.root, env=env, stdout=self.log_path.open("w"), stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL)
+            cwd=self.root,
+            env=env,
+            stdout=self.log_path.open("w"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -132,8 +155,12 @@ def log_in(page, hub: Hub) -> None:
 
 def test_single_user_lab_behind_the_hub_is_isolated(hub, page):
     lab_responses = []
-    page.on("response", lambda r: lab_responses.append(r)
-            if r.url.split("?")[0].endswith(f"/user/{USER}/lab") else None)
+    page.on(
+        "response",
+        lambda r: (
+            lab_responses.append(r) if r.url.split("?")[0].endswith(f"/user/{USER}/lab") else None
+        ),
+    )
     log_in(page, hub)
     # Login, then the hub spawns the server, then OAuth with it, then the lab.
     page.wait_for_url(f"**/user/{USER}/lab**", timeout=120_000)
@@ -147,16 +174,32 @@ def test_single_user_lab_behind_the_hub_is_isolated(hub, page):
     # A report posted as a browser posts it, through the hub's proxy, with no cookie: taken,
     # and listed to the logged-in page.
     blocked = "https://tiles.example.org/1/2/3.png"
-    report = json.dumps([{"type": "coep", "url": f"{hub.url}user/{USER}/lab", "body": {
-        "type": "corp", "blockedURL": blocked, "destination": "image", "disposition": "enforce"}}])
-    request = urllib.request.Request(f"{hub.url}user/{USER}/api/coi/reports", data=report.encode(),
-                                     headers={"Content-Type": "application/reports+json"})
+    report = json.dumps(
+        [
+            {
+                "type": "coep",
+                "url": f"{hub.url}user/{USER}/lab",
+                "body": {
+                    "type": "corp",
+                    "blockedURL": blocked,
+                    "destination": "image",
+                    "disposition": "enforce",
+                },
+            }
+        ]
+    )
+    request = urllib.request.Request(
+        f"{hub.url}user/{USER}/api/coi/reports",
+        data=report.encode(),
+        headers={"Content-Type": "application/reports+json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 204
     listed = page.evaluate("async () => (await fetch('api/coi/reports')).json()")
     assert [r["blocked"] for r in listed["reports"]] == [blocked], listed
     page.wait_for_function(
-        "s => document.querySelector(s)?.textContent.includes('Isolated')", arg=STATUSBAR_INDICATOR)
+        "s => document.querySelector(s)?.textContent.includes('Isolated')", arg=STATUSBAR_INDICATOR
+    )
 
     # The hub's control panel, opened from the isolated lab as a user does (a new window,
     # which COOP separates from the lab): it loads, works, and has no isolation headers.

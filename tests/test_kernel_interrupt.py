@@ -8,7 +8,9 @@ from pathlib import Path
 
 from jupyter_coi import kernel_interrupt
 
-GENERATED = Path(__file__).resolve().parent.parent / "labextension" / "src" / "kernel-interrupt.json"
+GENERATED = (
+    Path(__file__).resolve().parent.parent / "labextension" / "src" / "kernel-interrupt.json"
+)
 
 
 def test_generated_file_is_current():

@@ -84,9 +84,15 @@ def test_status_shows_the_policy_and_the_served_headers(lite_site):
 
 def test_serve_headers_set_by_the_user_win(tmp_path):
     site = new_site(tmp_path)
-    (site.lite_dir / "jupyter_lite_config.json").write_text(json.dumps({
-        "LiteBuildConfig": {"extra_http_headers": {"cross-origin-embedder-policy": "credentialless"}}
-    }))
+    (site.lite_dir / "jupyter_lite_config.json").write_text(
+        json.dumps(
+            {
+                "LiteBuildConfig": {
+                    "extra_http_headers": {"cross-origin-embedder-policy": "credentialless"}
+                }
+            }
+        )
+    )
     done = site.lite("status")
     assert done.returncode == 0, done.log
     assert "        cross-origin-embedder-policy: credentialless" in done.log
@@ -106,9 +112,11 @@ def test_settings_from_config_file_and_command_line(tmp_path):
     )
     policy = Policy(embedder="credentialless", resource="cross-origin")
     # Which browsers the static headers leave out, and what covers them.
-    assert ("the host files send COEP credentialless to every browser; Safari and other WebKit "
-            "browsers do not support it and are not isolated by them; the service worker gives "
-            "them require-corp, after one reload") in site.build_log
+    assert (
+        "the host files send COEP credentialless to every browser; Safari and other WebKit "
+        "browsers do not support it and are not isolated by them; the service worker gives "
+        "them require-corp, after one reload"
+    ) in site.build_log
     assert (site.out / "_headers").read_text() == hosts.render("netlify", policy)
     assert (site.out / "nginx-coi.conf").read_text() == hosts.render("nginx", policy)
     for other in ("vercel.json", ".htaccess", "firebase.json"):
@@ -137,10 +145,13 @@ def test_user_host_file_is_merged_and_a_conflict_refused(lite_site):
         assert headers.read_text() == user_rule + ours
         # the user's firebase.json sets COEP to something else: refused, nothing changed
         doc = json.loads(before)
-        doc["hosting"]["headers"].insert(0, {
-            "source": "/lab/**",
-            "headers": [{"key": "Cross-Origin-Embedder-Policy", "value": "unsafe-none"}],
-        })
+        doc["hosting"]["headers"].insert(
+            0,
+            {
+                "source": "/lab/**",
+                "headers": [{"key": "Cross-Origin-Embedder-Policy", "value": "unsafe-none"}],
+            },
+        )
         firebase.write_text(json.dumps(doc))
         conflicting = firebase.read_bytes()
         headers.unlink()
@@ -156,22 +167,35 @@ def test_user_host_file_is_merged_and_a_conflict_refused(lite_site):
 
 
 INVALID = [
-    (["--CrossOriginIsolationAddon.embedder_policy=require-cors"], None,
-     "CrossOriginIsolationAddon.embedder_policy = 'require-cors' is not allowed; choose one of "
-     "'require-corp', 'credentialless', 'unsafe-none'"),
-    ([], {"opener_policy": "same-site"},
-     "CrossOriginIsolationAddon.opener_policy = 'same-site' is not allowed"),
-    ([], {"host_files": ["netlify", "github-pages"]},
-     "'github-pages', which is not a host jupyter-coi knows; choose among 'netlify', 'vercel'"),
-    ([], {"embeder_policy": "credentialless"},
-     "CrossOriginIsolationAddon.embeder_policy is not a setting of jupyter-coi; did you mean "
-     "CrossOriginIsolationAddon.embedder_policy?"),
+    (
+        ["--CrossOriginIsolationAddon.embedder_policy=require-cors"],
+        None,
+        "CrossOriginIsolationAddon.embedder_policy = 'require-cors' is not allowed; choose one of "
+        "'require-corp', 'credentialless', 'unsafe-none'",
+    ),
+    (
+        [],
+        {"opener_policy": "same-site"},
+        "CrossOriginIsolationAddon.opener_policy = 'same-site' is not allowed",
+    ),
+    (
+        [],
+        {"host_files": ["netlify", "github-pages"]},
+        "'github-pages', which is not a host jupyter-coi knows; choose among 'netlify', 'vercel'",
+    ),
+    (
+        [],
+        {"embeder_policy": "credentialless"},
+        "CrossOriginIsolationAddon.embeder_policy is not a setting of jupyter-coi; did you mean "
+        "CrossOriginIsolationAddon.embedder_policy?",
+    ),
     ([], {"enabled": "maybe"}, "'enabled' trait of a CrossOriginIsolationAddon instance"),
 ]
 
 
 @pytest.mark.parametrize(
-    "args,config,message", INVALID,
+    "args,config,message",
+    INVALID,
     ids=["cli-embedder", "file-opener", "file-host", "file-misspelt", "file-enabled"],
 )
 def test_invalid_setting_stops_before_anything_is_written(tmp_path, args, config, message):
@@ -193,7 +217,9 @@ def test_a_folder_that_is_not_a_lite_build_is_refused(tmp_path):
     from jupyter_coi.lite.site import NotALiteSite, check_host_files, write_host_files
 
     (tmp_path / "index.html").write_text("<html></html>")
-    with pytest.raises(NotALiteSite, match="is not a JupyterLite build: it has no jupyter-lite.json"):
+    with pytest.raises(
+        NotALiteSite, match="is not a JupyterLite build: it has no jupyter-lite.json"
+    ):
         write_host_files(tmp_path, Policy(), hosts.HOST_FILES)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
     (tmp_path / "jupyter-lite.json").write_text("{}")
@@ -302,8 +328,16 @@ def response_headers(url: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "path", ["", "lab/index.html", "notebooks/", "jupyter-lite.json", "service-worker.js",
-             "files/probe-worker.js", "no/such/file"],
+    "path",
+    [
+        "",
+        "lab/index.html",
+        "notebooks/",
+        "jupyter-lite.json",
+        "service-worker.js",
+        "files/probe-worker.js",
+        "no/such/file",
+    ],
 )
 def test_serve_sends_the_headers(lite_served, path):
     headers = response_headers(lite_served.url + path)
@@ -313,7 +347,9 @@ def test_serve_sends_the_headers(lite_served, path):
 
 def test_serve_without_tornado_refuses(lite_site):
     port = free_port()
-    done = lite_site.lite("serve", f"--port={port}", env={"JUPYTERLITE_NO_TORNADO": "1"}, timeout=120)
+    done = lite_site.lite(
+        "serve", f"--port={port}", env={"JUPYTERLITE_NO_TORNADO": "1"}, timeout=120
+    )
     assert done.returncode == 1, done.log
     assert "would use its standard-library server, which sends none" in done.log
     assert "Serving JupyterLite" not in done.log
@@ -325,8 +361,12 @@ def test_serve_without_tornado_refuses(lite_site):
 
 PAGES = [
     ("lab", "lab/index.html", ".jp-LabShell", "#jp-main-statusbar .jp-coi-indicator"),
-    ("notebook", "notebooks/index.html?path=probe.ipynb", ".jp-Notebook",
-     "#top-panel .jp-coi-indicator"),
+    (
+        "notebook",
+        "notebooks/index.html?path=probe.ipynb",
+        ".jp-Notebook",
+        "#top-panel .jp-coi-indicator",
+    ),
 ]
 
 # Set by the service worker's page script before the reload it makes (coi-reload.js).
@@ -356,7 +396,9 @@ def test_served_site_is_isolated(lite_served, engine, page, name, path, ready, i
 
 @pytest.mark.engines()
 @pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
-def test_real_host_with_its_config_file_is_isolated(real_host, engine, page, name, path, ready, indicator):
+def test_real_host_with_its_config_file_is_isolated(
+    real_host, engine, page, name, path, ready, indicator
+):
     seen, state, _ = open_lite(page, real_host, path, ready, indicator)
     assert seen["page"] == isolation_seen(engine, engine.expects("lite-headers"))
     assert seen["worker"] == isolation_seen(engine, engine.expects("lite-headers"))
@@ -367,7 +409,9 @@ def test_real_host_with_its_config_file_is_isolated(real_host, engine, page, nam
 
 
 @pytest.mark.engines()
-def test_headerless_host_is_isolated_by_the_service_worker(plain_served_with_service_worker, engine, page):
+def test_headerless_host_is_isolated_by_the_service_worker(
+    plain_served_with_service_worker, engine, page
+):
     """The addon's default build on a host without headers: one reload, then isolated."""
     served = plain_served_with_service_worker
     name, path, ready, indicator = PAGES[0]

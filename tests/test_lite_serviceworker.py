@@ -28,7 +28,9 @@ pytestmark = pytest.mark.timeout(180)
 # The site's own notebook: with the Pyodide kernel's name, so that opening it asks nothing.
 HELLO = {
     "cells": [],
-    "metadata": {"kernelspec": {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}},
+    "metadata": {
+        "kernelspec": {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}
+    },
     "nbformat": 4,
     "nbformat_minor": 5,
 }
@@ -95,7 +97,14 @@ class Server:
         self.log = log
         with log.open("w") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", SERVER, str(self.port), str(root), json.dumps(headers or {})],
+                [
+                    sys.executable,
+                    "-c",
+                    SERVER,
+                    str(self.port),
+                    str(root),
+                    json.dumps(headers or {}),
+                ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -125,10 +134,17 @@ def built_site(tmp_path_factory) -> Path:
     (home / "files" / "hello.ipynb").write_text(json.dumps(HELLO))
     # Lets the test drive the app as its own commands do (open, save).
     (home / "jupyter-lite.json").write_text(
-        json.dumps({"jupyter-lite-schema-version": 0, "jupyter-config-data": {"exposeAppInBrowser": "true"}})
+        json.dumps(
+            {
+                "jupyter-lite-schema-version": 0,
+                "jupyter-config-data": {"exposeAppInBrowser": "true"},
+            }
+        )
     )
     out = home / "site"
-    result = jupyter("lite", "build", "--output-dir", str(out), "--disable-addons", "jupyter-coi", home=home)
+    result = jupyter(
+        "lite", "build", "--output-dir", str(out), "--disable-addons", "jupyter-coi", home=home
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (out / sw.SERVICE_WORKER).is_file()
     return out
@@ -182,7 +198,11 @@ def servers(site: Path, credentialless_site: Path, unwrapped_site: Path, tmp_pat
             ("other", site, None),
             ("unwrapped", unwrapped_site, None),
             ("credentialless", credentialless_site, None),
-            ("credentialless-headers", credentialless_site, Policy(embedder="credentialless").headers()),
+            (
+                "credentialless-headers",
+                credentialless_site,
+                Policy(embedder="credentialless").headers(),
+            ),
         ]:
             started[name] = Server(root, logs / f"{name}.log", headers)
         yield started
@@ -211,8 +231,13 @@ def test_wrap_is_idempotent_follows_the_policy_and_is_checked(built_site: Path, 
 
     pages = sw.install_page_script(out)
     lab_tree = out / "lab" / "tree" / "index.html"
-    assert out / sw.PAGE_SCRIPT in pages and lab_tree in pages and out / "lab" / "index.html" in pages
-    assert '<script id="jupyter-coi-reload" src="../../coi-reload.js"></script>' in lab_tree.read_text()
+    assert (
+        out / sw.PAGE_SCRIPT in pages and lab_tree in pages and out / "lab" / "index.html" in pages
+    )
+    assert (
+        '<script id="jupyter-coi-reload" src="../../coi-reload.js"></script>'
+        in lab_tree.read_text()
+    )
     assert not any(p.relative_to(out).parts[0] in sw.NOT_APP_DIRS for p in pages)
     assert sw.check_service_worker(out, Policy()) == []
 
@@ -225,8 +250,13 @@ def test_wrap_is_idempotent_follows_the_policy_and_is_checked(built_site: Path, 
     # Another policy re-renders the wrapper (still once), and the check tells a stale one.
     other = Policy(embedder="credentialless")
     assert any("not the configured" in p for p in sw.check_service_worker(out, other))
-    assert sw.wrap_service_worker(out, other) == [out / sw.SERVICE_WORKER, out / "build" / sw.SERVICE_WORKER]
-    assert '"Cross-Origin-Embedder-Policy": "credentialless"' in (out / sw.SERVICE_WORKER).read_text()
+    assert sw.wrap_service_worker(out, other) == [
+        out / sw.SERVICE_WORKER,
+        out / "build" / sw.SERVICE_WORKER,
+    ]
+    assert (
+        '"Cross-Origin-Embedder-Policy": "credentialless"' in (out / sw.SERVICE_WORKER).read_text()
+    )
     assert (out / sw.ORIGINAL).read_text() == jupyterlite_worker
     assert sw.check_service_worker(out, other) == []
 
@@ -290,17 +320,34 @@ def test_worker_gives_each_browser_a_coep_that_isolates_it(embedder):
     credentialless where the browser honours it, require-corp elsewhere, also in place of a
     credentialless the host sent. With require-corp configured, it changes nothing it was sent."""
     worker = sw.render_service_worker(Policy(embedder=embedder))
-    done = subprocess.run(["node", "-e", RUN_WORKER], input=json.dumps([worker, AGENTS]),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["node", "-e", RUN_WORKER],
+        input=json.dumps([worker, AGENTS]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     sent = 'credentialless; report-to="x"'
     if embedder == "credentialless":
-        want = [["credentialless", sent] if credentialless_supported(a) else ["require-corp"] * 2 for a in AGENTS]
+        want = [
+            ["credentialless", sent] if credentialless_supported(a) else ["require-corp"] * 2
+            for a in AGENTS
+        ]
     else:
         want = [["require-corp", sent] for _ in AGENTS]
     assert seen == want
-    assert [credentialless_supported(a) for a in AGENTS] == [True, False, True, False, False, False, False, False]
+    assert [credentialless_supported(a) for a in AGENTS] == [
+        True,
+        False,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
 
 
 # --- in the browser ---------------------------------------------------------------------------
@@ -431,7 +478,10 @@ def test_isolated_on_first_visit_reload_and_second_reload(servers, engine, page,
         # JupyterLite registers its worker again on its first controlled load; a worker started
         # meanwhile may fail to load in WebKit. Probe once the page's worker is the active one.
         page.wait_for_function(CHURN_OVER, timeout=30_000)
-        assert probe(page, base) == {"page": isolation_seen(engine), "worker": isolation_seen(engine)}, visit
+        assert probe(page, base) == {
+            "page": isolation_seen(engine),
+            "worker": isolation_seen(engine),
+        }, visit
     credentialless = served != "bare" and engine.expects("credentialless")
     assert page.evaluate(COEP_SEEN) == ("credentialless" if credentialless else "require-corp")
 
@@ -537,7 +587,9 @@ def test_no_reload_loop(browser, servers, case, served, workers, reloads):
         loads = count_loads(page)
         page.goto(servers[served].url + "lab/index.html")
         settle(page, want_isolated=False)
-        page.wait_for_timeout(6000)  # long enough for JupyterLite to register its worker and claim the page
+        page.wait_for_timeout(
+            6000
+        )  # long enough for JupyterLite to register its worker and claim the page
         quiet(page, loads)
         assert len(loads) - 1 in reloads, f"{case}: {len(loads)} page loads"
         assert page.evaluate("self.crossOriginIsolated") is False

@@ -77,7 +77,9 @@ def test_response_headers_enforced_by_default():
 
 
 def test_report_only_sends_no_enforcing_header_and_no_corp():
-    headers = policy.response_headers(policy.Policy(), report_only=True, report_url="/api/coi/reports")
+    headers = policy.response_headers(
+        policy.Policy(), report_only=True, report_url="/api/coi/reports"
+    )
     assert headers == {
         "Cross-Origin-Opener-Policy-Report-Only": 'same-origin; report-to="jupyter-coi"',
         "Cross-Origin-Embedder-Policy-Report-Only": 'require-corp; report-to="jupyter-coi"',
@@ -87,26 +89,51 @@ def test_report_only_sends_no_enforcing_header_and_no_corp():
 
 def test_reports_while_enforcing_and_document_isolation():
     headers = policy.response_headers(
-        policy.Policy(embedder="credentialless"), report_url="/u/a/api/coi/reports",
-        document_isolation="isolate-and-credentialless")
+        policy.Policy(embedder="credentialless"),
+        report_url="/u/a/api/coi/reports",
+        document_isolation="isolate-and-credentialless",
+    )
     assert headers[policy.EMBEDDER] == 'credentialless; report-to="jupyter-coi"'
     assert headers[policy.RESOURCE] == "same-origin"  # CORP takes no report-to
-    assert headers[policy.DOCUMENT_ISOLATION] == 'isolate-and-credentialless; report-to="jupyter-coi"'
+    assert (
+        headers[policy.DOCUMENT_ISOLATION] == 'isolate-and-credentialless; report-to="jupyter-coi"'
+    )
     with pytest.raises(ValueError, match="isolate-and-require-corp"):
         policy.response_headers(policy.Policy(), document_isolation="isolate")
 
 
-@pytest.mark.parametrize("agent, supported", [
-    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", True),
-    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36", True),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0", True),
-    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/95.0 Safari/537.36", False),
-    ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", True),
-    ("Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0", False),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15", False),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0 Mobile/15E148 Safari/604.1", False),
-    ("curl/8.5.0", False),
-    ("", False),
-])
+@pytest.mark.parametrize(
+    "agent, supported",
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            True,
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
+            True,
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0",
+            True,
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/95.0 Safari/537.36",
+            False,
+        ),
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", True),
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0", False),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15",
+            False,
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0 Mobile/15E148 Safari/604.1",
+            False,
+        ),
+        ("curl/8.5.0", False),
+        ("", False),
+    ],
+)
 def test_credentialless_supported(agent, supported):
     assert policy.credentialless_supported(agent) is supported

@@ -116,7 +116,11 @@ def test_fifty_interrupts_in_one_kernel_lose_none(isolated_site, page):
         if nb.interrupt_until(f"interrupt {n} caught, x is 42", timeout=5) is None:
             lost.append(n)
             break
-    assert lost == [], (nb.output(0)[-500:], [l for l in nb.console if ": interrupt " in l], page.console_log)
+    assert lost == [], (
+        nb.output(0)[-500:],
+        [l for l in nb.console if ": interrupt " in l],
+        page.console_log,
+    )
     assert "interrupt 51" not in nb.output(0)  # no interrupt raised twice
 
 

@@ -19,9 +19,18 @@ REPORT_TYPE = "application/reports+json"
 
 
 def coep_report(blocked: str, page: str = "http://127.0.0.1/lab") -> dict:
-    return {"type": "coep", "url": page, "age": 10, "user_agent": "test",
-            "body": {"type": "corp", "blockedURL": blocked, "destination": "image",
-                     "disposition": "reporting"}}
+    return {
+        "type": "coep",
+        "url": page,
+        "age": 10,
+        "user_agent": "test",
+        "body": {
+            "type": "corp",
+            "blockedURL": blocked,
+            "destination": "image",
+            "disposition": "reporting",
+        },
+    }
 
 
 class Client:
@@ -33,15 +42,21 @@ class Client:
         self.host, self.port = parts.hostname, parts.port
         self.path = f"{server.base_url}api/coi/reports"
 
-    def post(self, body: bytes, content_type: str = REPORT_TYPE, chunked: bool = False) -> tuple[int, bytes]:
+    def post(
+        self, body: bytes, content_type: str = REPORT_TYPE, chunked: bool = False
+    ) -> tuple[int, bytes]:
         """POST over a raw socket. The server may answer and close before the body is all
         sent (a refused type or size is refused unread): the answer is read all the same,
         as a browser would."""
-        head = [f"POST {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                f"Content-Type: {content_type}", "Connection: close"]
+        head = [
+            f"POST {self.path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Type: {content_type}",
+            "Connection: close",
+        ]
         if chunked:
             head.append("Transfer-Encoding: chunked")
-            chunks = [body[i:i + 8192] for i in range(0, len(body), 8192)]
+            chunks = [body[i : i + 8192] for i in range(0, len(body), 8192)]
             payload = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
         else:
             head.append(f"Content-Length: {len(body)}")
@@ -93,8 +108,9 @@ def rss_kib(server) -> int:
 
 @pytest.fixture
 def client(jupyter_process) -> Client:
-    return Client(jupyter_process("server", "--CrossOriginIsolation.report_only=True",
-                                  base_url="/user/ada/"))
+    return Client(
+        jupyter_process("server", "--CrossOriginIsolation.report_only=True", base_url="/user/ada/")
+    )
 
 
 MARKER = "ECHO-ME-7f3a"
@@ -107,7 +123,12 @@ BAD_POSTS = [
     ("deeply nested", b"[" * 50_000 + b"]" * 10, REPORT_TYPE, 400),
     ("not a list", json.dumps({"type": "coep", "x": MARKER}).encode(), REPORT_TYPE, 400),
     ("a list of strings", json.dumps([MARKER]).encode(), REPORT_TYPE, 400),
-    ("a report without a body", json.dumps([{"type": "coep", "url": MARKER}]).encode(), REPORT_TYPE, 400),
+    (
+        "a report without a body",
+        json.dumps([{"type": "coep", "url": MARKER}]).encode(),
+        REPORT_TYPE,
+        400,
+    ),
     ("too many reports", json.dumps([coep_report(MARKER)] * 101).encode(), REPORT_TYPE, 400),
     ("not UTF-8", b"\xff\xfe[" + MARKER.encode(), REPORT_TYPE, 400),
     ("oversized", json.dumps([coep_report(MARKER + "x" * 70_000)]).encode(), REPORT_TYPE, 413),
@@ -128,7 +149,9 @@ def test_bad_posts_get_a_bare_status(client, chunked):
 
 def test_a_report_is_logged_once_and_listed(client):
     page = f"http://127.0.0.1/user/ada/lab?token={client.server.token}"
-    report = json.dumps([coep_report("http://other.example/a.png\n[W fake log line]", page)]).encode()
+    report = json.dumps(
+        [coep_report("http://other.example/a.png\n[W fake log line]", page)]
+    ).encode()
     for _ in range(3):
         status, answer = client.post(report)
         assert (status, answer) == (204, b"")
@@ -139,7 +162,9 @@ def test_a_report_is_logged_once_and_listed(client):
     listed = client.listed()
     assert listed["mode"] == "report-only" and listed["reporting"] is True
     [kept] = listed["reports"]
-    assert kept["count"] == 3 and kept["destination"] == "image" and kept["disposition"] == "reporting"
+    assert (
+        kept["count"] == 3 and kept["destination"] == "image" and kept["disposition"] == "reporting"
+    )
     assert kept["blocked"] == "http://other.example/a.png?[W fake log line]"  # no line break
     assert client.server.token not in json.dumps(listed)  # tokens in page URLs are not kept
     lines = [line for line in client.server.log().splitlines() if "would block image" in line]
@@ -159,8 +184,12 @@ def test_a_flood_keeps_memory_bounded_and_the_server_responsive(client):
     before_kib = rss_kib(client.server)
     statuses: dict[int, int] = {}
     for batch in range(400):
-        body = json.dumps([coep_report(f"http://flood.example/{batch}/{i}/" + "x" * 400)
-                           for i in range(reports.MAX_REPORTS_PER_POST)]).encode()
+        body = json.dumps(
+            [
+                coep_report(f"http://flood.example/{batch}/{i}/" + "x" * 400)
+                for i in range(reports.MAX_REPORTS_PER_POST)
+            ]
+        ).encode()
         status, answer = client.post(body)
         assert answer == b""
         statuses[status] = statuses.get(status, 0) + 1
@@ -174,8 +203,10 @@ def test_a_flood_keeps_memory_bounded_and_the_server_responsive(client):
     assert log.count("later new ones are counted, not kept or logged") == 1
     after_kib = rss_kib(client.server)
     after_ms = min(client.status_ms() for _ in range(5))
-    print(f"flood: {statuses}, RSS {before_kib} -> {after_kib} KiB, "
-          f"/api/status {before_ms:.1f} -> {after_ms:.1f} ms")
+    print(
+        f"flood: {statuses}, RSS {before_kib} -> {after_kib} KiB, "
+        f"/api/status {before_ms:.1f} -> {after_ms:.1f} ms"
+    )
     # 40,000 reports of about 500 bytes went in: kept, they would be 20 MB and more.
     assert after_kib - before_kib < 15_000
     assert after_ms < 1000

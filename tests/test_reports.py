@@ -27,18 +27,31 @@ from jupyter_coi import policy
 LAB = FRONTENDS[0]
 INDICATOR = LAB.indicator
 DIALOG = ".jp-coi-dialog"
-SAFARI = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-          "Version/18.0 Safari/605.1.15")
+SAFARI = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.0 Safari/605.1.15"
+)
 
 
 def markdown_notebook(image: str) -> str:
-    return json.dumps({
-        "cells": [{"cell_type": "markdown", "id": "picture", "metadata": {},
-                   "source": f"A picture from another site:\n\n![a pixel]({image})"}],
-        # A kernel named, so that no "Select Kernel" dialog covers the page.
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5,
-    })
+    return json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "markdown",
+                    "id": "picture",
+                    "metadata": {},
+                    "source": f"A picture from another site:\n\n![a pixel]({image})",
+                }
+            ],
+            # A kernel named, so that no "Select Kernel" dialog covers the page.
+            "metadata": {
+                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
 
 
 def open_picture(server, page):
@@ -78,6 +91,7 @@ def picture(other_origin) -> tuple[str, dict[str, str]]:
 # Chromium takes `Reporting-Endpoints` from HTTPS pages only (not from http://127.0.0.1 or
 # http://localhost, though both are secure contexts): the report tests run over HTTPS, with a
 # certificate from a throwaway CA for the server and the second origin alike.
+
 
 @pytest.fixture
 def tls(tmp_path) -> Certificate:
@@ -122,12 +136,17 @@ def test_require_corp_blocks_the_image(jupyter_process, page, tls, tls_picture):
     logged = wait_for_log(server, f"blocked image {image}")
     assert "COEP blocked image" in logged[0]
     text, reports = dialog_reports(page)
-    assert "This resource was blocked:" in text and any(image in r for r in reports), (text, reports)
+    assert "This resource was blocked:" in text and any(image in r for r in reports), (
+        text,
+        reports,
+    )
 
 
 def test_credentialless_loads_the_image_isolated(jupyter_process, page, picture):
     _, files = picture
-    server = jupyter_process("lab", "--CrossOriginIsolation.embedder_policy=credentialless", files=files)
+    server = jupyter_process(
+        "lab", "--CrossOriginIsolation.embedder_policy=credentialless", files=files
+    )
     assert open_picture(server, page) == 1
     assert page.evaluate("crossOriginIsolated") is True
 
@@ -137,7 +156,10 @@ def test_auto_gives_each_browser_what_it_supports(jupyter_process, page, picture
     server = jupyter_process("lab", "--CrossOriginIsolation.embedder_policy=auto", files=files)
     assert open_picture(server, page) == 1  # Chromium: credentialless
     assert page.evaluate("crossOriginIsolated") is True
-    for agent, expected in ((page.evaluate("navigator.userAgent"), "credentialless"), (SAFARI, "require-corp")):
+    for agent, expected in (
+        (page.evaluate("navigator.userAgent"), "credentialless"),
+        (SAFARI, "require-corp"),
+    ):
         request = urllib.request.Request(server.page_url("lab"), headers={"User-Agent": agent})
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.headers[policy.EMBEDDER] == expected, agent

@@ -104,7 +104,8 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
                 manager.log.critical("%s invalid configuration: %s", LOG_PREFIX, message)
             manager.log.critical(
                 "%s nothing was built: JupyterLite does not run with a half-applied isolation "
-                "policy", LOG_PREFIX
+                "policy",
+                LOG_PREFIX,
             )
             raise ConfigurationError(problems)
         if self.enabled:
@@ -133,7 +134,11 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
                 self.log.warning(
                     "%s LiteBuildConfig.%s sets %s: %s, which `jupyter lite serve` sends instead "
                     "of the policy's %s",
-                    LOG_PREFIX, trait, name, theirs, value,
+                    LOG_PREFIX,
+                    trait,
+                    name,
+                    theirs,
+                    value,
                 )
         if added:
             manager.extra_http_headers = {**added, **manager.extra_http_headers}
@@ -200,7 +205,9 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
             return TaskFailed(f"{LOG_PREFIX} the service worker was not set up: {e}")
         self.log.info(
             "%s service worker for hosts without headers: %d files in %s",
-            LOG_PREFIX, len(written), out,
+            LOG_PREFIX,
+            len(written),
+            out,
         )
         return None
 
@@ -243,12 +250,16 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
             return TaskFailed(f"{LOG_PREFIX} no host file was written: {e}")
         self.log.info(
             "%s host files in %s: %s, with %s",
-            LOG_PREFIX, out, ", ".join(p.name for p in written), self.policy().describe(),
+            LOG_PREFIX,
+            out,
+            ", ".join(p.name for p in written),
+            self.policy().describe(),
         )
         if not self.policy().isolates:
             self.log.warning(
                 "%s this policy does not make pages cross-origin isolated; isolation takes %s",
-                LOG_PREFIX, isolation_requirement(),
+                LOG_PREFIX,
+                isolation_requirement(),
             )
         elif self.policy().embedder == "credentialless":
             # Static hosts send one value to every browser: where credentialless does not
@@ -258,7 +269,8 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
                 "WebKit browsers do not support it and are not isolated by them%s",
                 LOG_PREFIX,
                 "; the service worker gives them require-corp, after one reload"
-                if self.service_worker else " (service_worker is off)",
+                if self.service_worker
+                else " (service_worker is off)",
             )
         return None
 
@@ -315,7 +327,9 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
             print(f"    {LOG_PREFIX} disabled by {self.setting_name('enabled')} = False")
             return
         policy = self.policy()
-        isolates = "isolates" if policy.isolates else f"does NOT isolate ({isolation_requirement()})"
+        isolates = (
+            "isolates" if policy.isolates else f"does NOT isolate ({isolation_requirement()})"
+        )
         print(f"    {LOG_PREFIX} policy: {policy.describe()} ({isolates})")
         print(f"    {LOG_PREFIX} host files: {', '.join(self._file_names()) or 'none'}")
         print(f"    {LOG_PREFIX} service worker for hosts without headers: {self.service_worker}")

@@ -175,7 +175,7 @@ def install_page_script(output_dir: Path) -> list[Path]:
         if head is None:
             continue
         tag = _script_tag(site, page)
-        html = f"{html[: head.end()]}\n    {tag}{html[head.end():]}"
+        html = f"{html[: head.end()]}\n    {tag}{html[head.end() :]}"
         _write(page, html)
         written.append(page)
     return written

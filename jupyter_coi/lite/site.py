@@ -44,7 +44,9 @@ def require_lite_site(site_dir: Path) -> Path:
             f"{site} is not a JupyterLite build: it has no {LITE_JSON}. {hint}"
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise NotALiteSite(f"{config} cannot be read as JSON ({e}); is the build complete?") from None
+        raise NotALiteSite(
+            f"{config} cannot be read as JSON ({e}); is the build complete?"
+        ) from None
     if not isinstance(data, dict) or CONFIG_DATA not in data:
         raise NotALiteSite(
             f"{config} has no {CONFIG_DATA!r}: {site} does not look like a JupyterLite build. "
@@ -70,7 +72,9 @@ class _Saved:
     def of(cls, path: Path) -> "_Saved":
         try:
             st = path.stat()
-            return cls(path, path.read_bytes(), st.st_mode & 0o7777, (st.st_atime_ns, st.st_mtime_ns))
+            return cls(
+                path, path.read_bytes(), st.st_mode & 0o7777, (st.st_atime_ns, st.st_mtime_ns)
+            )
         except FileNotFoundError:
             return cls(path, None)
 
