@@ -29,12 +29,14 @@ import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from harness import CHROMIUM_ARGS, require_chromium  # noqa: E402
-from jupyter_coi.lite.serviceworker import install_page_script, wrap_service_worker  # noqa: E402
-from jupyter_coi.policy import Policy  # noqa: E402
+from harness import CHROMIUM_ARGS, require_chromium
+
+from jupyter_coi.lite.serviceworker import install_page_script, wrap_service_worker
+from jupyter_coi.policy import Policy
 
 READY = "#jp-main-dock-panel .jp-Launcher"
 VARIANTS = {
@@ -45,7 +47,7 @@ VARIANTS = {
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
-    extra_headers: dict[str, str] = {}
+    extra_headers: ClassVar[dict[str, str]] = {}
 
     def end_headers(self):
         for name, value in self.extra_headers.items():
@@ -227,11 +229,11 @@ def report(times, isolated, first, workers, visits: int, stalls) -> None:
         print(
             f"({v}) {name:<26} {medians[v] * 1000:>6.0f}ms {p90 * 1000:>6.0f}ms  {first[v]} / {repeat}"
         )
-    for v, name in VARIANTS.items():
+    for v in VARIANTS:
         state = workers[v]
         api = "answers" if state["jupyterliteWorkerApi"] else "GONE (no drive, no stdin)"
         print(f"({v}) controlling worker {state['controller']}; JupyterLite's worker API {api}")
-    for v, name in VARIANTS.items():
+    for v in VARIANTS:
         for stall in stalls[v]:
             print(f"({v}) STALLED visit, visited again: {stall}")
     print(f"ratio b/a = {medians['b'] / medians['a']:.3f} (goal <= 1.05)")

@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from harness import CHROMIUM_ARGS, require_chromium  # noqa: E402
-from lite_sites import lite_serve, new_site  # noqa: E402
-from offline_pyodide import offline_pyodide  # noqa: E402
-from pyodide_ui import LiteNotebook, notebook  # noqa: E402
+from harness import CHROMIUM_ARGS, require_chromium
+from lite_sites import lite_serve, new_site
+from offline_pyodide import offline_pyodide
+from pyodide_ui import LiteNotebook, notebook
 
 SPIN = """caught = 0
 while True:
@@ -52,7 +52,7 @@ def measure(page, url: str, count: int, timeout: float, expect_ready: bool) -> l
     nb.run(0)
     page.wait_for_timeout(500)
     results = []
-    for n in range(1, count + 1):
+    for _ in range(count):
         page.wait_for_timeout(random.randint(50, 250))
         caught = len(results) - results.count(None) + 1
         results.append(nb.interrupt_until(f"interrupt {caught} caught", timeout))

@@ -148,7 +148,7 @@ class CrossOriginIsolation(PolicySettings, Configurable):
         if value and value not in policy.DOCUMENT_ISOLATION_VALUES:
             raise TraitError(
                 self.setting_error(
-                    "document_isolation_policy", value, ("",) + policy.DOCUMENT_ISOLATION_VALUES
+                    "document_isolation_policy", value, ("", *policy.DOCUMENT_ISOLATION_VALUES)
                 )
             )
         return value

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from traitlets import TraitError
-
 from jupyter_server.utils import url_path_join
+from traitlets import TraitError
 
 from .config import CrossOriginIsolation
 from .policy import (

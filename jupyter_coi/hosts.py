@@ -33,9 +33,10 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from .policy import HEADERS, Policy
 
@@ -367,10 +368,8 @@ def _check_rules(host: str, rules: list[dict], policy: Policy, path: Path) -> li
     ]
     ours = [rule for rule in rules if _is_ours(host, rule)]
     if not ours:
-        return [
-            f"{path}: jupyter-coi's rule (source {_EVERY_PATH[host]!r}, the three "
-            "headers) is missing"
-        ] + problems
+        missing = f"{path}: jupyter-coi's rule (source {_EVERY_PATH[host]!r}, the three headers)"
+        return [f"{missing} is missing", *problems]
     found = {_canonical(e["key"]): e["value"] for e in _entries(ours[0])}
     return _compare(path, found, policy) + problems
 

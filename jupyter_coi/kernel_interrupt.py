@@ -100,8 +100,9 @@ def install(nonce, slots, message_key):  # pragma: no cover - runs in Pyodide
             try:
                 seconds = float(seconds)
             except TypeError:
+                kind = type(seconds).__name__
                 raise TypeError(
-                    f"'{type(seconds).__name__}' object cannot be interpreted as an integer or float"
+                    f"'{kind}' object cannot be interpreted as an integer or float"
                 ) from None
             if math.isnan(seconds):
                 raise ValueError("Invalid value NaN (not a number)")
@@ -173,7 +174,7 @@ def install(nonce, slots, message_key):  # pragma: no cover - runs in Pyodide
 
     try:
         setup()
-    except Exception as error:  # noqa: BLE001 - an error reply would cancel the queued cells
+    except Exception as error:
         post(error=f"installing the interrupt buffer failed: {error!r}")
     finally:
         forget_this_cell()

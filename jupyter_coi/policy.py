@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 OPENER = "Cross-Origin-Opener-Policy"
 EMBEDDER = "Cross-Origin-Embedder-Policy"

@@ -10,8 +10,9 @@ is why jupyter-coi hooks in here rather than in ``tornado_settings["headers"]``,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable, Pattern
+from re import Pattern
 
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
 from tornado.web import OutputTransform

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
 from harness import JupyterProcess, jupyter_env
 from offline_pyodide import (
     OfflinePyodide,

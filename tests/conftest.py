@@ -8,14 +8,15 @@ window with the same calls.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Callable, Iterator
-
-import pytest
+from typing import Callable
 
 import engines
+import pytest
 from engines import ENGINES, Engine, VirtualDisplay
 from harness import (
     CHROMIUM_ARGS,
@@ -291,10 +292,9 @@ def keep_screenshot(page, request) -> None:
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
-        try:
+        # A screenshot is a courtesy; the failure is already reported.
+        with contextlib.suppress(Exception):
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
-        except Exception:  # a screenshot is a courtesy; the failure is already reported
-            pass
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

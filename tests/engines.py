@@ -18,10 +18,11 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness import stop_process
 
@@ -182,7 +183,7 @@ class PageError(RuntimeError):
 
 
 class WebDriverElement:
-    def __init__(self, page: "WebDriverPage", element, selector: str) -> None:
+    def __init__(self, page: WebDriverPage, element, selector: str) -> None:
         self._page = page
         self._element = element
         self._selector = selector
@@ -223,7 +224,7 @@ class WebDriverElement:
 
 
 class WebDriverLocator:
-    def __init__(self, page: "WebDriverPage", selector: str) -> None:
+    def __init__(self, page: WebDriverPage, selector: str) -> None:
         self._page = page
         self._selector = selector
 

@@ -93,7 +93,7 @@ class JupyterProcess:
     base_url: str = "/"
     port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
-    tls: "Certificate | None" = None
+    tls: Certificate | None = None
     proc: subprocess.Popen | None = None
 
     @property
@@ -132,7 +132,7 @@ class JupyterProcess:
     def environment(self) -> dict[str, str]:
         return jupyter_env(self.home)
 
-    def start(self, timeout: float = 90) -> "JupyterProcess":
+    def start(self, timeout: float = 90) -> JupyterProcess:
         self.root_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
         self.proc = subprocess.Popen(
@@ -181,7 +181,7 @@ class Certificate:
     folder: Path
 
     @classmethod
-    def issue(cls, folder: Path) -> "Certificate":
+    def issue(cls, folder: Path) -> Certificate:
         import trustme
 
         folder.mkdir(parents=True, exist_ok=True)

@@ -74,7 +74,7 @@ class StaticServer:
         ]
         return "\n".join(parts)
 
-    def start(self, timeout: float = 20) -> "StaticServer":
+    def start(self, timeout: float = 20) -> StaticServer:
         out = (self.workdir / "stdout.log").open("w")
         self.proc = subprocess.Popen(
             self.command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

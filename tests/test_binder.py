@@ -20,11 +20,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
 from binder_env import REPO, BinderEnv, BinderLab, binder_pyodide, build
 from harness import FRONTENDS
 from pyodide_ui import ANSWERS_WHOLE, LiteNotebook
@@ -187,7 +185,7 @@ def test_pyodide_notebook_in_hybrid_lab(lab, page):
     nb.wait_done(code[1], timeout=5)
     out = nb.output(code[1])
     assert re.search(r"Interrupted after \d+\.\d+ s; x is still 42\.", out), out + "\n".join(
-        l for l in nb.console if "jupyter-coi" in l
+        line for line in nb.console if "jupyter-coi" in line
     )
 
     nb.run(code[2])

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import ARTIFACTS
 from harness import ANSI, FRONTENDS, PROBE_NOTEBOOK, disable_extension, jupyter
 
@@ -66,7 +65,7 @@ def extension_errors(page) -> list[str]:
     return [m for m in page.console_log if "coi" in m.lower()]
 
 
-@pytest.mark.engines()
+@pytest.mark.engines
 @pytest.mark.parametrize("frontend", FRONTENDS, ids=lambda f: f.id)
 def test_isolated(jupyter_process, engine, page, frontend):
     server = jupyter_process(frontend.app, files=FILES)
@@ -99,7 +98,7 @@ def test_isolated(jupyter_process, engine, page, frontend):
         assert extension_errors(page) == []
 
 
-@pytest.mark.engines()
+@pytest.mark.engines
 @pytest.mark.parametrize("frontend", FRONTENDS, ids=lambda f: f.id)
 def test_not_isolated(jupyter_process, engine, page, frontend):
     server = jupyter_process(frontend.app, files=FILES, before=disable_extension)
@@ -120,7 +119,7 @@ def test_not_isolated(jupyter_process, engine, page, frontend):
         assert extension_errors(page) == []
 
 
-@pytest.mark.engines()
+@pytest.mark.engines
 def test_credentialless_where_unsupported_is_explained(jupyter_process, engine, page):
     """COEP credentialless: isolated where the engine supports it; elsewhere the dialog blames
     the browser, not the headers, and says what to serve instead."""

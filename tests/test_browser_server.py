@@ -5,7 +5,7 @@ jupyter-coi, not without; COEP ``credentialless`` isolates where the engine supp
 from __future__ import annotations
 
 import pytest
-
+from engines import isolation_seen
 from harness import (
     COEP_SEEN,
     FRONTENDS,
@@ -15,7 +15,6 @@ from harness import (
     Frontend,
     disable_extension,
 )
-from engines import isolation_seen
 
 pytestmark = pytest.mark.engines()
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
 from harness import disable_extension, free_port
 from lite_sites import built_site, plain_server
 

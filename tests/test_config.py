@@ -7,10 +7,10 @@ import socket
 import subprocess
 
 import pytest
+from harness import ANSI, JupyterProcess, free_port, jupyter, jupyter_env
 from traitlets import TraitError
 from traitlets.config import Config
 
-from harness import ANSI, JupyterProcess, free_port, jupyter, jupyter_env
 from jupyter_coi import __version__, policy
 from jupyter_coi.config import CrossOriginIsolation
 

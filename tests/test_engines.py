@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from engines import ENGINES, EXPECTED, TESTS, engine_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +31,7 @@ def test_every_row_is_asserted_by_tests_that_run_in_every_engine(feature):
     assert set(EXPECTED[feature]) == set(ENGINES)
 
 
-@pytest.mark.engines()
+@pytest.mark.engines
 def test_pages_answer_alike_in_each_engine(engine, page, other_origin):
     page.goto(other_origin)  # a directory listing: any page will do
     assert page.evaluate("1 + 1") == 2

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-
 import static_servers
 from harness import ISOLATION_PROBE, PROBE_WORKER_JS
+
 from jupyter_coi import hosts
-from jupyter_coi.policy import HEADERS, OPENER, EMBEDDER, RESOURCE, Policy
+from jupyter_coi.policy import EMBEDDER, HEADERS, OPENER, RESOURCE, Policy
 
 LINE_HOSTS = ["netlify", "apache", "nginx"]
 JSON_HOSTS = ["vercel", "firebase"]
@@ -156,8 +156,10 @@ def test_check_reports_a_missing_file(tmp_path, host):
 def test_check_reports_a_missing_block_and_a_hand_edited_one(tmp_path, host):
     file_in(tmp_path, host).write_text(USER_UNRELATED[host])
     assert hosts.check(host, Policy(), tmp_path) == [
-        f"{file_in(tmp_path, host)}: jupyter-coi's block (# BEGIN jupyter-coi ... "
-        "# END jupyter-coi) is missing"
+        (
+            f"{file_in(tmp_path, host)}: jupyter-coi's block (# BEGIN jupyter-coi ... "
+            "# END jupyter-coi) is missing"
+        )
     ]
     hosts.write(host, Policy(), tmp_path)
     text = file_in(tmp_path, host).read_text()

@@ -19,11 +19,10 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from harness import FRONTENDS, free_port, jupyter_env, stop_process
 from offline_pyodide import cached
 
@@ -108,7 +107,7 @@ class Hub:
         self.log_path = root / "jupyterhub.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 90) -> "Hub":
+    def start(self, timeout: float = 90) -> Hub:
         env = jupyter_env(self.root / "hub-home")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(self.config)],

@@ -10,11 +10,11 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
+import static_servers
 from engines import isolation_seen
 from harness import ISOLATION_PROBE, free_port
 from lite_sites import (
@@ -26,7 +26,7 @@ from lite_sites import (
     new_site,
     plain_server,
 )
-import static_servers
+
 from jupyter_coi import hosts
 from jupyter_coi.policy import Policy
 
@@ -170,8 +170,10 @@ INVALID = [
     (
         ["--CrossOriginIsolationAddon.embedder_policy=require-cors"],
         None,
-        "CrossOriginIsolationAddon.embedder_policy = 'require-cors' is not allowed; choose one of "
-        "'require-corp', 'credentialless', 'unsafe-none'",
+        (
+            "CrossOriginIsolationAddon.embedder_policy = 'require-cors' is not allowed; choose one of "
+            "'require-corp', 'credentialless', 'unsafe-none'"
+        ),
     ),
     (
         [],
@@ -186,8 +188,10 @@ INVALID = [
     (
         [],
         {"embeder_policy": "credentialless"},
-        "CrossOriginIsolationAddon.embeder_policy is not a setting of jupyter-coi; did you mean "
-        "CrossOriginIsolationAddon.embedder_policy?",
+        (
+            "CrossOriginIsolationAddon.embeder_policy is not a setting of jupyter-coi; did you mean "
+            "CrossOriginIsolationAddon.embedder_policy?"
+        ),
     ),
     ([], {"enabled": "maybe"}, "'enabled' trait of a CrossOriginIsolationAddon instance"),
 ]
@@ -218,7 +222,7 @@ def test_a_folder_that_is_not_a_lite_build_is_refused(tmp_path):
 
     (tmp_path / "index.html").write_text("<html></html>")
     with pytest.raises(
-        NotALiteSite, match="is not a JupyterLite build: it has no jupyter-lite.json"
+        NotALiteSite, match=r"is not a JupyterLite build: it has no jupyter-lite\.json"
     ):
         write_host_files(tmp_path, Policy(), hosts.HOST_FILES)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
@@ -229,8 +233,10 @@ def test_a_folder_that_is_not_a_lite_build_is_refused(tmp_path):
     (tmp_path / "jupyter-lite.json").unlink()
     problems = check_host_files(tmp_path, Policy(), ["netlify"])
     assert problems == [
-        f"{tmp_path} is not a JupyterLite build: it has no jupyter-lite.json. Point it at the "
-        "output folder of `jupyter lite build` (its --output-dir)."
+        (
+            f"{tmp_path} is not a JupyterLite build: it has no jupyter-lite.json. Point it at the "
+            "output folder of `jupyter lite build` (its --output-dir)."
+        )
     ]
 
 
@@ -381,7 +387,7 @@ def open_lite(page, served: Served, path: str, ready: str, indicator: str):
     return seen, item.get_attribute("data-coi-state"), item.inner_text()
 
 
-@pytest.mark.engines()
+@pytest.mark.engines
 @pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
 def test_served_site_is_isolated(lite_served, engine, page, name, path, ready, indicator):
     seen, state, text = open_lite(page, lite_served, path, ready, indicator)
@@ -394,7 +400,7 @@ def test_served_site_is_isolated(lite_served, engine, page, name, path, ready, i
         assert page.console_log.errors("ERR_BLOCKED_BY") == []
 
 
-@pytest.mark.engines()
+@pytest.mark.engines
 @pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
 def test_real_host_with_its_config_file_is_isolated(
     real_host, engine, page, name, path, ready, indicator
@@ -408,13 +414,13 @@ def test_real_host_with_its_config_file_is_isolated(
     assert page.evaluate(RELOADED) is None
 
 
-@pytest.mark.engines()
+@pytest.mark.engines
 def test_headerless_host_is_isolated_by_the_service_worker(
     plain_served_with_service_worker, engine, page
 ):
     """The addon's default build on a host without headers: one reload, then isolated."""
     served = plain_served_with_service_worker
-    name, path, ready, indicator = PAGES[0]
+    _, path, _, indicator = PAGES[0]
     page.goto(served.url + path)
     deadline = time.monotonic() + 60
     state = None
@@ -431,7 +437,7 @@ def test_headerless_host_is_isolated_by_the_service_worker(
     assert page.evaluate(RELOADED) is not None  # isolated by the worker, after the one reload
 
 
-@pytest.mark.engines()
+@pytest.mark.engines
 @pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
 def test_plain_server_is_not_isolated(plain_served, engine, page, name, path, ready, indicator):
     # A build without the service worker, on a host without headers: the host files alone do

@@ -17,9 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from engines import PageError, is_navigation_error, isolation_seen
 from harness import COEP_SEEN, ISOLATION_PROBE, PROBE_WORKER_JS, free_port, jupyter, stop_process
+
 from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.policy import Policy, credentialless_supported
 
@@ -119,7 +119,9 @@ class Server:
             except OSError:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise TimeoutError(f"static server did not answer:\n{log.read_text()}")
+                    raise TimeoutError(
+                        f"static server did not answer:\n{log.read_text()}"
+                    ) from None
                 time.sleep(0.1)
 
     def stop(self) -> None:
@@ -456,7 +458,7 @@ CHURN_OVER = """async () => {
 }"""
 
 
-@pytest.mark.engines()
+@pytest.mark.engines
 @pytest.mark.parametrize(
     "served, feature",
     [

@@ -13,10 +13,9 @@ numbered line, which is also how the benchmark times them."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
 from lite_sites import Served, lite_serve, new_site, plain_server
 from offline_pyodide import OfflinePyodide, offline_pyodide
 from pyodide_ui import ANSWERS_WHOLE, LiteNotebook, notebook
@@ -52,7 +51,7 @@ SETTLE_MS = 300
 def offline() -> OfflinePyodide:
     try:
         return offline_pyodide()
-    except Exception as e:  # noqa: BLE001 - say what is missing, do not skip
+    except Exception as e:
         pytest.fail(f"could not prepare Pyodide for offline use: {e}", pytrace=False)
 
 
@@ -118,7 +117,7 @@ def test_fifty_interrupts_in_one_kernel_lose_none(isolated_site, page):
             break
     assert lost == [], (
         nb.output(0)[-500:],
-        [l for l in nb.console if ": interrupt " in l],
+        [line for line in nb.console if ": interrupt " in line],
         page.console_log,
     )
     assert "interrupt 51" not in nb.output(0)  # no interrupt raised twice

@@ -4,6 +4,7 @@ status (no echo of the input, never a 500), memory stays bounded and the server 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -62,10 +63,8 @@ class Client:
             head.append(f"Content-Length: {len(body)}")
             payload = body
         with socket.create_connection((self.host, self.port), timeout=30) as sock:
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
             answer = b""
             try:
                 while len(answer) < 1_000_000:

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
 from conftest import serve_pixel
 from harness import FRONTENDS, Certificate
+
 from jupyter_coi import policy
 
 LAB = FRONTENDS[0]

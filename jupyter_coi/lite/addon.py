@@ -31,10 +31,10 @@ from jupyterlite_core.optional import has_optional_dependency
 from traitlets import Bool, List, TraitError, Unicode, validate
 
 from .. import hosts
-from . import serviceworker
 from ..config import PolicySettings
 from ..extension import LOG_PREFIX, ConfigurationError
 from ..policy import isolation_requirement
+from . import serviceworker
 from .site import NotALiteSite, check_host_files, host_file_paths, write_host_files
 
 
@@ -46,7 +46,7 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
     """Cross-origin isolation of a JupyterLite site (jupyter-coi): host config files, headers
     from ``jupyter lite serve``."""
 
-    __all__ = ["status", "post_build", "check", "pre_serve"]
+    __all__ = ("status", "post_build", "check", "pre_serve")
 
     enabled = Bool(
         True,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from .. import hosts
 from ..policy import Policy
@@ -69,7 +69,7 @@ class _Saved:
     times: tuple[int, int] = (0, 0)
 
     @classmethod
-    def of(cls, path: Path) -> "_Saved":
+    def of(cls, path: Path) -> _Saved:
         try:
             st = path.stat()
             return cls(
