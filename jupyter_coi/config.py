@@ -1,14 +1,38 @@
-"""The server extension's settings, ``c.CrossOriginIsolation.<trait>``, checked by the policy."""
+"""The settings of jupyter-coi, checked by the policy: the header settings that the server
+extension (``c.CrossOriginIsolation.<trait>``) and the JupyterLite addon share, the server's own,
+and the refusal of a configuration that would apply only in part."""
 
 from __future__ import annotations
 
 import difflib
 import re
+from typing import Callable, TypeVar
 
 from traitlets import Bool, HasTraits, List, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from . import policy
+
+# Every log line of jupyter-coi starts with it, whichever tool runs it.
+LOG_PREFIX = "jupyter_coi |"
+
+T = TypeVar("T")
+
+
+class ConfigurationError(SystemExit):
+    """Stops the tool (``jupyter lab``, ``jupyter lite build``) that found bad settings.
+
+    Jupyter Server and jupyterlite-core log and swallow an ``Exception`` raised while an
+    extension or addon loads, and go on without it: pages that are not isolated while the user
+    believes they are. ``SystemExit`` is not an ``Exception``, so it ends the command.
+    """
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__(1)
+
+    def __str__(self) -> str:
+        return "; ".join(self.messages)
 
 
 def _choices(field: str) -> str:
@@ -59,8 +83,10 @@ class PolicySettings(HasTraits):
             if self.allows_auto:
                 return proposal["value"]
             raise TraitError(
-                f"{self.setting_name(trait)} = 'auto' needs a server that answers each browser "
-                "on its own; choose 'require-corp' or 'credentialless' for static files"
+                f"{self.setting_name(trait)} = {policy.EMBEDDER_AUTO!r} needs a server that "
+                "answers each browser on its own; choose "
+                + " or ".join(repr(v) for v in policy.ISOLATING["embedder"])
+                + " for static files"
             )
         try:
             return policy.check(trait.split("_")[0], proposal["value"])
@@ -75,6 +101,27 @@ class PolicySettings(HasTraits):
     def setting_error(cls, trait: str, value: object, allowed: tuple[str, ...]) -> str:
         choices = ", ".join(repr(v) for v in allowed)
         return f"{cls.setting_name(trait)} = {value!r} is not allowed; choose one of {choices}"
+
+    @classmethod
+    def load_or_refuse(cls, section, create: Callable[[], T], log, consequence: str) -> T:
+        """``create()`` the settings from the config ``section``, or stop the command.
+
+        Unknown names and invalid values are all reported, each on a critical log line,
+        followed by ``consequence`` (what did not happen), and then :class:`ConfigurationError`
+        ends the command: jupyter-coi never runs with a half-applied isolation policy.
+        """
+        problems = cls.unknown_settings(section)
+        made = None
+        try:
+            made = create()
+        except TraitError as e:
+            problems.append(str(e))
+        if problems:
+            for message in problems:
+                log.critical("%s invalid configuration: %s", LOG_PREFIX, message)
+            log.critical("%s %s", LOG_PREFIX, consequence)
+            raise ConfigurationError(problems)
+        return made  # type: ignore[return-value]
 
     @classmethod
     def unknown_settings(cls, section) -> list[str]:
@@ -98,7 +145,7 @@ class PolicySettings(HasTraits):
         or not."""
         embedder = self.embedder_policy
         if embedder == policy.EMBEDDER_AUTO:
-            embedder = "credentialless" if credentialless else "require-corp"
+            embedder = policy.CREDENTIALLESS if credentialless else policy.CREDENTIALLESS_FALLBACK
         return policy.Policy(
             opener=self.opener_policy, embedder=embedder, resource=self.resource_policy
         )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from jupyter_server.utils import url_path_join
-from traitlets import TraitError
 
-from .config import CrossOriginIsolation
+from .config import LOG_PREFIX, CrossOriginIsolation
 from .policy import (
+    CREDENTIALLESS,
+    CREDENTIALLESS_FALLBACK,
     DOCUMENT_ISOLATION,
     EMBEDDER,
     EMBEDDER_AUTO,
@@ -18,41 +19,15 @@ from .transform import make_transform
 
 REPORTS_PATH = "api/coi/reports"
 
-LOG_PREFIX = "jupyter_coi |"
-
-
-class ConfigurationError(SystemExit):
-    """Stops the server. Jupyter Server logs and swallows an ``Exception`` raised while an
-    extension loads and starts anyway, which would serve pages that are not isolated while the
-    user believes they are; ``SystemExit`` is not an ``Exception``, so it ends the start-up."""
-
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = messages
-        super().__init__(1)
-
-    def __str__(self) -> str:
-        return "; ".join(self.messages)
-
 
 def load(serverapp) -> CrossOriginIsolation:
     log = serverapp.log
-    problems = CrossOriginIsolation.unknown_settings(
-        serverapp.config.get(CrossOriginIsolation.__name__, {})
+    settings = CrossOriginIsolation.load_or_refuse(
+        serverapp.config.get(CrossOriginIsolation.__name__, {}),
+        lambda: CrossOriginIsolation(parent=serverapp),
+        log,
+        "the server does not start with a half-applied isolation policy",
     )
-    settings = None
-    try:
-        settings = CrossOriginIsolation(parent=serverapp)
-    except TraitError as e:
-        problems.append(str(e))
-    if problems:
-        for message in problems:
-            log.critical("%s invalid configuration: %s", LOG_PREFIX, message)
-        log.critical(
-            "%s the server does not start with a half-applied isolation policy", LOG_PREFIX
-        )
-        raise ConfigurationError(problems)
-    assert settings is not None
-
     serverapp.web_app.settings["jupyter_coi"] = settings
     if not settings.enabled:
         log.info(
@@ -92,7 +67,11 @@ def load(serverapp) -> CrossOriginIsolation:
     )
     if auto:
         log.info(
-            "%s browsers without COEP credentialless get %s: require-corp", LOG_PREFIX, EMBEDDER
+            "%s browsers without COEP %s get %s: %s",
+            LOG_PREFIX,
+            CREDENTIALLESS,
+            EMBEDDER,
+            CREDENTIALLESS_FALLBACK,
         )
     if report_url:
         log.info("%s browsers post violation reports to %s", LOG_PREFIX, report_url)

@@ -23,20 +23,28 @@ RESOURCE = "Cross-Origin-Resource-Policy"
 
 HEADERS = {"opener": OPENER, "embedder": EMBEDDER, "resource": RESOURCE}
 
+# The values that the rest of the package names in its own logic; the others are only listed
+# in ALLOWED.
+SAME_ORIGIN = "same-origin"
+REQUIRE_CORP = "require-corp"
+CREDENTIALLESS = "credentialless"
+UNSAFE_NONE = "unsafe-none"
+CROSS_ORIGIN = "cross-origin"
+
 # Every value the specs define for each header, so that a deliberate choice (say, COOP
 # `same-origin-allow-popups` for an app that must keep an OAuth popup) is not rejected.
 ALLOWED = {
-    "opener": ("same-origin", "same-origin-allow-popups", "noopener-allow-popups", "unsafe-none"),
-    "embedder": ("require-corp", "credentialless", "unsafe-none"),
-    "resource": ("same-origin", "same-site", "cross-origin"),
+    "opener": (SAME_ORIGIN, "same-origin-allow-popups", "noopener-allow-popups", UNSAFE_NONE),
+    "embedder": (REQUIRE_CORP, CREDENTIALLESS, UNSAFE_NONE),
+    "resource": (SAME_ORIGIN, "same-site", CROSS_ORIGIN),
 }
 
 # A document is cross-origin isolated only with COOP `same-origin` and a COEP that embeds
 # nothing without consent. CORP does not take part: it is what other origins' pages need
 # from our responses to embed them.
 ISOLATING = {
-    "opener": ("same-origin",),
-    "embedder": ("require-corp", "credentialless"),
+    "opener": (SAME_ORIGIN,),
+    "embedder": (REQUIRE_CORP, CREDENTIALLESS),
 }
 
 
@@ -59,6 +67,13 @@ DOCUMENT_ISOLATION_VALUES = ("isolate-and-require-corp", "isolate-and-credential
 EMBEDDER_AUTO = "auto"
 
 
+def token(value: str) -> str:
+    """A header's value without its parameters: ``require-corp; report-to="x"`` gives
+    ``require-corp``. Case is kept: browsers parse these values as case-sensitive tokens, so
+    ``Same-Origin`` isolates nothing."""
+    return value.split(";")[0].strip()
+
+
 def isolation_requirement() -> str:
     """What isolation takes, in words: for messages to users."""
     return " and ".join(
@@ -66,7 +81,7 @@ def isolation_requirement() -> str:
     )
 
 
-DEFAULTS = {"opener": "same-origin", "embedder": "require-corp", "resource": "same-origin"}
+DEFAULTS = {"opener": SAME_ORIGIN, "embedder": REQUIRE_CORP, "resource": SAME_ORIGIN}
 
 
 class PolicyError(ValueError):
@@ -121,13 +136,14 @@ class Policy:
 # The server (``auto``) and the service worker (rendered with these as data) both follow it.
 CREDENTIALLESS_SINCE = {"Chrome": 96, "Chromium": 96, "Firefox": 119}
 CREDENTIALLESS_NEVER = r"iPhone|iPad|iPod|CriOS|FxiOS|EdgiOS"
-CREDENTIALLESS_FALLBACK = "require-corp"
+CREDENTIALLESS_FALLBACK = REQUIRE_CORP
 
 
 def credentialless_rule() -> dict:
     """The rule above as data, for the parts that are not Python (the service worker)."""
     return {
         "header": EMBEDDER,
+        "value": CREDENTIALLESS,
         "since": CREDENTIALLESS_SINCE,
         "never": CREDENTIALLESS_NEVER,
         "fallback": CREDENTIALLESS_FALLBACK,

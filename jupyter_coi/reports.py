@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from jupyter_server.auth.decorator import allow_unauthenticated
-from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from .check import shown
+from .utils import shown
 
 CONTENT_TYPE = "application/reports+json"
 MAX_BODY_BYTES = 64 * 1024
@@ -166,8 +166,9 @@ class RateLimit:
 
 
 @web.stream_request_body
-class ReportsHandler(JupyterHandler):
-    """``POST`` takes reports from browsers; ``GET`` lists them for a logged-in user."""
+class ReportsHandler(APIHandler):
+    """``POST`` takes reports from browsers; ``GET`` lists them for a logged-in user (an API:
+    without a login, ``@web.authenticated`` answers 403, not a redirect to the login page)."""
 
     def initialize(
         self, store: ReportStore, limit: RateLimit, reporting: bool, mode: str, log_prefix: str
@@ -186,7 +187,7 @@ class ReportsHandler(JupyterHandler):
         return
 
     async def prepare(self) -> None:
-        await super().prepare(_redirect_to_login=False)
+        await super().prepare()
         if self.request.method != "POST":
             return
         if not self.reporting:
@@ -236,11 +237,8 @@ class ReportsHandler(JupyterHandler):
         self.set_status(204)
         self.finish()
 
+    @web.authenticated
     def get(self) -> None:
-        # An API: a 403 without a login, not a redirect to the login page.
-        if self.current_user is None:
-            raise web.HTTPError(403)
-        self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.finish(
             json.dumps({"reporting": self.reporting, "mode": self.mode, **self.store.as_json()})

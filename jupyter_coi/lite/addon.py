@@ -10,14 +10,16 @@ Registered as the ``jupyter-coi`` addon (entry point group ``jupyterlite.addon.v
 - ``check``: reports host files that are missing or say something else than the policy;
 - ``status``: prints what it would do.
 
+- ``post_build`` also wraps JupyterLite's service worker, for hosts that cannot send headers
+  (GitHub Pages), through :mod:`jupyter_coi.lite.serviceworker`.
+
 Its settings are the server extension's header settings (:class:`~jupyter_coi.config.
 PolicySettings`, the same names, values and checks) in a section of their own,
-``CrossOriginIsolationAddon``, plus ``enabled`` and ``host_files``. A bad value ends the
-command before any task runs, as a bad server setting ends ``jupyter lab``.
+``CrossOriginIsolationAddon``, plus ``enabled``, ``service_worker`` and ``host_files``. A bad
+value ends the command before any task runs, as a bad server setting ends ``jupyter lab``.
 
-Step to come: the service worker for hosts that cannot send headers (GitHub Pages). It is a
-second group of ``post_build`` tasks beside :meth:`CrossOriginIsolationAddon.host_file_tasks`
-(see the note in :meth:`~CrossOriginIsolationAddon.post_build`).
+It imports the policy, the settings, the host files and the site helpers, never the server
+extension: ``jupyter lite build`` loads no part of jupyter_server's web application.
 """
 
 from __future__ import annotations
@@ -30,10 +32,8 @@ from jupyterlite_core.addons.base import BaseAddon
 from jupyterlite_core.optional import has_optional_dependency
 from traitlets import Bool, List, TraitError, Unicode, validate
 
-from .. import hosts
-from ..config import PolicySettings
-from ..extension import LOG_PREFIX, ConfigurationError
-from ..policy import isolation_requirement
+from .. import hosts, policy
+from ..config import LOG_PREFIX, PolicySettings
 from . import serviceworker
 from .site import NotALiteSite, check_host_files, host_file_paths, write_host_files
 
@@ -91,23 +91,14 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
         return f"{cls.__name__}.{trait}"
 
     def __init__(self, manager, *args, **kwargs):
-        problems = self.unknown_settings(manager.config.get(type(self).__name__, {}))
-        try:
-            super().__init__(manager, *args, **kwargs)
-        except TraitError as e:
-            problems.append(str(e))
-        if problems:
-            # jupyterlite-core logs an addon that raises an Exception here as a warning and
-            # builds the site without it: a site that is not isolated while the user believes
-            # it is. A SystemExit ends the command before any task has written anything.
-            for message in problems:
-                manager.log.critical("%s invalid configuration: %s", LOG_PREFIX, message)
-            manager.log.critical(
-                "%s nothing was built: JupyterLite does not run with a half-applied isolation "
-                "policy",
-                LOG_PREFIX,
-            )
-            raise ConfigurationError(problems)
+        # jupyterlite-core logs an addon that raises an Exception here as a warning and builds
+        # the site without it: load_or_refuse ends the command before any task has run.
+        self.load_or_refuse(
+            manager.config.get(type(self).__name__, {}),
+            lambda: super(CrossOriginIsolationAddon, self).__init__(manager, *args, **kwargs),
+            manager.log,
+            "nothing was built: JupyterLite does not run with a half-applied isolation policy",
+        )
         if self.enabled:
             self._send_headers_when_serving()
 
@@ -259,9 +250,9 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
             self.log.warning(
                 "%s this policy does not make pages cross-origin isolated; isolation takes %s",
                 LOG_PREFIX,
-                isolation_requirement(),
+                policy.isolation_requirement(),
             )
-        elif self.policy().embedder == "credentialless":
+        elif self.policy().embedder == policy.CREDENTIALLESS:
             # Static hosts send one value to every browser: where credentialless does not
             # isolate, only the service worker can give those browsers another.
             self.log.warning(
@@ -326,11 +317,13 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
         if not self.enabled:
             print(f"    {LOG_PREFIX} disabled by {self.setting_name('enabled')} = False")
             return
-        policy = self.policy()
+        chosen = self.policy()
         isolates = (
-            "isolates" if policy.isolates else f"does NOT isolate ({isolation_requirement()})"
+            "isolates"
+            if chosen.isolates
+            else f"does NOT isolate ({policy.isolation_requirement()})"
         )
-        print(f"    {LOG_PREFIX} policy: {policy.describe()} ({isolates})")
+        print(f"    {LOG_PREFIX} policy: {chosen.describe()} ({isolates})")
         print(f"    {LOG_PREFIX} host files: {', '.join(self._file_names()) or 'none'}")
         print(f"    {LOG_PREFIX} service worker for hosts without headers: {self.service_worker}")
 

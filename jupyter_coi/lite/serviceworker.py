@@ -21,12 +21,12 @@ and doit, like :mod:`jupyter_coi.lite.site`: the addon calls these from its ``po
 from __future__ import annotations
 
 import json
-import os
 import re
 from importlib import resources
 from pathlib import Path
 
 from ..policy import HEADERS, Policy, PolicyError, credentialless_rule
+from ..utils import atomic_write
 from .site import NotALiteSite, require_lite_site
 
 SERVICE_WORKER = "service-worker.js"
@@ -84,9 +84,7 @@ def _write(path: Path, text: str) -> bool:
             return False
     except (FileNotFoundError, UnicodeDecodeError):
         pass
-    tmp = path.with_name(f".{path.name}.jupyter-coi-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, text)
     return True
 
 

@@ -8,13 +8,13 @@ how a user's own file is merged are :mod:`jupyter_coi.hosts`' business.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hosts
 from ..policy import Policy
+from ..utils import atomic_write
 
 # What every JupyterLite build has at its root: the page config all its apps read.
 LITE_JSON = "jupyter-lite.json"
@@ -82,11 +82,7 @@ class _Saved:
         if self.data is None:
             self.path.unlink(missing_ok=True)
             return
-        tmp = self.path.with_name(f".{self.path.name}.jupyter-coi-restore")
-        tmp.write_bytes(self.data)
-        os.chmod(tmp, self.mode)
-        os.utime(tmp, ns=self.times)
-        os.replace(tmp, self.path)
+        atomic_write(self.path, self.data, mode=self.mode, times=self.times)
 
 
 def write_host_files(site_dir: Path, policy: Policy, names: Iterable[str]) -> list[Path]:
