@@ -3,7 +3,7 @@
 Pyodide stops running Python code when element 0 of its *interrupt buffer*, a
 ``SharedArrayBuffer`` that the page can write while the kernel's worker is busy, holds a signal
 number. jupyterlite-pyodide-kernel never hands Pyodide such a buffer, so its interrupt button
-only cancels queued cells. The labextension (``labextension/src/interrupt.ts``) runs
+only cancels queued cells. The labextension (``labextension/src/interrupt/``) runs
 :func:`install` once in each new Pyodide kernel, receives the buffer it posts from the worker,
 and writes SIGINT into it when the user interrupts.
 
@@ -29,15 +29,15 @@ repeated stores cannot raise twice.
 that waits on the signal slot, so an interrupt ends it at once.
 
 The function below runs *inside Pyodide*: everything it needs is imported in its body, and it
-is sent to the kernel as source text (``python -m jupyter_coi.kernel_interrupt FILE`` writes
-``labextension/src/kernel-interrupt.json``). This module imports only the standard library.
+is sent to the kernel as source text (``labextension/scripts/generate.py`` writes
+``labextension/src/interrupt/kernel-interrupt.json``). This module imports only the standard
+library.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-import sys
 
 SLOTS = {"signal": 0, "requested": 1, "answered": 2, "running": 3}
 # What `install` posts to the page, under this key, from the kernel's worker.
@@ -139,7 +139,7 @@ def install(nonce, slots, message_key):  # pragma: no cover - runs in Pyodide
         def cell_ends(result):
             atomics.store(view, RUNNING, 0)
 
-        shell = get_ipython()  # noqa: F821 - IPython's builtin, in the kernel's namespace
+        shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821 - a builtin in the kernel
         if shell is None:
             return post(error="this kernel does not run IPython")
         signal.signal(signal.SIGINT, on_sigint)
@@ -154,7 +154,7 @@ def install(nonce, slots, message_key):  # pragma: no cover - runs in Pyodide
     def forget_this_cell():
         # This ran as a cell: take it out of the history and the prompt count, so that the
         # user's first cell is still In [1] with Out [1], and `In`, `_i`, `_ii` show only theirs.
-        shell = get_ipython()  # noqa: F821
+        shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821 - a builtin in the kernel
         if shell is None:
             return
         history = shell.history_manager
@@ -202,13 +202,3 @@ def render() -> dict:
 
 def render_json() -> str:
     return json.dumps(render(), indent=2, sort_keys=True) + "\n"
-
-
-if __name__ == "__main__":
-    # `python -m jupyter_coi.kernel_interrupt [FILE]`: write the kernel code as JSON.
-    text = render_json()
-    if len(sys.argv) > 1:
-        with open(sys.argv[1], "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)

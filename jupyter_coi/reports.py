@@ -186,7 +186,7 @@ class ReportsHandler(APIHandler):
         # the post can change nothing but the list.
         return
 
-    async def prepare(self) -> None:
+    async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare
         await super().prepare()
         if self.request.method != "POST":
             return

@@ -24,6 +24,7 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ..policy import HEADERS, Policy, PolicyError, credentialless_rule
 from ..utils import atomic_write
@@ -59,7 +60,7 @@ class ServiceWorkerError(RuntimeError):
 
 
 def _template(name: str) -> str:
-    return resources.files(__package__).joinpath("js", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("js").joinpath(name).read_text(encoding="utf-8")
 
 
 def render_service_worker(policy: Policy, original: str = ORIGINAL) -> str:
@@ -219,8 +220,11 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
         if headers is None:
             problems.append(f"{worker} was edited: it has no header policy jupyter-coi can read")
             continue
+        # A header missing from the worker is None here, which Policy refuses like any value
+        # it does not allow.
+        values: dict[str, Any] = {field: headers.get(name) for field, name in HEADERS.items()}
         try:
-            found = Policy(**{field: headers.get(name) for field, name in HEADERS.items()})
+            found = Policy(**values)
         except PolicyError as e:
             problems.append(f"{worker} sends an invalid policy: {e}")
             continue

@@ -37,7 +37,7 @@
   // the server send (to every browser alike). Decided once: a worker runs in one browser.
   const EMBEDDER = CREDENTIALLESS.header;
   const FALLBACK =
-    token(HEADERS[EMBEDDER] || "") === "credentialless" &&
+    token(HEADERS[EMBEDDER] || "") === CREDENTIALLESS.value &&
     !credentiallessSupported(String(self.navigator && self.navigator.userAgent))
       ? CREDENTIALLESS.fallback
       : null;
@@ -49,7 +49,7 @@
     return Object.entries(ADDED).filter(([name]) => {
       const sent = headers.get(name);
       if (sent === null) return true;
-      return FALLBACK !== null && name === EMBEDDER && token(sent) === "credentialless";
+      return FALLBACK !== null && name === EMBEDDER && token(sent) === CREDENTIALLESS.value;
     });
   }
 

@@ -1,0 +1,33 @@
+"""``jupyter coi check TARGET``: can this deployment be cross-origin isolated, and if not, why?
+
+TARGET is the URL of a page (a Jupyter server, a static JupyterLite host, any site) or the
+folder of a JupyterLite build. The check reports what it looked at, one line each, and ends
+with a verdict; the exit code is 0 when the target is isolated (or, for a folder, can be on at
+least one kind of host), 1 when it is not, 2 when it could not be checked at all.
+
+For a URL it reads the page's own headers, then loads what the page's HTML embeds (scripts,
+styles, images, frames) the way the browser would under the page's embedder policy, and names
+each resource that the policy would block. Standard library only: it runs in a deploy pipeline
+with nothing else installed.
+
+One module a job: :mod:`.url` (a page and what it embeds), :mod:`.html` (reading what the HTML
+embeds), :mod:`.folder` (a build folder), :mod:`.report` (findings, verdict, exit code).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .folder import check_folder
+from .report import CheckError, Finding, Report
+from .url import check_url
+
+__all__ = ["CheckError", "Finding", "Report", "check", "check_folder", "check_url"]
+
+
+def check(target: str, timeout: float = 15, max_resources: int = 50) -> Report:
+    if target.startswith(("http://", "https://")):
+        return check_url(target, timeout, max_resources)
+    if "://" in target:
+        raise CheckError(f"{target}: only http:// and https:// URLs can be checked")
+    return check_folder(Path(target))

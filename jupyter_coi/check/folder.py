@@ -1,0 +1,78 @@
+"""Checking the output folder of ``jupyter lite build``: the host files it holds and the
+service worker, each measured against every policy that isolates."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from .. import hosts
+from ..lite.serviceworker import SERVICE_WORKER, check_service_worker
+from ..lite.site import NotALiteSite, require_lite_site
+from ..policy import ALLOWED, ISOLATING, Policy
+from .report import CheckError, Report
+
+# Every policy that isolates, the default first: a host file passes if it sends one of them.
+ISOLATING_POLICIES = [Policy()] + [
+    p
+    for p in (
+        Policy(opener=o, embedder=e, resource=r)
+        for o, e, r in itertools.product(
+            ISOLATING["opener"], ISOLATING["embedder"], ALLOWED["resource"]
+        )
+    )
+    if p != Policy()
+]
+
+
+def _host_policy(host: str, site: Path) -> tuple[Policy | None, list[str]]:
+    """The isolating policy that ``host``'s file in ``site`` sends, or None with what is wrong
+    with it measured against the default policy."""
+    first: list[str] = []
+    for candidate in ISOLATING_POLICIES:
+        problems = hosts.check(host, candidate, site)
+        if not problems:
+            return candidate, []
+        first = first or problems
+    return None, first
+
+
+def check_folder(folder: Path) -> Report:
+    report = Report(str(folder))
+    try:
+        site = require_lite_site(folder)
+    except NotALiteSite as e:
+        raise CheckError(str(e)) from None
+    hosts_ok = []
+    for host, name in hosts.HOST_FILES.items():
+        path = site / name
+        if not path.exists():
+            report.add(True, str(path), f"not written: no header config for {host}")
+            continue
+        good, problems = _host_policy(host, site)
+        if good:
+            hosts_ok.append(host)
+            report.add(True, str(path), f"{host} sends {good.describe()}")
+        else:
+            report.add(False, str(path), "; ".join(problems))
+    worker_problems = check_service_worker(site)
+    for problem in worker_problems:
+        report.add(False, "service worker", problem)
+    if not worker_problems:
+        report.add(
+            True,
+            str(site / SERVICE_WORKER),
+            "jupyter-coi's service worker isolates hosts that cannot set headers",
+        )
+    ways = [f"with headers on {', '.join(hosts_ok)}"] if hosts_ok else []
+    if not worker_problems:
+        ways.append("through the service worker on any static host (GitHub Pages...)")
+    report.isolated = bool(ways)
+    report.verdict = (
+        f"{site} can be isolated " + ", and ".join(ways)
+        if ways
+        else f"{site} has neither host files nor jupyter-coi's service worker: build it "
+        "with jupyter-coi installed (`pip install jupyter-coi`, then "
+        "`jupyter lite build`)"
+    )
+    return report

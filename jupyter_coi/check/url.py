@@ -1,0 +1,225 @@
+"""Checking a URL: the page's own headers, then what its HTML embeds, loaded as the browser
+would under the page's embedder policy, with each resource the policy would block named."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+from .. import policy
+from ..lite.serviceworker import SERVICE_WORKER, WORKER_MARKER
+from ..policy import EMBEDDER, ISOLATING, OPENER, REPORT_ONLY, RESOURCE
+from ..utils import shown
+from . import html
+from .report import CheckError, Report
+
+USER_AGENT = "jupyter-coi-check"
+MAX_BODY = 5 * 1024 * 1024  # the page's HTML is read up to this; resources are not read
+# What fetch() raises for a URL that cannot be loaded at all.
+LOAD_ERRORS = (urllib.error.URLError, OSError, ValueError)
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str  # after redirects
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
+def fetch(url: str, timeout: float, read_body: bool = True) -> Response:
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            body = r.read(MAX_BODY) if read_body else b""
+            return Response(r.url, r.status, {k.lower(): v for k, v in r.headers.items()}, body)
+    except urllib.error.HTTPError as e:
+        # An error page still has headers, and the browser applies them the same way.
+        return Response(e.url or url, e.code, {k.lower(): v for k, v in e.headers.items()}, b"")
+
+
+def _why(e: Exception) -> object:
+    return getattr(e, "reason", e)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.netloc
+
+
+def _document_policy(headers: dict[str, str]) -> tuple[str, str]:
+    def value(name: str) -> str:
+        return policy.token(headers.get(name.lower(), ""))
+
+    return value(OPENER), value(EMBEDDER)
+
+
+def _resource_problem(
+    element: str, url: str, page_url: str, embedder: str, cors: bool, r: Response
+) -> str | None:
+    """Why the browser would block this subresource of an isolated page, or None."""
+    cross_origin = _origin(url) != _origin(page_url)
+    if element == "iframe":
+        _, frame_embedder = _document_policy(r.headers)
+        if frame_embedder not in ISOLATING["embedder"]:
+            return (
+                f"a frame must send {EMBEDDER} itself (found {frame_embedder or 'none'}); "
+                "the page's policy does not cover it"
+            )
+    if not cross_origin:
+        return None
+    corp = r.headers.get(RESOURCE.lower(), "").strip()
+    if cors:
+        allowed = r.headers.get("access-control-allow-origin", "")
+        page_origin = "{}://{}".format(*_origin(page_url))
+        if allowed in ("*", page_origin):
+            return None
+        return f"loaded with CORS, but the response allows origin {allowed or 'none'}"
+    if corp == policy.CROSS_ORIGIN:
+        return None
+    if embedder == policy.CREDENTIALLESS and element != "iframe":
+        return None  # loaded without cookies, no consent needed
+    return (
+        f"cross-origin without {RESOURCE}: {policy.CROSS_ORIGIN} (found {corp or 'none'}); "
+        f"{EMBEDDER}: {policy.REQUIRE_CORP} blocks it: ask its host for the header, copy it "
+        f"next to the page, or use {policy.CREDENTIALLESS}"
+    )
+
+
+def _check_headers(report: Report, page: Response, where: str) -> bool:
+    """The page's own headers, one finding each; whether they isolate it."""
+    opener, embedder = _document_policy(page.headers)
+    for field, found in (("opener", opener), ("embedder", embedder)):
+        report.add(
+            found in ISOLATING[field],
+            where,
+            f"{policy.HEADERS[field]}: {found or 'missing'} "
+            f"(isolation needs {' or '.join(ISOLATING[field])})",
+        )
+    isolating = opener in ISOLATING["opener"] and embedder in ISOLATING["embedder"]
+    trial = {
+        name: page.headers[name.lower()]
+        for name in REPORT_ONLY.values()
+        if name.lower() in page.headers
+    }
+    if trial and not isolating:
+        report.add(
+            False,
+            where,
+            "report-only: "
+            + ", ".join(f"{k}: {v}" for k, v in trial.items())
+            + "; the browser reports what this would block and enforces nothing",
+        )
+    if urllib.parse.urlsplit(page.url).path.endswith("/login"):
+        report.add(False, where, "this is the login page: add ?token=... to check the app's page")
+    if page.status >= 400:
+        report.add(
+            False, where, f"HTTP {page.status}: the headers above are those of an error page"
+        )
+    return isolating
+
+
+def _check_embeds(
+    report: Report,
+    page: Response,
+    embeds: list[html.Embed],
+    embedder: str,
+    timeout: float,
+    max_resources: int,
+) -> int:
+    """Each resource the page embeds, loaded as under ``embedder``; how many it would block."""
+    blocked = 0
+    seen: set[str] = set()
+    for embed in embeds:
+        resource = urllib.parse.urljoin(page.url, embed.url)
+        if resource in seen or not resource.startswith(("http://", "https://")):
+            continue
+        seen.add(resource)
+        if len(seen) > max_resources:
+            report.add(True, "more resources", f"only the first {max_resources} were checked")
+            break
+        try:
+            r = fetch(resource, timeout, read_body=False)
+        except LOAD_ERRORS as e:
+            report.add(False, shown(resource), f"<{embed.element}> could not be loaded: {_why(e)}")
+            blocked += 1
+            continue
+        problem = _resource_problem(embed.element, resource, page.url, embedder, embed.cors, r)
+        if problem:
+            blocked += 1
+        report.add(problem is None, shown(resource), f"<{embed.element}> " + (problem or "allowed"))
+    return blocked
+
+
+def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
+    report = Report(shown(url))
+    try:
+        page = fetch(url, timeout)
+    except LOAD_ERRORS as e:
+        raise CheckError(f"cannot load {shown(url)}: {_why(e)}") from None
+    where = (
+        shown(page.url) if page.url == url else f"{shown(page.url)} (redirected from {shown(url)})"
+    )
+    headers_isolate = _check_headers(report, page, where)
+
+    found = html.PageHtml()
+    if "html" in page.headers.get("content-type", ""):
+        found = html.parse(page.body.decode("utf-8", errors="replace"))
+    by_worker = False
+    if not headers_isolate and found.reload_script:
+        by_worker = _check_service_worker_url(
+            urllib.parse.urljoin(page.url, found.reload_script), timeout, report
+        )
+    # What the browser will embed under this policy; on a page not isolated yet, what would be
+    # blocked once it is (with the default policy): what to fix before turning it on.
+    _, embedder = _document_policy(page.headers)
+    effective = embedder if headers_isolate else policy.DEFAULTS["embedder"]
+    blocked = _check_embeds(report, page, found.embeds, effective, timeout, max_resources)
+
+    shown_page = shown(page.url)
+    if headers_isolate and not blocked:
+        report.isolated = True
+        report.verdict = f"{shown_page} is cross-origin isolated by its headers"
+    elif by_worker and not blocked:
+        report.isolated = True
+        report.verdict = (
+            f"{shown_page} has no isolating headers; jupyter-coi's service worker "
+            "isolates it from the second load on"
+        )
+    elif headers_isolate or by_worker:
+        report.verdict = f"{blocked} resource(s) of the page would be blocked: see above"
+    elif blocked:
+        report.verdict = (
+            f"{shown_page} is not sent with {policy.isolation_requirement()}; once it is, "
+            f"{blocked} resource(s) above would be blocked too"
+        )
+    else:
+        report.verdict = (
+            f"{shown_page} is not sent with {policy.isolation_requirement()}, and has no "
+            "jupyter-coi service worker"
+        )
+    return report
+
+
+def _check_service_worker_url(reload_script_url: str, timeout: float, report: Report) -> bool:
+    """The page loads jupyter-coi's reload script: is the worker it registers beside it, at
+    the site's root?"""
+    worker = urllib.parse.urljoin(reload_script_url, SERVICE_WORKER)
+    try:
+        r = fetch(worker, timeout)
+    except LOAD_ERRORS as e:
+        report.add(
+            False, shown(worker), f"jupyter-coi's service worker cannot be loaded: {_why(e)}"
+        )
+        return False
+    ok = r.status == 200 and WORKER_MARKER.encode() in r.body
+    report.add(
+        ok,
+        shown(worker),
+        "jupyter-coi's service worker, which adds the headers"
+        if ok
+        else f"HTTP {r.status}, not jupyter-coi's service worker: the page cannot be isolated",
+    )
+    return ok

@@ -1,0 +1,84 @@
+"""Write the labextension's generated sources from the Python package, or check them.
+
+    python labextension/scripts/generate.py          # write them
+    python labextension/scripts/generate.py --check  # exit 1 if one is stale, saying which
+
+The files are committed, so that building the labextension needs no step of its own; the test
+suite runs ``--check``. Each comes from the one module that owns its content. It runs from a
+fresh clone, before jupyter-coi is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+PACKAGE = SRC.parent.parent / "jupyter_coi"
+
+
+def _load(name: str) -> ModuleType:
+    # By path, not `import jupyter_coi...`: the package's __init__ needs the _version module
+    # that only a build writes, and both modules import nothing but the standard library.
+    spec = importlib.util.spec_from_file_location(f"_generate_{name}", PACKAGE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+policy = _load("policy")
+kernel_interrupt = _load("kernel_interrupt")
+
+# File (relative to src/) -> what renders it.
+GENERATED: dict[str, Callable[[], str]] = {
+    "policy.json": policy.render_json,
+    "interrupt/kernel-interrupt.json": kernel_interrupt.render_json,
+}
+
+
+def stale(src: Path = SRC) -> list[Path]:
+    """The generated files under ``src`` that differ from what their module renders now."""
+    out = []
+    for name, render in GENERATED.items():
+        path = src / name
+        try:
+            current = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            current = None
+        if current != render():
+            out.append(path)
+    return out
+
+
+def write(src: Path = SRC) -> list[Path]:
+    """Write every generated file that is stale; return those written."""
+    written = stale(src)
+    for path in written:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(GENERATED[str(path.relative_to(src))](), encoding="utf-8")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only check; exit 1 if stale")
+    parser.add_argument("--src", type=Path, default=SRC, help="the labextension's src folder")
+    args = parser.parse_args(argv)
+    if args.check:
+        old = stale(args.src)
+        for path in old:
+            print(f"{path} is stale: run `python labextension/scripts/generate.py`")
+        return 1 if old else 0
+    for path in write(args.src):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
