@@ -59,7 +59,10 @@ export function headerToken(raw: string): string {
 }
 
 /** Judge one header value against the policy. */
-export function judgeHeader(field: IsolatingField, facts: IFacts): HeaderVerdict {
+export function judgeHeader(
+  field: IsolatingField,
+  facts: IFacts
+): HeaderVerdict {
   if (!facts.headers) {
     return 'unknown';
   }
@@ -75,7 +78,9 @@ export function judgeHeader(field: IsolatingField, facts: IFacts): HeaderVerdict
   if (!policy.allowed[field].includes(token)) {
     return 'invalid';
   }
-  return policy.isolating[field].includes(token) ? 'isolating' : 'not-isolating';
+  return policy.isolating[field].includes(token)
+    ? 'isolating'
+    : 'not-isolating';
 }
 
 function isolatingValues(field: IsolatingField): string {
@@ -86,7 +91,11 @@ function requirement(field: IsolatingField): string {
   return `${policy.headers[field]}: ${policy.defaults[field]}`;
 }
 
-function headerReason(field: IsolatingField, verdict: HeaderVerdict, facts: IFacts): IReason | null {
+function headerReason(
+  field: IsolatingField,
+  verdict: HeaderVerdict,
+  facts: IFacts
+): IReason | null {
   const name = policy.headers[field];
   const raw = facts.headers?.[field] ?? '';
   const needs = `Isolation needs ${name} to be ${isolatingValues(field)}.`;
@@ -155,8 +164,11 @@ function capabilities(facts: IFacts): ICapability[] {
       ? ''
       : ' It needs a cross-origin isolated page.';
   const threadsAvailable =
-    facts.wasmSharedMemory === false ? false : isolated && facts.sharedArrayBuffer;
-  const inputAvailable = facts.atomicsWaitInWorker ?? (isolated && facts.sharedArrayBuffer);
+    facts.wasmSharedMemory === false
+      ? false
+      : isolated && facts.sharedArrayBuffer;
+  const inputAvailable =
+    facts.atomicsWaitInWorker ?? (isolated && facts.sharedArrayBuffer);
   return [
     {
       id: 'shared-array-buffer',
@@ -169,7 +181,8 @@ function capabilities(facts: IFacts): ICapability[] {
       label: 'WebAssembly threads',
       available: threadsAvailable,
       detail:
-        'Shared WebAssembly memory posted to workers, as multi-threaded Wasm builds need.' + needs
+        'Shared WebAssembly memory posted to workers, as multi-threaded Wasm builds need.' +
+        needs
     },
     {
       id: 'kernel-interrupt',
@@ -197,7 +210,9 @@ function capabilities(facts: IFacts): ICapability[] {
       id: 'precise-timers',
       label: 'Precise timers',
       available:
-        facts.timerResolutionMs === null ? null : facts.timerResolutionMs <= 0.02,
+        facts.timerResolutionMs === null
+          ? null
+          : facts.timerResolutionMs <= 0.02,
       detail:
         'performance.now() is coarsened on pages that are not isolated, which makes ' +
         'fine-grained benchmarks less precise.'
@@ -237,8 +252,7 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
       title: 'Headers could not be read',
       detail:
         'Requesting this page again to read its headers failed, so they cannot be checked here.',
-      fix:
-        "Look at the response headers of the page in the browser's developer tools (Network tab)."
+      fix: "Look at the response headers of the page in the browser's developer tools (Network tab)."
     });
   }
 
@@ -266,7 +280,8 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
       id: 'permission-denied',
       severity: 'problem',
       title: 'Isolation disabled by a permissions policy',
-      detail: 'A Permissions-Policy header turns the cross-origin-isolated feature off for this page.',
+      detail:
+        'A Permissions-Policy header turns the cross-origin-isolated feature off for this page.',
       fix: 'Remove cross-origin-isolated from the Permissions-Policy the server sends.'
     });
   }
@@ -289,7 +304,12 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
         `Serve ${policy.headers.embedder}: require-corp instead, which every browser ` +
         'supports, or use a browser that supports credentialless (Chrome, Edge, Firefox).'
     });
-  } else if (headersIsolate && facts.secureContext && !facts.framed && facts.isolationPermitted !== false) {
+  } else if (
+    headersIsolate &&
+    facts.secureContext &&
+    !facts.framed &&
+    facts.isolationPermitted !== false
+  ) {
     reasons.push({
       id: 'unexplained',
       severity: 'problem',
@@ -338,7 +358,8 @@ function isolatedReasons(facts: IFacts): IReason[] {
   // cannot have added the headers; when the navigation timing is unknown, assume it may have.
   const viaWorker =
     facts.navigationViaServiceWorker === true ||
-    (facts.navigationViaServiceWorker === null && facts.serviceWorkerControlled === true);
+    (facts.navigationViaServiceWorker === null &&
+      facts.serviceWorkerControlled === true);
   if (viaWorker) {
     reasons.push({
       id: 'service-worker',
@@ -394,10 +415,10 @@ export function diagnose(facts: IFacts): IDiagnosis {
       ? 'This page is cross-origin isolated, but this browser does not provide ' +
         'SharedArrayBuffer, so in-browser kernels cannot offer input() or interrupts here.'
       : isolated
-      ? 'This page is cross-origin isolated: SharedArrayBuffer and shared WebAssembly memory ' +
-        'are available, which in-browser kernels need for input() and for interrupts.'
-      : 'This page is not cross-origin isolated: SharedArrayBuffer and shared WebAssembly ' +
-        'memory are unavailable, so in-browser kernels cannot offer input() or interrupts.',
+        ? 'This page is cross-origin isolated: SharedArrayBuffer and shared WebAssembly memory ' +
+          'are available, which in-browser kernels need for input() and for interrupts.'
+        : 'This page is not cross-origin isolated: SharedArrayBuffer and shared WebAssembly ' +
+          'memory are unavailable, so in-browser kernels cannot offer input() or interrupts.',
     reasons,
     capabilities: capabilities(facts)
   };

@@ -54,7 +54,9 @@ function placeIndicator(
   try {
     if (statusBar) {
       let active = true;
-      const activeStateChanged = new Signal<IsolationIndicator, void>(indicator);
+      const activeStateChanged = new Signal<IsolationIndicator, void>(
+        indicator
+      );
       statusBar.registerStatusItem('jupyter-coi:indicator', {
         item: indicator,
         align: 'left',
@@ -125,7 +127,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
           const path = PageConfig.getOption(REPORTS_PAGE_CONFIG);
           const [facts, reports] = await Promise.all([
             getFacts(),
-            settings && path ? fetchReports(settings, path) : Promise.resolve(null)
+            settings && path
+              ? fetchReports(settings, path)
+              : Promise.resolve(null)
           ]);
           await showDetails(facts, diagnose(facts), reports);
         } finally {
@@ -163,7 +167,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
  */
 const interruptPlugin: JupyterFrontEndPlugin<void> = {
   id: INTERRUPT_PLUGIN_ID,
-  description: 'Lets the interrupt button stop running code in Pyodide kernels on isolated pages.',
+  description:
+    'Lets the interrupt button stop running code in Pyodide kernels on isolated pages.',
   autoStart: true,
   activate: async (app: JupyterFrontEnd): Promise<void> => {
     const client = await findKernelClient(app);
@@ -177,7 +182,8 @@ const interruptPlugin: JupyterFrontEndPlugin<void> = {
     new PyodideInterrupts({
       client,
       kernels: app.serviceManager.kernels,
-      languageOf: name => app.serviceManager.kernelspecs.specs?.kernelspecs[name]?.language,
+      languageOf: name =>
+        app.serviceManager.kernelspecs.specs?.kernelspecs[name]?.language,
       tell: message =>
         Notification.warning(message, {
           autoClose: 10_000,

@@ -48,7 +48,14 @@ class FakeKernel {
     if (answered >= requested || Atomics.load(this.view, SLOTS.running) === 0) {
       return false;
     }
-    if (Atomics.compareExchange(this.view, SLOTS.answered, answered, requested) !== answered) {
+    if (
+      Atomics.compareExchange(
+        this.view,
+        SLOTS.answered,
+        answered,
+        requested
+      ) !== answered
+    ) {
       return false;
     }
     Atomics.notify(this.view, SLOTS.answered);
@@ -114,7 +121,10 @@ describe('InterruptBuffer', () => {
     kernel.running = false;
     const page = new InterruptBuffer(kernel.buffer, FAST);
     const seen: number[] = [];
-    const watch = setInterval(() => seen.push(Atomics.load(kernel.view, SLOTS.signal)), 1);
+    const watch = setInterval(
+      () => seen.push(Atomics.load(kernel.view, SLOTS.signal)),
+      1
+    );
     try {
       await page.interrupt();
       expect(seen.every(value => value === 0)).toBe(true);
@@ -149,7 +159,9 @@ describe('InterruptBuffer', () => {
   });
 
   it('refuses a buffer too small for its slots', () => {
-    expect(() => new InterruptBuffer(new SharedArrayBuffer(4))).toThrow(/needs 16 bytes/);
+    expect(() => new InterruptBuffer(new SharedArrayBuffer(4))).toThrow(
+      /needs 16 bytes/
+    );
   });
 });
 
