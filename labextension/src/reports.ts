@@ -264,6 +264,8 @@ export function reportGroups(reports: IReports): IReportGroup[] {
 
 /** A poster's string made safe to show on one line, and short enough to read. */
 function shown(text: string): string {
+  // Matching control characters is the point: they would break the line.
+  // eslint-disable-next-line no-control-regex
   const oneLine = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   return oneLine.length > SHOWN_MAX
     ? oneLine.slice(0, SHOWN_MAX) + '…'
