@@ -2,7 +2,7 @@
  * Gathers the facts a page can find out about itself. Every check is guarded:
  * the probe never throws and never logs; what it cannot learn it reports as `null`.
  */
-import policy from './policy.json';
+import policy from '../policy.json';
 import { IFacts, IHeaderValues } from './facts';
 
 /** How long the worker gets to answer before `atomicsWaitInWorker` is unknown. */

@@ -4,7 +4,7 @@
  */
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
-import policy from './policy.json';
+import policy from '../policy.json';
 import { IDiagnosis } from './diagnosis';
 import { IFacts } from './facts';
 import { STATE_DESCRIPTION } from './labels';

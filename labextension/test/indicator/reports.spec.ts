@@ -19,7 +19,7 @@ import {
   reportGroups,
   reportLines,
   reportSegments
-} from '../src/reports';
+} from '../../src/indicator/reports';
 
 /** One report as the server sends it. */
 function entry(

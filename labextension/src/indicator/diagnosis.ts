@@ -5,7 +5,7 @@
  * Pure: no DOM, no globals. The rules for header values come from `policy.json`,
  * generated from the Python package's policy module.
  */
-import policy from './policy.json';
+import policy from '../policy.json';
 import { IFacts } from './facts';
 
 export type IsolationState = 'isolated' | 'not-isolated';
@@ -188,8 +188,8 @@ function capabilities(facts: IFacts): ICapability[] {
       id: 'kernel-interrupt',
       label: 'Interrupting running code in in-browser Python kernels',
       available: isolated && facts.sharedArrayBuffer,
-      // What jupyter-coi's interrupt plugin gives a Pyodide kernel (see pyodide.ts), and
-      // what a user gets without it.
+      // What jupyter-coi's interrupt plugin gives a Pyodide kernel (see
+      // interrupt/controller.ts), and what a user gets without it.
       detail:
         'jupyter-coi gives each Pyodide kernel an interrupt buffer, a SharedArrayBuffer ' +
         'shared with its worker, so the interrupt button raises KeyboardInterrupt in the ' +

@@ -3,7 +3,7 @@ import {
   answerWhole,
   settleWaitAsync,
   wholeAnswers
-} from '../src/coincident';
+} from '../../src/interrupt/coincident';
 
 describe('settleWaitAsync', () => {
   it('turns an answer that came at once into a resolved promise of the same value', async () => {

@@ -4,7 +4,12 @@
  * when it reads it, and can lose a store that lands between its read and its clear; the
  * handler raises only for an unanswered request while a cell runs.
  */
-import { InterruptBuffer, SIGINT, SLOTS, kernelCode } from '../src/interrupt';
+import {
+  InterruptBuffer,
+  SIGINT,
+  SLOTS,
+  kernelCode
+} from '../../src/interrupt/buffer';
 
 const FAST = { resendMs: 1, startGraceMs: 20, giveUpMs: 150 };
 

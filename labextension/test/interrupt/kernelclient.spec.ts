@@ -3,7 +3,7 @@ import {
   KERNEL_CLIENT_TOKEN,
   findKernelClient,
   findToken
-} from '../src/kernelclient';
+} from '../../src/interrupt/kernelclient';
 
 /** An application as Lumino makes it: plugins in a registry that resolves tokens. */
 function appWith(

@@ -22,7 +22,7 @@ import {
   InterruptOutcome,
   MESSAGE_KEY,
   kernelCode
-} from './interrupt';
+} from './buffer';
 
 type Installed =
   | { status: 'ready'; buffer: InterruptBuffer }
