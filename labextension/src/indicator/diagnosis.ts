@@ -7,6 +7,7 @@
  */
 import policy from '../policy.json';
 import { IFacts } from './facts';
+import { headerToken } from './headers';
 
 export type IsolationState = 'isolated' | 'not-isolated';
 
@@ -49,14 +50,6 @@ export type HeaderVerdict =
   | 'invalid'
   | 'repeated'
   | 'unknown';
-
-/**
- * The token a browser would parse out of a raw header value: parameters after
- * `;` (such as `report-to`) are dropped, case and whitespace ignored.
- */
-export function headerToken(raw: string): string {
-  return raw.split(';')[0].trim().toLowerCase();
-}
 
 /** Judge one header value against the policy. */
 export function judgeHeader(

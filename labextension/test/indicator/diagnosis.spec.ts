@@ -1,11 +1,11 @@
 import policy from '../../src/policy.json';
 import {
   diagnose,
-  headerToken,
   judgeHeader,
   IDiagnosis
 } from '../../src/indicator/diagnosis';
 import { IFacts } from '../../src/indicator/facts';
+import { headerToken } from '../../src/indicator/headers';
 
 /** Facts of a plain, isolated top-level page served with the default headers. */
 function isolated(overrides: Partial<IFacts> = {}): IFacts {
