@@ -7,7 +7,11 @@
  */
 import policy from '../policy.json';
 import { IFacts } from './facts';
-import { headerToken } from './headers';
+import {
+  CREDENTIALLESS,
+  CREDENTIALLESS_FALLBACK,
+  headerToken
+} from './headers';
 
 export type IsolationState = 'isolated' | 'not-isolated';
 
@@ -283,19 +287,19 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
     opener === 'isolating' &&
     embedder === 'isolating' &&
     facts.headers !== null &&
-    headerToken(facts.headers.embedder ?? '') === 'credentialless';
+    headerToken(facts.headers.embedder ?? '') === CREDENTIALLESS;
   if (credentialless && facts.secureContext && !facts.framed) {
     reasons.push({
       id: 'credentialless-unsupported',
       severity: 'problem',
-      title: 'This browser does not support COEP credentialless',
+      title: `This browser does not support COEP ${CREDENTIALLESS}`,
       detail:
-        `The page was served with ${policy.headers.embedder}: credentialless, which this ` +
-        'browser does not implement (Safari, for one, supports only require-corp), ' +
+        `The page was served with ${policy.headers.embedder}: ${CREDENTIALLESS}, which this ` +
+        `browser does not implement (Safari, for one, supports only ${CREDENTIALLESS_FALLBACK}), ` +
         'so it ignores the header.',
       fix:
-        `Serve ${policy.headers.embedder}: require-corp instead, which every browser ` +
-        'supports, or use a browser that supports credentialless (Chrome, Edge, Firefox).'
+        `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} instead, which every browser ` +
+        `supports, or use a browser that supports ${CREDENTIALLESS} (Chrome, Edge, Firefox).`
     });
   } else if (
     headersIsolate &&
@@ -383,16 +387,16 @@ function isolatedReasons(facts: IFacts): IReason[] {
   if (
     embedder === 'isolating' &&
     facts.headers !== null &&
-    headerToken(facts.headers.embedder ?? '') === 'credentialless'
+    headerToken(facts.headers.embedder ?? '') === CREDENTIALLESS
   ) {
     reasons.push({
       id: 'credentialless',
       severity: 'info',
-      title: 'Isolated with COEP credentialless',
+      title: `Isolated with COEP ${CREDENTIALLESS}`,
       detail:
-        'Cross-origin resources load without cookies. Safari does not support credentialless ' +
-        'and will not isolate this page.',
-      fix: `Serve ${policy.headers.embedder}: require-corp if Safari users need isolation.`
+        'Cross-origin resources load without cookies. ' +
+        `Safari does not support ${CREDENTIALLESS} and will not isolate this page.`,
+      fix: `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} if Safari users need isolation.`
     });
   }
   return reasons;

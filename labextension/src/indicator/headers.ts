@@ -1,6 +1,15 @@
 /**
- * Header values as the indicator reads them: a raw value is parsed here and nowhere else.
+ * Header values as the indicator reads them. The names and values come from `policy.json`,
+ * generated from the Python package's policy module; a raw value is parsed here and nowhere
+ * else.
  */
+import policy from '../policy.json';
+
+/** The COEP value that loads cross-origin resources without credentials. */
+export const CREDENTIALLESS = policy.credentiallessValue;
+
+/** The COEP value every isolating browser honours, for those without credentialless. */
+export const CREDENTIALLESS_FALLBACK = policy.credentialless.fallback;
 
 /**
  * The token a browser would parse out of a raw header value: parameters after

@@ -1,4 +1,9 @@
-import { headerToken } from '../../src/indicator/headers';
+import policy from '../../src/policy.json';
+import {
+  CREDENTIALLESS,
+  CREDENTIALLESS_FALLBACK,
+  headerToken
+} from '../../src/indicator/headers';
 
 describe('headerToken', () => {
   it('keeps a bare value as it is', () => {
@@ -25,5 +30,13 @@ describe('headerToken', () => {
     expect(headerToken('same-origin, same-origin')).toBe(
       'same-origin, same-origin'
     );
+  });
+});
+
+describe('header values from policy.json', () => {
+  it('names COEP values that isolate', () => {
+    expect(policy.isolating.embedder).toContain(CREDENTIALLESS);
+    expect(policy.isolating.embedder).toContain(CREDENTIALLESS_FALLBACK);
+    expect(CREDENTIALLESS).not.toBe(CREDENTIALLESS_FALLBACK);
   });
 });
