@@ -1,7 +1,7 @@
 /**
- * Header values as the indicator reads them. The names and values come from `policy.json`,
- * generated from the Python package's policy module; a raw value is parsed here and nowhere
- * else.
+ * Header values as the indicator reads them. The values it names come from `policy.json`,
+ * generated from the Python package's policy module, so that the page and the server cannot
+ * disagree; a raw value is parsed here and nowhere else.
  */
 import policy from '../policy.json';
 

@@ -1,9 +1,9 @@
 /**
  * Workarounds for two races in coincident 1.x, the channel between the page and the kernel's
  * worker that jupyterlite-pyodide-kernel (0.7 and 0.8) uses on isolated pages, and only there.
- * Both lose or corrupt a kernel request at random, with or without the rest of jupyter-coi;
- * both are worked around from the page, where this extension runs. (They should be reported to
- * coincident and jupyterlite/pyodide-kernel: not done from here, which has no network.)
+ * Both lose or corrupt a kernel request at random, with or without the rest of jupyter-coi.
+ * The real fix belongs in coincident; until it has one, both are worked around from the page,
+ * where this extension runs.
  *
  * How coincident answers a call, page → worker or worker → page: the caller posts the call
  * with a 2-slot Int32Array and waits on slot 0; the callee computes the answer as JSON, writes
@@ -24,9 +24,8 @@ type WaitAsync = ((...args: unknown[]) => WaitAsyncResult) & {
  * Race 1, the page waiting: it calls `Atomics.waitAsync(...).value.then(...)`, but when the
  * worker has already answered, waitAsync returns at once with `{ async: false, value:
  * 'not-equal' }`, the `.then` throws ("A(...).value.then is not a function"), and the kernel's
- * reply is lost: the cell stays marked as running forever. It happened a few times in a
- * hundred requests here, more often when the worker is quick to answer (an interrupted cell,
- * an input() answered at once).
+ * reply is lost: the cell stays marked as running forever. The quicker the worker answers
+ * (an interrupted cell, an input() answered at once), the likelier it is.
  *
  * The fix hands such results back in the shape coincident expects: the same value, in a
  * promise that is already resolved. Code that reads `async` gets a promise it can await, so the
@@ -56,8 +55,7 @@ export function settleWaitAsync(
  * way): the worker waits while slot 0 of the answer buffer is zero, and the page's first
  * written character makes it non-zero. A worker that reaches its wait a moment late (the OS
  * ran something else) finds the answer half-written and parses it: Pyodide stops with a fatal
- * "Bad control character in string literal in JSON", and the kernel is dead. It was seen once
- * in about five full runs of this project's tests.
+ * "Bad control character in string literal in JSON", and the kernel is dead.
  *
  * The fix lets coincident write the answer into a buffer of our own, then copies it to the
  * worker's buffer with slot 0 last, as an atomic store, and wakes the worker: the worker sees

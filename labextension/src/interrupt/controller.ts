@@ -168,8 +168,8 @@ export class PyodideInterrupts {
 
     let connection: Kernel.IKernelConnection;
     try {
-      // Once the kernel is ready: a second client that connects while the kernel starts
-      // can leave the notebook's own requests without replies (seen with JupyterLite 0.8).
+      // Once the kernel is ready: in JupyterLite 0.8, a second client that connects while
+      // the kernel starts can leave the notebook's own requests without replies.
       // The cost: a cell queued before the kernel was ready runs before the buffer exists.
       await kernel.ready;
       if (kernel.isDisposed) {
@@ -179,8 +179,8 @@ export class PyodideInterrupts {
         model: { id, name: kernel.name },
         handleComms: false
       });
-      // Closed with the kernel, not before: closing a second client's socket while the
-      // kernel answers the first one's requests lost their replies in JupyterLite 0.8.
+      // Closed with the kernel, not before: in JupyterLite 0.8, closing a second client's
+      // socket while the kernel answers the first one's requests loses their replies.
       const opened = connection;
       kernel.disposed.connect(() => opened.dispose());
       const future = connection.requestExecute(
