@@ -5,8 +5,13 @@
  * Pure: no DOM, no globals. The rules for header values come from `policy.json`,
  * generated from the Python package's policy module.
  */
-import policy from './policy.json';
+import policy from '../policy.json';
 import { IFacts } from './facts';
+import {
+  CREDENTIALLESS,
+  CREDENTIALLESS_FALLBACK,
+  headerToken
+} from './headers';
 
 export type IsolationState = 'isolated' | 'not-isolated';
 
@@ -50,16 +55,11 @@ export type HeaderVerdict =
   | 'repeated'
   | 'unknown';
 
-/**
- * The token a browser would parse out of a raw header value: parameters after
- * `;` (such as `report-to`) are dropped, case and whitespace ignored.
- */
-export function headerToken(raw: string): string {
-  return raw.split(';')[0].trim().toLowerCase();
-}
-
 /** Judge one header value against the policy. */
-export function judgeHeader(field: IsolatingField, facts: IFacts): HeaderVerdict {
+export function judgeHeader(
+  field: IsolatingField,
+  facts: IFacts
+): HeaderVerdict {
   if (!facts.headers) {
     return 'unknown';
   }
@@ -75,7 +75,9 @@ export function judgeHeader(field: IsolatingField, facts: IFacts): HeaderVerdict
   if (!policy.allowed[field].includes(token)) {
     return 'invalid';
   }
-  return policy.isolating[field].includes(token) ? 'isolating' : 'not-isolating';
+  return policy.isolating[field].includes(token)
+    ? 'isolating'
+    : 'not-isolating';
 }
 
 function isolatingValues(field: IsolatingField): string {
@@ -86,7 +88,11 @@ function requirement(field: IsolatingField): string {
   return `${policy.headers[field]}: ${policy.defaults[field]}`;
 }
 
-function headerReason(field: IsolatingField, verdict: HeaderVerdict, facts: IFacts): IReason | null {
+function headerReason(
+  field: IsolatingField,
+  verdict: HeaderVerdict,
+  facts: IFacts
+): IReason | null {
   const name = policy.headers[field];
   const raw = facts.headers?.[field] ?? '';
   const needs = `Isolation needs ${name} to be ${isolatingValues(field)}.`;
@@ -155,8 +161,11 @@ function capabilities(facts: IFacts): ICapability[] {
       ? ''
       : ' It needs a cross-origin isolated page.';
   const threadsAvailable =
-    facts.wasmSharedMemory === false ? false : isolated && facts.sharedArrayBuffer;
-  const inputAvailable = facts.atomicsWaitInWorker ?? (isolated && facts.sharedArrayBuffer);
+    facts.wasmSharedMemory === false
+      ? false
+      : isolated && facts.sharedArrayBuffer;
+  const inputAvailable =
+    facts.atomicsWaitInWorker ?? (isolated && facts.sharedArrayBuffer);
   return [
     {
       id: 'shared-array-buffer',
@@ -169,14 +178,15 @@ function capabilities(facts: IFacts): ICapability[] {
       label: 'WebAssembly threads',
       available: threadsAvailable,
       detail:
-        'Shared WebAssembly memory posted to workers, as multi-threaded Wasm builds need.' + needs
+        'Shared WebAssembly memory posted to workers, as multi-threaded Wasm builds need.' +
+        needs
     },
     {
       id: 'kernel-interrupt',
       label: 'Interrupting running code in in-browser Python kernels',
       available: isolated && facts.sharedArrayBuffer,
-      // What jupyter-coi's interrupt plugin gives a Pyodide kernel (see pyodide.ts), and
-      // what a user gets without it.
+      // What jupyter-coi's interrupt plugin gives a Pyodide kernel (see
+      // interrupt/controller.ts), and what a user gets without it.
       detail:
         'jupyter-coi gives each Pyodide kernel an interrupt buffer, a SharedArrayBuffer ' +
         'shared with its worker, so the interrupt button raises KeyboardInterrupt in the ' +
@@ -197,7 +207,9 @@ function capabilities(facts: IFacts): ICapability[] {
       id: 'precise-timers',
       label: 'Precise timers',
       available:
-        facts.timerResolutionMs === null ? null : facts.timerResolutionMs <= 0.02,
+        facts.timerResolutionMs === null
+          ? null
+          : facts.timerResolutionMs <= 0.02,
       detail:
         'performance.now() is coarsened on pages that are not isolated, which makes ' +
         'fine-grained benchmarks less precise.'
@@ -237,8 +249,7 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
       title: 'Headers could not be read',
       detail:
         'Requesting this page again to read its headers failed, so they cannot be checked here.',
-      fix:
-        "Look at the response headers of the page in the browser's developer tools (Network tab)."
+      fix: "Look at the response headers of the page in the browser's developer tools (Network tab)."
     });
   }
 
@@ -266,7 +277,8 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
       id: 'permission-denied',
       severity: 'problem',
       title: 'Isolation disabled by a permissions policy',
-      detail: 'A Permissions-Policy header turns the cross-origin-isolated feature off for this page.',
+      detail:
+        'A Permissions-Policy header turns the cross-origin-isolated feature off for this page.',
       fix: 'Remove cross-origin-isolated from the Permissions-Policy the server sends.'
     });
   }
@@ -275,21 +287,26 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
     opener === 'isolating' &&
     embedder === 'isolating' &&
     facts.headers !== null &&
-    headerToken(facts.headers.embedder ?? '') === 'credentialless';
+    headerToken(facts.headers.embedder ?? '') === CREDENTIALLESS;
   if (credentialless && facts.secureContext && !facts.framed) {
     reasons.push({
       id: 'credentialless-unsupported',
       severity: 'problem',
-      title: 'This browser does not support COEP credentialless',
+      title: `This browser does not support COEP ${CREDENTIALLESS}`,
       detail:
-        `The page was served with ${policy.headers.embedder}: credentialless, which this ` +
-        'browser does not implement (Safari, for one, supports only require-corp), ' +
+        `The page was served with ${policy.headers.embedder}: ${CREDENTIALLESS}, which this ` +
+        `browser does not implement (Safari, for one, supports only ${CREDENTIALLESS_FALLBACK}), ` +
         'so it ignores the header.',
       fix:
-        `Serve ${policy.headers.embedder}: require-corp instead, which every browser ` +
-        'supports, or use a browser that supports credentialless (Chrome, Edge, Firefox).'
+        `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} instead, which every browser ` +
+        `supports, or use a browser that supports ${CREDENTIALLESS} (Chrome, Edge, Firefox).`
     });
-  } else if (headersIsolate && facts.secureContext && !facts.framed && facts.isolationPermitted !== false) {
+  } else if (
+    headersIsolate &&
+    facts.secureContext &&
+    !facts.framed &&
+    facts.isolationPermitted !== false
+  ) {
     reasons.push({
       id: 'unexplained',
       severity: 'problem',
@@ -338,7 +355,8 @@ function isolatedReasons(facts: IFacts): IReason[] {
   // cannot have added the headers; when the navigation timing is unknown, assume it may have.
   const viaWorker =
     facts.navigationViaServiceWorker === true ||
-    (facts.navigationViaServiceWorker === null && facts.serviceWorkerControlled === true);
+    (facts.navigationViaServiceWorker === null &&
+      facts.serviceWorkerControlled === true);
   if (viaWorker) {
     reasons.push({
       id: 'service-worker',
@@ -369,16 +387,16 @@ function isolatedReasons(facts: IFacts): IReason[] {
   if (
     embedder === 'isolating' &&
     facts.headers !== null &&
-    headerToken(facts.headers.embedder ?? '') === 'credentialless'
+    headerToken(facts.headers.embedder ?? '') === CREDENTIALLESS
   ) {
     reasons.push({
       id: 'credentialless',
       severity: 'info',
-      title: 'Isolated with COEP credentialless',
+      title: `Isolated with COEP ${CREDENTIALLESS}`,
       detail:
-        'Cross-origin resources load without cookies. Safari does not support credentialless ' +
-        'and will not isolate this page.',
-      fix: `Serve ${policy.headers.embedder}: require-corp if Safari users need isolation.`
+        'Cross-origin resources load without cookies. ' +
+        `Safari does not support ${CREDENTIALLESS} and will not isolate this page.`,
+      fix: `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} if Safari users need isolation.`
     });
   }
   return reasons;
@@ -394,10 +412,10 @@ export function diagnose(facts: IFacts): IDiagnosis {
       ? 'This page is cross-origin isolated, but this browser does not provide ' +
         'SharedArrayBuffer, so in-browser kernels cannot offer input() or interrupts here.'
       : isolated
-      ? 'This page is cross-origin isolated: SharedArrayBuffer and shared WebAssembly memory ' +
-        'are available, which in-browser kernels need for input() and for interrupts.'
-      : 'This page is not cross-origin isolated: SharedArrayBuffer and shared WebAssembly ' +
-        'memory are unavailable, so in-browser kernels cannot offer input() or interrupts.',
+        ? 'This page is cross-origin isolated: SharedArrayBuffer and shared WebAssembly memory ' +
+          'are available, which in-browser kernels need for input() and for interrupts.'
+        : 'This page is not cross-origin isolated: SharedArrayBuffer and shared WebAssembly ' +
+          'memory are unavailable, so in-browser kernels cannot offer input() or interrupts.',
     reasons,
     capabilities: capabilities(facts)
   };

@@ -2,7 +2,7 @@
  * Gathers the facts a page can find out about itself. Every check is guarded:
  * the probe never throws and never logs; what it cannot learn it reports as `null`.
  */
-import policy from './policy.json';
+import policy from '../policy.json';
 import { IFacts, IHeaderValues } from './facts';
 
 /** How long the worker gets to answer before `atomicsWaitInWorker` is unknown. */
@@ -43,7 +43,9 @@ export function wasmSharedMemoryWorks(win: Window): boolean | null {
     const memory = new wasm.Memory({ initial: 1, maximum: 1, shared: true });
     const Shared = (win as any).SharedArrayBuffer;
     // Some engines construct the memory but hand back a non-shared buffer.
-    return typeof Shared === 'function' ? memory.buffer instanceof Shared : true;
+    return typeof Shared === 'function'
+      ? memory.buffer instanceof Shared
+      : true;
   } catch {
     return false;
   }
@@ -71,7 +73,11 @@ export function atomicsWaitInWorkerWorks(win: Window): Promise<boolean | null> {
   const W = (win as any).Worker;
   const B = (win as any).Blob;
   const U = (win as any).URL;
-  if (typeof W !== 'function' || typeof B !== 'function' || !U?.createObjectURL) {
+  if (
+    typeof W !== 'function' ||
+    typeof B !== 'function' ||
+    !U?.createObjectURL
+  ) {
     return Promise.resolve(null);
   }
   return new Promise<boolean | null>(resolve => {
@@ -93,7 +99,9 @@ export function atomicsWaitInWorkerWorks(win: Window): Promise<boolean | null> {
       resolve(value);
     };
     try {
-      url = U.createObjectURL(new B([WORKER_SOURCE], { type: 'text/javascript' }));
+      url = U.createObjectURL(
+        new B([WORKER_SOURCE], { type: 'text/javascript' })
+      );
       worker = new W(url) as Worker;
       worker.onmessage = (event: MessageEvent) => finish(event.data === true);
       worker.onerror = (event: ErrorEvent) => {
@@ -150,8 +158,7 @@ export function serviceWorkerControlled(win: Window): boolean | null {
 export function navigationViaServiceWorker(win: Window): boolean | null {
   try {
     const entries = win.performance?.getEntriesByType?.('navigation') as
-      | PerformanceNavigationTiming[]
-      | undefined;
+      PerformanceNavigationTiming[] | undefined;
     const entry = entries?.[0];
     if (!entry || typeof entry.workerStart !== 'number') {
       return null;
@@ -178,7 +185,9 @@ export function isolationPermitted(win: Window): boolean | null {
       return null;
     }
     const features: string[] =
-      typeof featurePolicy.features === 'function' ? featurePolicy.features() : [];
+      typeof featurePolicy.features === 'function'
+        ? featurePolicy.features()
+        : [];
     if (!features.includes('cross-origin-isolated')) {
       return null;
     }

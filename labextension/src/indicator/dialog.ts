@@ -4,7 +4,7 @@
  */
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
-import policy from './policy.json';
+import policy from '../policy.json';
 import { IDiagnosis } from './diagnosis';
 import { IFacts } from './facts';
 import { STATE_DESCRIPTION } from './labels';
@@ -39,7 +39,10 @@ function flag(value: boolean | null, yes = 'yes', no = 'no'): [string, string] {
   return value ? ['true', yes] : ['false', no];
 }
 
-function header(facts: IFacts, field: 'opener' | 'embedder' | 'resource'): [string, string] {
+function header(
+  facts: IFacts,
+  field: 'opener' | 'embedder' | 'resource'
+): [string, string] {
   if (facts.headers === null) {
     return ['unknown', 'could not be read'];
   }
@@ -50,31 +53,73 @@ function header(facts: IFacts, field: 'opener' | 'embedder' | 'resource'): [stri
 /** The facts as rows, in display order. */
 export function factRows(facts: IFacts): IFactRow[] {
   const rows: [string, string, [string, string]][] = [
-    ['crossOriginIsolated', 'window.crossOriginIsolated', flag(facts.crossOriginIsolated, 'true', 'false')],
-    ['secureContext', 'Secure context (HTTPS or localhost)', flag(facts.secureContext)],
+    [
+      'crossOriginIsolated',
+      'window.crossOriginIsolated',
+      flag(facts.crossOriginIsolated, 'true', 'false')
+    ],
+    [
+      'secureContext',
+      'Secure context (HTTPS or localhost)',
+      flag(facts.secureContext)
+    ],
     ['coop', policy.headers.opener, header(facts, 'opener')],
     ['coep', policy.headers.embedder, header(facts, 'embedder')],
     ['corp', policy.headers.resource, header(facts, 'resource')],
-    ['sharedArrayBuffer', 'SharedArrayBuffer defined', flag(facts.sharedArrayBuffer)],
-    ['wasmSharedMemory', 'Shared WebAssembly.Memory', flag(facts.wasmSharedMemory, 'can be created', 'cannot be created')],
-    ['atomicsWaitInWorker', 'Atomics.wait in a worker', flag(facts.atomicsWaitInWorker, 'works', 'does not work')],
+    [
+      'sharedArrayBuffer',
+      'SharedArrayBuffer defined',
+      flag(facts.sharedArrayBuffer)
+    ],
+    [
+      'wasmSharedMemory',
+      'Shared WebAssembly.Memory',
+      flag(facts.wasmSharedMemory, 'can be created', 'cannot be created')
+    ],
+    [
+      'atomicsWaitInWorker',
+      'Atomics.wait in a worker',
+      flag(facts.atomicsWaitInWorker, 'works', 'does not work')
+    ],
     [
       'timerResolution',
       'performance.now() resolution',
       facts.timerResolutionMs === null
         ? ['unknown', 'unknown']
-        : [String(facts.timerResolutionMs), `${formatMs(facts.timerResolutionMs)}`]
+        : [
+            String(facts.timerResolutionMs),
+            `${formatMs(facts.timerResolutionMs)}`
+          ]
     ],
-    ['serviceWorkerControlled', 'Controlled by a service worker', flag(facts.serviceWorkerControlled)],
-    ['navigationViaServiceWorker', 'Page delivered by a service worker', flag(facts.navigationViaServiceWorker)],
+    [
+      'serviceWorkerControlled',
+      'Controlled by a service worker',
+      flag(facts.serviceWorkerControlled)
+    ],
+    [
+      'navigationViaServiceWorker',
+      'Page delivered by a service worker',
+      flag(facts.navigationViaServiceWorker)
+    ],
     ['framed', 'Inside a frame', flag(facts.framed)],
-    ['isolationPermitted', 'Permissions policy allows isolation', flag(facts.isolationPermitted)]
+    [
+      'isolationPermitted',
+      'Permissions policy allows isolation',
+      flag(facts.isolationPermitted)
+    ]
   ];
-  return rows.map(([key, label, [value, display]]) => ({ key, label, value, display }));
+  return rows.map(([key, label, [value, display]]) => ({
+    key,
+    label,
+    value,
+    display
+  }));
 }
 
 function formatMs(ms: number): string {
-  return ms < 1 ? `${Math.round(ms * 1000 * 100) / 100} µs` : `${Math.round(ms * 100) / 100} ms`;
+  return ms < 1
+    ? `${Math.round(ms * 1000 * 100) / 100} µs`
+    : `${Math.round(ms * 100) / 100} ms`;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -119,7 +164,11 @@ function renderReports(reports: IReports): HTMLElement {
     section.append(intro, list);
   }
   if (reports.dropped > 0) {
-    const dropped = el('p', 'jp-coi-reports-dropped', droppedLine(reports.dropped));
+    const dropped = el(
+      'p',
+      'jp-coi-reports-dropped',
+      droppedLine(reports.dropped)
+    );
     dropped.dataset.coiDropped = String(reports.dropped);
     section.append(dropped);
   }
@@ -137,11 +186,16 @@ export function renderDetails(
 
   const verdict = el('p', 'jp-coi-verdict');
   verdict.dataset.coiState = diagnosis.state;
-  verdict.append(lockSymbol(diagnosis.state), el('strong', undefined, STATE_DESCRIPTION[diagnosis.state] + '.'));
+  verdict.append(
+    lockSymbol(diagnosis.state),
+    el('strong', undefined, STATE_DESCRIPTION[diagnosis.state] + '.')
+  );
   root.append(verdict, el('p', 'jp-coi-summary', diagnosis.summary));
 
   if (diagnosis.reasons.length) {
-    root.append(el('h3', undefined, diagnosis.state === 'isolated' ? 'Notes' : 'Why'));
+    root.append(
+      el('h3', undefined, diagnosis.state === 'isolated' ? 'Notes' : 'Why')
+    );
     const list = el('ul', 'jp-coi-reasons');
     for (const reason of diagnosis.reasons) {
       const item = el('li', `jp-coi-reason jp-coi-reason-${reason.severity}`);
@@ -165,9 +219,17 @@ export function renderDetails(
     const value = cap.available === null ? 'unknown' : String(cap.available);
     item.dataset.coiValue = value;
     const mark = cap.available === null ? '?' : cap.available ? '✓' : '✗';
-    const word = cap.available === null ? 'unknown' : cap.available ? 'available' : 'unavailable';
+    const word =
+      cap.available === null
+        ? 'unknown'
+        : cap.available
+          ? 'available'
+          : 'unavailable';
     const head = el('span', 'jp-coi-capability-head');
-    head.append(el('span', 'jp-coi-mark', mark), el('strong', undefined, `${cap.label}: ${word}`));
+    head.append(
+      el('span', 'jp-coi-mark', mark),
+      el('strong', undefined, `${cap.label}: ${word}`)
+    );
     item.append(head, el('span', 'jp-coi-capability-detail', cap.detail));
     caps.append(item);
   }
@@ -192,14 +254,28 @@ export function renderDetails(
 }
 
 /** Plain-text report, for the Copy button. */
-export function textReport(facts: IFacts, diagnosis: IDiagnosis, reports?: IReports | null): string {
-  const lines = [`Cross-origin isolation: ${diagnosis.state}`, diagnosis.summary, ''];
+export function textReport(
+  facts: IFacts,
+  diagnosis: IDiagnosis,
+  reports?: IReports | null
+): string {
+  const lines = [
+    `Cross-origin isolation: ${diagnosis.state}`,
+    diagnosis.summary,
+    ''
+  ];
   for (const reason of diagnosis.reasons) {
-    lines.push(`[${reason.severity}] ${reason.title}`, `  ${reason.detail}`, `  Fix: ${reason.fix}`);
+    lines.push(
+      `[${reason.severity}] ${reason.title}`,
+      `  ${reason.detail}`,
+      `  Fix: ${reason.fix}`
+    );
   }
   lines.push('');
   for (const cap of diagnosis.capabilities) {
-    lines.push(`${cap.label}: ${cap.available === null ? 'unknown' : cap.available ? 'available' : 'unavailable'}`);
+    lines.push(
+      `${cap.label}: ${cap.available === null ? 'unknown' : cap.available ? 'available' : 'unavailable'}`
+    );
   }
   lines.push('');
   for (const row of factRows(facts)) {
@@ -219,7 +295,10 @@ export async function showDetails(
   diagnosis: IDiagnosis,
   reports?: IReports | null
 ): Promise<void> {
-  const copy = Dialog.createButton({ label: 'Copy Report', displayType: 'default' });
+  const copy = Dialog.createButton({
+    label: 'Copy Report',
+    displayType: 'default'
+  });
   const close = Dialog.okButton({ label: 'Close' });
   const result = await showDialog({
     title: 'Cross-Origin Isolation',

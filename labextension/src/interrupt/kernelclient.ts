@@ -15,7 +15,8 @@ export const KERNEL_CLIENT_TOKEN = '@jupyterlite/services:IKernelClient';
 
 /** The registry's record of which token each plugin provides (Lumino keeps it private). */
 function providedTokens(app: JupyterFrontEnd): Iterable<unknown> {
-  const holder = (app as unknown as { pluginRegistry?: unknown }).pluginRegistry ?? app;
+  const holder =
+    (app as unknown as { pluginRegistry?: unknown }).pluginRegistry ?? app;
   const services = (holder as { _services?: unknown })._services;
   return services instanceof Map ? services.keys() : [];
 }
@@ -31,7 +32,9 @@ export function findToken(app: JupyterFrontEnd, name: string): unknown {
 }
 
 /** The page's in-browser kernel client, or null where there are no in-browser kernels. */
-export async function findKernelClient(app: JupyterFrontEnd): Promise<IKernelClient | null> {
+export async function findKernelClient(
+  app: JupyterFrontEnd
+): Promise<IKernelClient | null> {
   const token = findToken(app, KERNEL_CLIENT_TOKEN);
   if (!token) {
     return null;

@@ -19,10 +19,12 @@ import {
   reportGroups,
   reportLines,
   reportSegments
-} from '../src/reports';
+} from '../../src/indicator/reports';
 
 /** One report as the server sends it. */
-function entry(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+function entry(
+  overrides: Record<string, unknown> = {}
+): Record<string, unknown> {
   return {
     kind: 'coep',
     disposition: 'reporting',
@@ -36,12 +38,23 @@ function entry(overrides: Record<string, unknown> = {}): Record<string, unknown>
   };
 }
 
-function answer(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { reporting: true, mode: 'report-only', reports: [entry()], dropped: 0, ...overrides };
+function answer(
+  overrides: Record<string, unknown> = {}
+): Record<string, unknown> {
+  return {
+    reporting: true,
+    mode: 'report-only',
+    reports: [entry()],
+    dropped: 0,
+    ...overrides
+  };
 }
 
 /** Parsed, for the text tests. */
-function reports(entries: Record<string, unknown>[], overrides: Record<string, unknown> = {}): IReports {
+function reports(
+  entries: Record<string, unknown>[],
+  overrides: Record<string, unknown> = {}
+): IReports {
   const parsed = parseReports(answer({ reports: entries, ...overrides }));
   if (!parsed) {
     throw new Error('test data does not parse');
@@ -57,7 +70,9 @@ describe('parseReports', () => {
       reports: [entry()],
       dropped: 0
     });
-    expect(parseReports(answer({ mode: 'enforce', reports: [], dropped: 7 }))).toEqual({
+    expect(
+      parseReports(answer({ mode: 'enforce', reports: [], dropped: 7 }))
+    ).toEqual({
       reporting: true,
       mode: 'enforce',
       reports: [],
@@ -68,13 +83,23 @@ describe('parseReports', () => {
   it('keeps empty destination and blocked URL, and every kind and disposition', () => {
     const entries = [
       entry({ destination: '', blocked: '' }),
-      entry({ kind: 'coop', disposition: 'enforce', reason: 'navigation-from-response', destination: '' })
+      entry({
+        kind: 'coop',
+        disposition: 'enforce',
+        reason: 'navigation-from-response',
+        destination: ''
+      })
     ];
-    expect(parseReports(answer({ reports: entries }))?.reports).toEqual(entries);
+    expect(parseReports(answer({ reports: entries }))?.reports).toEqual(
+      entries
+    );
   });
 
   it('leaves out fields it does not know', () => {
-    const parsed = parseReports({ ...answer({ reports: [entry({ extra: '<b>' })] }), other: 1 });
+    const parsed = parseReports({
+      ...answer({ reports: [entry({ extra: '<b>' })] }),
+      other: 1
+    });
     expect(parsed).toEqual(answer());
   });
 
@@ -138,23 +163,39 @@ describe('parseReports', () => {
       entry({ first_seen: null }),
       entry({ first_seen: Infinity })
     ];
-    const good = [entry(), entry({ blocked: 'http://127.0.0.1:4567/x.js', destination: 'script', count: 1 })];
-    const parsed = parseReports(answer({ reports: [garbage[0], good[0], ...garbage.slice(1), good[1]] }));
+    const good = [
+      entry(),
+      entry({
+        blocked: 'http://127.0.0.1:4567/x.js',
+        destination: 'script',
+        count: 1
+      })
+    ];
+    const parsed = parseReports(
+      answer({ reports: [garbage[0], good[0], ...garbage.slice(1), good[1]] })
+    );
     expect(parsed?.reports).toEqual(good);
   });
 
   it('keeps large counts that are exact', () => {
     const big = Number.MAX_SAFE_INTEGER;
-    expect(parseReports(answer({ reports: [entry({ count: big })] }))?.reports[0].count).toBe(big);
+    expect(
+      parseReports(answer({ reports: [entry({ count: big })] }))?.reports[0]
+        .count
+    ).toBe(big);
   });
 
   it('leaves an answer with nothing but garbage as an empty list', () => {
-    expect(parseReports(answer({ reports: [1, 'a', null, {}] }))?.reports).toEqual([]);
+    expect(
+      parseReports(answer({ reports: [1, 'a', null, {}] }))?.reports
+    ).toEqual([]);
   });
 });
 
 describe('fetchReports', () => {
-  const settings = { baseUrl: 'http://127.0.0.1:8888/user/x/' } as ServerConnection.ISettings;
+  const settings = {
+    baseUrl: 'http://127.0.0.1:8888/user/x/'
+  } as ServerConnection.ISettings;
   // What the server extension puts in the page config (jupyter_coi/extension.py).
   const PATH = 'api/coi/reports';
 
@@ -172,11 +213,19 @@ describe('fetchReports', () => {
   });
 
   const respond = (body: string, status = 200): ReportsRequest =>
-    jest.fn(async () => new Response(body, { status, headers: { 'Content-Type': 'application/json' } }));
+    jest.fn(
+      async () =>
+        new Response(body, {
+          status,
+          headers: { 'Content-Type': 'application/json' }
+        })
+    );
 
   it('asks the server under its base URL, with a signal that can stop the request', async () => {
     const request = respond(JSON.stringify(answer()));
-    await expect(fetchReports(settings, PATH, request)).resolves.toEqual(answer());
+    await expect(fetchReports(settings, PATH, request)).resolves.toEqual(
+      answer()
+    );
     const [url, init, passed] = (request as jest.Mock).mock.calls[0];
     expect(url).toBe('http://127.0.0.1:8888/user/x/api/coi/reports');
     expect(init.method).toBe('GET');
@@ -185,21 +234,35 @@ describe('fetchReports', () => {
   });
 
   it('is null on a 404, as from a server without the extension', async () => {
-    await expect(fetchReports(settings, PATH, respond('{"message": "Not Found"}', 404))).resolves.toBeNull();
+    await expect(
+      fetchReports(settings, PATH, respond('{"message": "Not Found"}', 404))
+    ).resolves.toBeNull();
   });
 
   it('is null on a server error', async () => {
-    await expect(fetchReports(settings, PATH, respond(JSON.stringify(answer()), 500))).resolves.toBeNull();
+    await expect(
+      fetchReports(settings, PATH, respond(JSON.stringify(answer()), 500))
+    ).resolves.toBeNull();
   });
 
   it('is null on an answer that is not JSON, as from a static host', async () => {
-    await expect(fetchReports(settings, PATH, respond('<!doctype html><title>JupyterLite</title>'))).resolves.toBeNull();
+    await expect(
+      fetchReports(
+        settings,
+        PATH,
+        respond('<!doctype html><title>JupyterLite</title>')
+      )
+    ).resolves.toBeNull();
     await expect(fetchReports(settings, PATH, respond(''))).resolves.toBeNull();
   });
 
   it('is null on JSON of another shape', async () => {
-    await expect(fetchReports(settings, PATH, respond('{"reports": 3}'))).resolves.toBeNull();
-    await expect(fetchReports(settings, PATH, respond('null'))).resolves.toBeNull();
+    await expect(
+      fetchReports(settings, PATH, respond('{"reports": 3}'))
+    ).resolves.toBeNull();
+    await expect(
+      fetchReports(settings, PATH, respond('null'))
+    ).resolves.toBeNull();
   });
 
   it('is null on a network error, thrown or rejected', async () => {
@@ -219,7 +282,9 @@ describe('fetchReports', () => {
       signal = init.signal;
       // Rejects when aborted, as fetch does.
       return new Promise((_resolve, reject) =>
-        init.signal?.addEventListener('abort', () => reject(new Error('aborted')))
+        init.signal?.addEventListener('abort', () =>
+          reject(new Error('aborted'))
+        )
       );
     };
     const started = Date.now();
@@ -232,7 +297,11 @@ describe('fetchReports', () => {
     const ignores: ReportsRequest = () => new Promise(() => undefined);
     await expect(fetchReports(settings, PATH, ignores, 30)).resolves.toBeNull();
     const endless: ReportsRequest = async () =>
-      ({ ok: true, status: 200, json: () => new Promise(() => undefined) }) as unknown as Response;
+      ({
+        ok: true,
+        status: 200,
+        json: () => new Promise(() => undefined)
+      }) as unknown as Response;
     await expect(fetchReports(settings, PATH, endless, 30)).resolves.toBeNull();
   });
 
@@ -269,16 +338,25 @@ describe('report text', () => {
   it('leaves out a count of one, and names what is missing', () => {
     const [coep, coop] = reports([
       entry({ count: 1, destination: '', blocked: '', reason: '' }),
-      entry({ kind: 'coop', reason: 'access-from-coop-page-to-opener', destination: '', blocked: 'http://other/' })
+      entry({
+        kind: 'coop',
+        reason: 'access-from-coop-page-to-opener',
+        destination: '',
+        blocked: 'http://other/'
+      })
     ]).reports;
-    expect(describeReport(coep)).toBe('resource: (no URL given) (COEP) on /lab/tree/a.ipynb');
+    expect(describeReport(coep)).toBe(
+      'resource: (no URL given) (COEP) on /lab/tree/a.ipynb'
+    );
     expect(describeReport(coop)).toBe(
       'window: http://other/ ×2 (COOP: access-from-coop-page-to-opener) on /lab/tree/a.ipynb'
     );
   });
 
   it('keeps a poster’s text on one line and short', () => {
-    const [report] = reports([entry({ blocked: 'http://x/\n[problem] forged line' + 'a'.repeat(1000) })]).reports;
+    const [report] = reports([
+      entry({ blocked: 'http://x/\n[problem] forged line' + 'a'.repeat(1000) })
+    ]).reports;
     const line = describeReport(report);
     expect(line).not.toContain('\n');
     expect(line).toContain('http://x/ [problem] forged line');
@@ -287,11 +365,15 @@ describe('report text', () => {
   });
 
   it('shows the path of the reporting page, or what was sent when it is not a URL', () => {
-    expect(pagePath('http://127.0.0.1:8888/user/x/lab?reset')).toBe('/user/x/lab');
+    expect(pagePath('http://127.0.0.1:8888/user/x/lab?reset')).toBe(
+      '/user/x/lab'
+    );
     expect(pagePath('not a url')).toBe('not a url');
     expect(pagePath('')).toBe('');
     const [report] = reports([entry({ page: '' })]).reports;
-    expect(describeReport(report)).toBe('image: http://127.0.0.1:4567/pixel.png ×2 (COEP: corp)');
+    expect(describeReport(report)).toBe(
+      'image: http://127.0.0.1:4567/pixel.png ×2 (COEP: corp)'
+    );
   });
 
   it('in report-only mode, says what would be blocked', () => {
@@ -307,7 +389,9 @@ describe('report text', () => {
       '  image: http://127.0.0.1:4567/b.js ×2 (COEP: corp) on /lab/tree/a.ipynb',
       '  image: http://c/ ×2 (COEP: corp) on /lab/tree/a.ipynb'
     ]);
-    expect(reportLines(reports([entry()]))[1]).toBe('This resource would be blocked once isolation is enforced:');
+    expect(reportLines(reports([entry()]))[1]).toBe(
+      'This resource would be blocked once isolation is enforced:'
+    );
   });
 
   it('in enforce mode, says what was blocked, before anything only reported', () => {
@@ -319,9 +403,15 @@ describe('report text', () => {
       ],
       { mode: 'enforce' }
     );
-    expect(reportGroups(r).map(g => [g.disposition, g.intro, g.reports.length])).toEqual([
+    expect(
+      reportGroups(r).map(g => [g.disposition, g.intro, g.reports.length])
+    ).toEqual([
       ['enforce', 'These 2 resources were blocked:', 2],
-      ['reporting', 'This resource would be blocked once isolation is enforced:', 1]
+      [
+        'reporting',
+        'This resource would be blocked once isolation is enforced:',
+        1
+      ]
     ]);
     expect(reportLines(r)).toEqual([
       REPORTS_HEADING,
@@ -337,9 +427,13 @@ describe('report text', () => {
     expect(reportLines(reports([]))).toEqual([REPORTS_HEADING, NO_REPORTS]);
     expect(NO_REPORTS).toBe('No violations reported yet.');
     const full = reportLines(reports([entry()], { dropped: 12 }));
-    expect(full[full.length - 1]).toBe('12 more reports were not kept: the server keeps a limited number.');
+    expect(full[full.length - 1]).toBe(
+      '12 more reports were not kept: the server keeps a limited number.'
+    );
     const one = reportLines(reports([entry()], { dropped: 1 }));
-    expect(one[one.length - 1]).toBe('1 more report was not kept: the server keeps a limited number.');
+    expect(one[one.length - 1]).toBe(
+      '1 more report was not kept: the server keeps a limited number.'
+    );
   });
 
   it('has no section without reports, or when reporting is off and none were kept', () => {

@@ -25,7 +25,10 @@ function svgElement<K extends keyof SVGElementTagNameMap>(
 }
 
 /** A 16x16 padlock, closed when isolated and open when not. Decorative only. */
-export function lockSymbol(state: IsolationState, doc: Document = document): SVGSVGElement {
+export function lockSymbol(
+  state: IsolationState,
+  doc: Document = document
+): SVGSVGElement {
   const svg = svgElement(doc, 'svg', {
     viewBox: '0 0 16 16',
     width: '14',

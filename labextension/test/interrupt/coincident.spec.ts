@@ -1,19 +1,33 @@
-import { CHANNEL, answerWhole, settleWaitAsync, wholeAnswers } from '../src/coincident';
+import {
+  CHANNEL,
+  answerWhole,
+  settleWaitAsync,
+  wholeAnswers
+} from '../../src/interrupt/coincident';
 
 describe('settleWaitAsync', () => {
   it('turns an answer that came at once into a resolved promise of the same value', async () => {
     const atomics = {
-      waitAsync: (..._args: unknown[]) => ({ async: false, value: 'not-equal' as string | Promise<string> })
+      waitAsync: (..._args: unknown[]) => ({
+        async: false,
+        value: 'not-equal' as string | Promise<string>
+      })
     };
     expect(settleWaitAsync(atomics)).toBe(true);
-    const result = atomics.waitAsync(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    const result = atomics.waitAsync(
+      new Int32Array(new SharedArrayBuffer(4)),
+      0,
+      0
+    );
     expect(result.async).toBe(true);
     await expect(result.value).resolves.toBe('not-equal');
   });
 
   it('leaves a real wait alone, and installs itself once', () => {
     const pending = Promise.resolve('ok');
-    const atomics = { waitAsync: (..._args: unknown[]) => ({ async: true, value: pending }) };
+    const atomics = {
+      waitAsync: (..._args: unknown[]) => ({ async: true, value: pending })
+    };
     expect(settleWaitAsync(atomics)).toBe(true);
     expect(settleWaitAsync(atomics)).toBe(false);
     expect(atomics.waitAsync().value).toBe(pending);
@@ -34,7 +48,12 @@ describe('settleWaitAsync', () => {
   });
 });
 
-const ANSWER = JSON.stringify({ path: '/drive/examples/data', mode: 16895, size: 0, kind: 'stat' });
+const ANSWER = JSON.stringify({
+  path: '/drive/examples/data',
+  mode: 16895,
+  size: 0,
+  kind: 'stat'
+});
 
 /** The buffer a worker sends for an answer of `length` UTF-16 units, sized as coincident does. */
 function answerBuffer(length: number): Int32Array {
@@ -43,7 +62,9 @@ function answerBuffer(length: number): Int32Array {
 }
 
 function decode(view: Int32Array, length: number): string {
-  return new TextDecoder('utf-16').decode(new Uint16Array(view.buffer).slice(0, length));
+  return new TextDecoder('utf-16').decode(
+    new Uint16Array(view.buffer).slice(0, length)
+  );
 }
 
 /** The page's side of coincident 1.x for one answer: one unit at a time, then a notify.
@@ -67,27 +88,47 @@ describe('wholeAnswers', () => {
   it('lets the worker see none of the answer until all of it is written', () => {
     const target = answerBuffer(ANSWER.length);
     const seenWhileWriting = new Set<number>();
-    const listener = wholeAnswers(writer(ANSWER, () => seenWhileWriting.add(Atomics.load(target, 0))));
+    const listener = wholeAnswers(
+      writer(ANSWER, () => seenWhileWriting.add(Atomics.load(target, 0)))
+    );
     listener.call(null, { data: { [CHANNEL]: [3, target] } } as MessageEvent);
     expect([...seenWhileWriting]).toEqual([0]);
     expect(decode(target, ANSWER.length)).toBe(ANSWER);
   });
 
   it('passes every other message as it came', () => {
-    const call = { [CHANNEL]: [3, answerBuffer(1), 'processDriveRequest', [{ path: '/' }]] };
+    const call = {
+      [CHANNEL]: [3, answerBuffer(1), 'processDriveRequest', [{ path: '/' }]]
+    };
     const seen: unknown[] = [];
-    const listener = wholeAnswers((event: MessageEvent) => seen.push(event.data));
-    for (const data of [call, { other: 1 }, null, 'text', { [CHANNEL]: [3, new Int32Array(2)] }]) {
+    const listener = wholeAnswers((event: MessageEvent) =>
+      seen.push(event.data)
+    );
+    for (const data of [
+      call,
+      { other: 1 },
+      null,
+      'text',
+      { [CHANNEL]: [3, new Int32Array(2)] }
+    ]) {
       listener.call(null, { data } as MessageEvent);
     }
-    expect(seen).toEqual([call, { other: 1 }, null, 'text', { [CHANNEL]: [3, new Int32Array(2)] }]);
+    expect(seen).toEqual([
+      call,
+      { other: 1 },
+      null,
+      'text',
+      { [CHANNEL]: [3, new Int32Array(2)] }
+    ]);
     expect(seen[0]).toBe(call);
   });
 
   it('leaves the buffer alone when the listener does not answer, and restores the message', () => {
     const target = answerBuffer(4);
     const data = { [CHANNEL]: [3, target] };
-    wholeAnswers(() => undefined).call(null, { data } as unknown as MessageEvent);
+    wholeAnswers(() => undefined).call(null, {
+      data
+    } as unknown as MessageEvent);
     expect(Array.from(target)).toEqual([0, 0]);
     expect(data[CHANNEL][1]).toBe(target);
   });
@@ -99,7 +140,9 @@ describe('wholeAnswers', () => {
       await new Promise(resolve => setTimeout(resolve, 5));
       write(event);
     });
-    const settled = listener.call(null, { data: { [CHANNEL]: [3, target] } } as MessageEvent);
+    const settled = listener.call(null, {
+      data: { [CHANNEL]: [3, target] }
+    } as MessageEvent);
     expect(Atomics.load(target, 0)).toBe(0);
     await settled;
     await new Promise(resolve => setTimeout(resolve, 0));
@@ -109,7 +152,10 @@ describe('wholeAnswers', () => {
 
 // Node's threads, without @types/node: jest runs these specs in Node.
 declare function require(name: 'worker_threads'): {
-  Worker: new (code: string, options: { eval: true }) => {
+  Worker: new (
+    code: string,
+    options: { eval: true }
+  ) => {
     on(event: string, handler: (data: any) => void): void;
     postMessage(data: unknown): void;
     terminate(): Promise<number>;
@@ -135,7 +181,9 @@ describe('the race, across real threads', () => {
     });`;
 
   /** What the late worker parsed, with the page's writer (2 ms a unit) behind `wrap`. */
-  function race(wrap: (listener: (event: any) => unknown) => (event: any) => unknown): Promise<string> {
+  function race(
+    wrap: (listener: (event: any) => unknown) => (event: any) => unknown
+  ): Promise<string> {
     const slowly = () => {
       const until = Date.now() + 2;
       while (Date.now() < until);
@@ -162,7 +210,9 @@ describe('the race, across real threads', () => {
   });
 
   it('is gone with wholeAnswers: the late worker parses the whole answer', async () => {
-    await expect(race(listener => wholeAnswers(listener))).resolves.toBe('whole');
+    await expect(race(listener => wholeAnswers(listener))).resolves.toBe(
+      'whole'
+    );
   });
 });
 
@@ -175,15 +225,21 @@ describe('answerWhole', () => {
     const worker = new FakeWorker();
     const target = answerBuffer(ANSWER.length);
     const seenWhileWriting = new Set<number>();
-    const listener = writer(ANSWER, () => seenWhileWriting.add(Atomics.load(target, 0)));
+    const listener = writer(ANSWER, () =>
+      seenWhileWriting.add(Atomics.load(target, 0))
+    );
     worker.addEventListener('message', listener as unknown as EventListener);
-    worker.dispatchEvent(new MessageEvent('message', { data: { [CHANNEL]: [1, target] } }));
+    worker.dispatchEvent(
+      new MessageEvent('message', { data: { [CHANNEL]: [1, target] } })
+    );
     expect([...seenWhileWriting]).toEqual([0]);
     expect(decode(target, ANSWER.length)).toBe(ANSWER);
 
     worker.removeEventListener('message', listener as unknown as EventListener);
     const again = answerBuffer(ANSWER.length);
-    worker.dispatchEvent(new MessageEvent('message', { data: { [CHANNEL]: [2, again] } }));
+    worker.dispatchEvent(
+      new MessageEvent('message', { data: { [CHANNEL]: [2, again] } })
+    );
     expect(Atomics.load(again, 0)).toBe(0);
   });
 

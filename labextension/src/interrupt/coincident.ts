@@ -1,9 +1,9 @@
 /**
  * Workarounds for two races in coincident 1.x, the channel between the page and the kernel's
  * worker that jupyterlite-pyodide-kernel (0.7 and 0.8) uses on isolated pages, and only there.
- * Both lose or corrupt a kernel request at random, with or without the rest of jupyter-coi;
- * both are worked around from the page, where this extension runs. (They should be reported to
- * coincident and jupyterlite/pyodide-kernel: not done from here, which has no network.)
+ * Both lose or corrupt a kernel request at random, with or without the rest of jupyter-coi.
+ * The real fix belongs in coincident; until it has one, both are worked around from the page,
+ * where this extension runs.
  *
  * How coincident answers a call, page → worker or worker → page: the caller posts the call
  * with a 2-slot Int32Array and waits on slot 0; the callee computes the answer as JSON, writes
@@ -16,29 +16,34 @@
 export const CHANNEL = '64e10b34-2bf7-4616-9668-f99de5aa046e';
 
 type WaitAsyncResult = { async: boolean; value: Promise<string> | string };
-type WaitAsync = ((...args: unknown[]) => WaitAsyncResult) & { jupyterCoi?: true };
+type WaitAsync = ((...args: unknown[]) => WaitAsyncResult) & {
+  jupyterCoi?: true;
+};
 
 /**
  * Race 1, the page waiting: it calls `Atomics.waitAsync(...).value.then(...)`, but when the
  * worker has already answered, waitAsync returns at once with `{ async: false, value:
  * 'not-equal' }`, the `.then` throws ("A(...).value.then is not a function"), and the kernel's
- * reply is lost: the cell stays marked as running forever. It happened a few times in a
- * hundred requests here, more often when the worker is quick to answer (an interrupted cell,
- * an input() answered at once).
+ * reply is lost: the cell stays marked as running forever. The quicker the worker answers
+ * (an interrupted cell, an input() answered at once), the likelier it is.
  *
  * The fix hands such results back in the shape coincident expects: the same value, in a
  * promise that is already resolved. Code that reads `async` gets a promise it can await, so the
  * meaning is unchanged for any caller. The kernel module captures `Atomics.waitAsync` when it
  * loads, which is when the first kernel starts: after the plugins have activated.
  */
-export function settleWaitAsync(atomics: { waitAsync?: WaitAsync } = Atomics as never): boolean {
+export function settleWaitAsync(
+  atomics: { waitAsync?: WaitAsync } = Atomics as never
+): boolean {
   const original = atomics.waitAsync;
   if (typeof original !== 'function' || original.jupyterCoi) {
     return false;
   }
   const settled: WaitAsync = function (...args: unknown[]) {
     const result = original.apply(atomics, args);
-    return result.async ? result : { async: true, value: Promise.resolve(result.value) };
+    return result.async
+      ? result
+      : { async: true, value: Promise.resolve(result.value) };
   };
   settled.jupyterCoi = true;
   atomics.waitAsync = settled;
@@ -50,22 +55,25 @@ export function settleWaitAsync(atomics: { waitAsync?: WaitAsync } = Atomics as 
  * way): the worker waits while slot 0 of the answer buffer is zero, and the page's first
  * written character makes it non-zero. A worker that reaches its wait a moment late (the OS
  * ran something else) finds the answer half-written and parses it: Pyodide stops with a fatal
- * "Bad control character in string literal in JSON", and the kernel is dead. It was seen once
- * in about five full runs of this project's tests.
+ * "Bad control character in string literal in JSON", and the kernel is dead.
  *
  * The fix lets coincident write the answer into a buffer of our own, then copies it to the
  * worker's buffer with slot 0 last, as an atomic store, and wakes the worker: the worker sees
  * all of the answer or none of it. Only the worker's request for an answer already computed
  * (`[id, buffer]`, nothing else) is touched; every other message passes as it came.
  */
-export function wholeAnswers<T>(listener: (this: T, event: MessageEvent) => unknown) {
+export function wholeAnswers<T>(
+  listener: (this: T, event: MessageEvent) => unknown
+) {
   return function (this: T, event: MessageEvent): unknown {
     const request = answerRequest(event.data);
     if (!request) {
       return listener.call(this, event);
     }
     const target = request[1];
-    const staging = new Int32Array(new SharedArrayBuffer(target.buffer.byteLength));
+    const staging = new Int32Array(
+      new SharedArrayBuffer(target.buffer.byteLength)
+    );
     request[1] = staging;
     let published = false;
     const publish = (): void => {
@@ -107,17 +115,24 @@ function announce(): void {
   }
 }
 
-export const ANNOUNCEMENT = 'jupyter-coi | kernel channel: answers to the worker go out whole';
+export const ANNOUNCEMENT =
+  'jupyter-coi | kernel channel: answers to the worker go out whole';
 
 /** The `[id, buffer]` of a worker's request for its answer, or null for any other message. */
 function answerRequest(data: unknown): [unknown, Int32Array] | null {
-  const message = data && typeof data === 'object' ? (data as Record<string, unknown>)[CHANNEL] : null;
+  const message =
+    data && typeof data === 'object'
+      ? (data as Record<string, unknown>)[CHANNEL]
+      : null;
   if (!Array.isArray(message) || message.length !== 2) {
     return null;
   }
   // By tag, not instanceof: a message's arrays belong to the realm that received it.
   const buffer = message[1];
-  if (tag(buffer) !== 'Int32Array' || tag((buffer as Int32Array).buffer) !== 'SharedArrayBuffer') {
+  if (
+    tag(buffer) !== 'Int32Array' ||
+    tag((buffer as Int32Array).buffer) !== 'SharedArrayBuffer'
+  ) {
     return null;
   }
   return message as [unknown, Int32Array];
@@ -128,7 +143,11 @@ function tag(value: unknown): string {
 }
 
 type Listener = EventListenerOrEventListenerObject | null;
-type AddListener = (type: string, listener: Listener, options?: unknown) => void;
+type AddListener = (
+  type: string,
+  listener: Listener,
+  options?: unknown
+) => void;
 
 /**
  * Make every function listening for `message` on a Worker (of `workers`, `Worker.prototype` on
@@ -136,9 +155,15 @@ type AddListener = (type: string, listener: Listener, options?: unknown) => void
  * starts: after the plugins have activated. Removing a listener removes its wrapper. Once only;
  * false when there is nothing to do.
  */
-export function answerWhole(workers: { addEventListener?: unknown; removeEventListener?: unknown } =
-  (globalThis as { Worker?: { prototype: object } }).Worker?.prototype as never): boolean {
-  if (!workers || (workers.addEventListener as { jupyterCoi?: true })?.jupyterCoi) {
+export function answerWhole(
+  workers: { addEventListener?: unknown; removeEventListener?: unknown } = (
+    globalThis as { Worker?: { prototype: object } }
+  ).Worker?.prototype as never
+): boolean {
+  if (
+    !workers ||
+    (workers.addEventListener as { jupyterCoi?: true })?.jupyterCoi
+  ) {
     return false;
   }
   const add = workers.addEventListener as AddListener;
@@ -150,24 +175,41 @@ export function answerWhole(workers: { addEventListener?: unknown; removeEventLi
     }
     let wrapper = wrappers.get(listener);
     if (!wrapper) {
-      wrapper = wholeAnswers(listener as (event: MessageEvent) => unknown) as EventListener;
+      wrapper = wholeAnswers(
+        listener as (event: MessageEvent) => unknown
+      ) as EventListener;
       wrappers.set(listener, wrapper);
     }
     return wrapper;
   };
   const patched = {
-    addEventListener(this: unknown, type: string, listener: Listener, options?: unknown) {
+    addEventListener(
+      this: unknown,
+      type: string,
+      listener: Listener,
+      options?: unknown
+    ) {
       return add.call(this, type, wrapperOf(type, listener), options);
     },
-    removeEventListener(this: unknown, type: string, listener: Listener, options?: unknown) {
+    removeEventListener(
+      this: unknown,
+      type: string,
+      listener: Listener,
+      options?: unknown
+    ) {
       // A listener that was never added has no wrapper, and needs none made for it.
-      const wrapper = type === 'message' && listener ? wrappers.get(listener) : undefined;
+      const wrapper =
+        type === 'message' && listener ? wrappers.get(listener) : undefined;
       return remove.call(this, type, wrapper ?? listener, options);
     }
   };
   (patched.addEventListener as { jupyterCoi?: true }).jupyterCoi = true;
   for (const name of ['addEventListener', 'removeEventListener'] as const) {
-    Object.defineProperty(workers, name, { value: patched[name], writable: true, configurable: true });
+    Object.defineProperty(workers, name, {
+      value: patched[name],
+      writable: true,
+      configurable: true
+    });
   }
   return true;
 }

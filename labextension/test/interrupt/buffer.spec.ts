@@ -4,7 +4,12 @@
  * when it reads it, and can lose a store that lands between its read and its clear; the
  * handler raises only for an unanswered request while a cell runs.
  */
-import { InterruptBuffer, SIGINT, SLOTS, kernelCode } from '../src/interrupt';
+import {
+  InterruptBuffer,
+  SIGINT,
+  SLOTS,
+  kernelCode
+} from '../../src/interrupt/buffer';
 
 const FAST = { resendMs: 1, startGraceMs: 20, giveUpMs: 150 };
 
@@ -48,7 +53,14 @@ class FakeKernel {
     if (answered >= requested || Atomics.load(this.view, SLOTS.running) === 0) {
       return false;
     }
-    if (Atomics.compareExchange(this.view, SLOTS.answered, answered, requested) !== answered) {
+    if (
+      Atomics.compareExchange(
+        this.view,
+        SLOTS.answered,
+        answered,
+        requested
+      ) !== answered
+    ) {
       return false;
     }
     Atomics.notify(this.view, SLOTS.answered);
@@ -114,7 +126,10 @@ describe('InterruptBuffer', () => {
     kernel.running = false;
     const page = new InterruptBuffer(kernel.buffer, FAST);
     const seen: number[] = [];
-    const watch = setInterval(() => seen.push(Atomics.load(kernel.view, SLOTS.signal)), 1);
+    const watch = setInterval(
+      () => seen.push(Atomics.load(kernel.view, SLOTS.signal)),
+      1
+    );
     try {
       await page.interrupt();
       expect(seen.every(value => value === 0)).toBe(true);
@@ -149,7 +164,9 @@ describe('InterruptBuffer', () => {
   });
 
   it('refuses a buffer too small for its slots', () => {
-    expect(() => new InterruptBuffer(new SharedArrayBuffer(4))).toThrow(/needs 16 bytes/);
+    expect(() => new InterruptBuffer(new SharedArrayBuffer(4))).toThrow(
+      /needs 16 bytes/
+    );
   });
 });
 

@@ -12,7 +12,10 @@ export const MESSAGE_KEY = kernelInterrupt.messageKey;
 
 /** The Python code that installs the buffer in a kernel and posts it back with `nonce`. */
 export function kernelCode(nonce: string): string {
-  return kernelInterrupt.code.replace(kernelInterrupt.nonce, JSON.stringify(nonce));
+  return kernelInterrupt.code.replace(
+    kernelInterrupt.nonce,
+    JSON.stringify(nonce)
+  );
 }
 
 /**
@@ -45,14 +48,23 @@ type WaitAsync = (
 ) => { async: boolean; value: Promise<string> | string };
 
 /** Resolve when `view[index]` moves away from `value`, or after `timeoutMs`. */
-function waitForChange(view: Int32Array, index: number, value: number, timeoutMs: number) {
+function waitForChange(
+  view: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number
+) {
   const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
   if (waitAsync) {
     const result = waitAsync(view, index, value, timeoutMs);
-    return result.async ? (result.value as Promise<string>) : Promise.resolve(result.value);
+    return result.async
+      ? (result.value as Promise<string>)
+      : Promise.resolve(result.value);
   }
   // Engines without Atomics.waitAsync: poll.
-  return new Promise<string>(resolve => setTimeout(() => resolve('timed-out'), timeoutMs));
+  return new Promise<string>(resolve =>
+    setTimeout(() => resolve('timed-out'), timeoutMs)
+  );
 }
 
 export class InterruptBuffer {
@@ -61,7 +73,9 @@ export class InterruptBuffer {
     private readonly _timing: IInterruptTiming = DEFAULT_TIMING
   ) {
     if (buffer.byteLength < 4 * Object.keys(SLOTS).length) {
-      throw new Error(`an interrupt buffer needs ${4 * Object.keys(SLOTS).length} bytes`);
+      throw new Error(
+        `an interrupt buffer needs ${4 * Object.keys(SLOTS).length} bytes`
+      );
     }
     this._view = new Int32Array(buffer);
   }
@@ -87,7 +101,10 @@ export class InterruptBuffer {
       if ((!running && elapsed > startGraceMs) || elapsed > giveUpMs) {
         // Withdraw the request, unless the kernel answered it in the meantime. A signal that
         // Pyodide has already taken then finds it answered and raises nothing.
-        if (Atomics.compareExchange(view, SLOTS.answered, answered, request) !== answered) {
+        if (
+          Atomics.compareExchange(view, SLOTS.answered, answered, request) !==
+          answered
+        ) {
           continue;
         }
         Atomics.store(view, SLOTS.signal, 0);

@@ -17,7 +17,12 @@
  */
 import { Kernel } from '@jupyterlab/services';
 import type { IKernel, IKernelClient } from '@jupyterlite/services';
-import { InterruptBuffer, InterruptOutcome, MESSAGE_KEY, kernelCode } from './interrupt';
+import {
+  InterruptBuffer,
+  InterruptOutcome,
+  MESSAGE_KEY,
+  kernelCode
+} from './buffer';
 
 type Installed =
   | { status: 'ready'; buffer: InterruptBuffer }
@@ -66,7 +71,10 @@ export class PyodideInterrupts {
       if (change.type === 'remove' && change.oldValue) {
         this._forget(change.oldValue);
       }
-      if ((change.type === 'add' || change.type === 'change') && change.newValue) {
+      if (
+        (change.type === 'add' || change.type === 'change') &&
+        change.newValue
+      ) {
         void this._install(change.newValue);
       }
     });
@@ -88,9 +96,13 @@ export class PyodideInterrupts {
     }
     this._states.set(kernel.id, state);
     if (state.status === 'ready') {
-      console.info(`jupyter-coi | kernel ${kernel.id}: interrupts stop running code`);
+      console.info(
+        `jupyter-coi | kernel ${kernel.id}: interrupts stop running code`
+      );
     } else if (state.status === 'unavailable') {
-      console.warn(`jupyter-coi | kernel ${kernel.id}: no interrupt buffer: ${state.reason}`);
+      console.warn(
+        `jupyter-coi | kernel ${kernel.id}: no interrupt buffer: ${state.reason}`
+      );
     }
   }
 
@@ -105,7 +117,8 @@ export class PyodideInterrupts {
   private async _install(kernel: IKernel): Promise<void> {
     const { id } = kernel;
     this._kernels.set(id, kernel);
-    const isolated = this._options.isolated ?? window.crossOriginIsolated === true;
+    const isolated =
+      this._options.isolated ?? window.crossOriginIsolated === true;
     if (!isolated) {
       this._set(kernel, { status: 'unavailable', reason: NOT_ISOLATED });
       return;
@@ -136,19 +149,27 @@ export class PyodideInterrupts {
         }
         worker.removeEventListener('message', listen);
         if (message.buffer instanceof SharedArrayBuffer) {
-          resolve({ status: 'ready', buffer: new InterruptBuffer(message.buffer) });
+          resolve({
+            status: 'ready',
+            buffer: new InterruptBuffer(message.buffer)
+          });
         } else {
-          resolve({ status: 'unavailable', reason: String(message.error ?? 'no buffer came back') });
+          resolve({
+            status: 'unavailable',
+            reason: String(message.error ?? 'no buffer came back')
+          });
         }
       };
       worker.addEventListener('message', listen);
-      kernel.disposed.connect(() => worker.removeEventListener('message', listen));
+      kernel.disposed.connect(() =>
+        worker.removeEventListener('message', listen)
+      );
     });
 
     let connection: Kernel.IKernelConnection;
     try {
-      // Once the kernel is ready: a second client that connects while the kernel starts
-      // can leave the notebook's own requests without replies (seen with JupyterLite 0.8).
+      // Once the kernel is ready: in JupyterLite 0.8, a second client that connects while
+      // the kernel starts can leave the notebook's own requests without replies.
       // The cost: a cell queued before the kernel was ready runs before the buffer exists.
       await kernel.ready;
       if (kernel.isDisposed) {
@@ -158,12 +179,18 @@ export class PyodideInterrupts {
         model: { id, name: kernel.name },
         handleComms: false
       });
-      // Closed with the kernel, not before: closing a second client's socket while the
-      // kernel answers the first one's requests lost their replies in JupyterLite 0.8.
+      // Closed with the kernel, not before: in JupyterLite 0.8, closing a second client's
+      // socket while the kernel answers the first one's requests loses their replies.
       const opened = connection;
       kernel.disposed.connect(() => opened.dispose());
       const future = connection.requestExecute(
-        { code: kernelCode(nonce), silent: true, store_history: false, allow_stdin: false, stop_on_error: false },
+        {
+          code: kernelCode(nonce),
+          silent: true,
+          store_history: false,
+          allow_stdin: false,
+          stop_on_error: false
+        },
         true
       );
       // The worker posts its answer while the code runs, well before the reply comes back
@@ -172,16 +199,27 @@ export class PyodideInterrupts {
         () =>
           new Promise<Installed>(resolve =>
             setTimeout(
-              () => resolve({ status: 'unavailable', reason: 'the kernel code posted no answer' }),
+              () =>
+                resolve({
+                  status: 'unavailable',
+                  reason: 'the kernel code posted no answer'
+                }),
               ANSWER_GRACE_MS
             )
           ),
-        reason => ({ status: 'unavailable', reason: `the kernel code failed: ${reason}` }) as Installed
+        reason =>
+          ({
+            status: 'unavailable',
+            reason: `the kernel code failed: ${reason}`
+          }) as Installed
       );
       const state = await Promise.race([answer, done]);
       this._set(kernel, state);
     } catch (reason) {
-      this._set(kernel, { status: 'unavailable', reason: `installing failed: ${reason}` });
+      this._set(kernel, {
+        status: 'unavailable',
+        reason: `installing failed: ${reason}`
+      });
     }
   }
 
@@ -198,13 +236,17 @@ export class PyodideInterrupts {
       return null;
     }
     if (state.status === 'unavailable') {
-      this._options.tell(`Interrupt cannot stop a running cell: ${state.reason}.`);
+      this._options.tell(
+        `Interrupt cannot stop a running cell: ${state.reason}.`
+      );
       return null;
     }
     const pressed = performance.now();
     const outcome = await state.buffer.interrupt();
     const ms = (performance.now() - pressed).toFixed(1);
-    console.debug(`jupyter-coi | kernel ${kernelId}: interrupt ${outcome} in ${ms} ms`);
+    console.debug(
+      `jupyter-coi | kernel ${kernelId}: interrupt ${outcome} in ${ms} ms`
+    );
     if (outcome === 'timed-out') {
       this._options.tell(
         'The kernel has not stopped: the running code does not let Python look for ' +

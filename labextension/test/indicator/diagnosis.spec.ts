@@ -1,6 +1,11 @@
-import policy from '../src/policy.json';
-import { diagnose, headerToken, judgeHeader, IDiagnosis } from '../src/diagnosis';
-import { IFacts } from '../src/facts';
+import policy from '../../src/policy.json';
+import {
+  diagnose,
+  judgeHeader,
+  IDiagnosis
+} from '../../src/indicator/diagnosis';
+import { IFacts } from '../../src/indicator/facts';
+import { headerToken } from '../../src/indicator/headers';
 
 /** Facts of a plain, isolated top-level page served with the default headers. */
 function isolated(overrides: Partial<IFacts> = {}): IFacts {
@@ -15,7 +20,11 @@ function isolated(overrides: Partial<IFacts> = {}): IFacts {
     navigationViaServiceWorker: false,
     framed: false,
     isolationPermitted: true,
-    headers: { opener: 'same-origin', embedder: 'require-corp', resource: 'same-origin' },
+    headers: {
+      opener: 'same-origin',
+      embedder: 'require-corp',
+      resource: 'same-origin'
+    },
     userAgent: 'test',
     ...overrides
   };
@@ -35,34 +44,48 @@ function notIsolated(overrides: Partial<IFacts> = {}): IFacts {
 }
 
 const ids = (d: IDiagnosis) => d.reasons.map(r => r.id);
-const problems = (d: IDiagnosis) => d.reasons.filter(r => r.severity === 'problem').map(r => r.id);
-const capability = (d: IDiagnosis, id: string) => d.capabilities.find(c => c.id === id)?.available;
+const problems = (d: IDiagnosis) =>
+  d.reasons.filter(r => r.severity === 'problem').map(r => r.id);
+const capability = (d: IDiagnosis, id: string) =>
+  d.capabilities.find(c => c.id === id)?.available;
 
 describe('policy.json', () => {
   it('has the shape the diagnosis reads', () => {
     expect(policy.headers.opener).toBe('Cross-Origin-Opener-Policy');
     expect(policy.headers.embedder).toBe('Cross-Origin-Embedder-Policy');
     expect(policy.isolating.opener).toContain('same-origin');
-    expect(policy.isolating.embedder).toEqual(expect.arrayContaining(['require-corp', 'credentialless']));
+    expect(policy.isolating.embedder).toEqual(
+      expect.arrayContaining(['require-corp', 'credentialless'])
+    );
   });
 });
 
 describe('headerToken / judgeHeader', () => {
   it('drops parameters, case and whitespace', () => {
-    expect(headerToken(' Require-CORP ; report-to="coep"')).toBe('require-corp');
+    expect(headerToken(' Require-CORP ; report-to="coep"')).toBe(
+      'require-corp'
+    );
   });
 
   it('judges each kind of value', () => {
     const facts = (opener: string | null) =>
       notIsolated({ headers: { opener, embedder: null, resource: null } });
     expect(judgeHeader('opener', facts('same-origin'))).toBe('isolating');
-    expect(judgeHeader('opener', facts('same-origin; report-to="x"'))).toBe('isolating');
-    expect(judgeHeader('opener', facts('same-origin-allow-popups'))).toBe('not-isolating');
+    expect(judgeHeader('opener', facts('same-origin; report-to="x"'))).toBe(
+      'isolating'
+    );
+    expect(judgeHeader('opener', facts('same-origin-allow-popups'))).toBe(
+      'not-isolating'
+    );
     expect(judgeHeader('opener', facts('same_origin'))).toBe('invalid');
-    expect(judgeHeader('opener', facts('same-origin, same-origin'))).toBe('repeated');
+    expect(judgeHeader('opener', facts('same-origin, same-origin'))).toBe(
+      'repeated'
+    );
     expect(judgeHeader('opener', facts(null))).toBe('missing');
     expect(judgeHeader('opener', facts(''))).toBe('missing');
-    expect(judgeHeader('opener', notIsolated({ headers: null }))).toBe('unknown');
+    expect(judgeHeader('opener', notIsolated({ headers: null }))).toBe(
+      'unknown'
+    );
   });
 });
 
@@ -71,14 +94,26 @@ describe('diagnose: isolated', () => {
     const d = diagnose(isolated());
     expect(d.state).toBe('isolated');
     expect(d.reasons).toEqual([]);
-    for (const id of ['shared-array-buffer', 'wasm-threads', 'kernel-interrupt', 'sync-input', 'precise-timers']) {
+    for (const id of [
+      'shared-array-buffer',
+      'wasm-threads',
+      'kernel-interrupt',
+      'sync-input',
+      'precise-timers'
+    ]) {
       expect(capability(d, id)).toBe(true);
     }
   });
 
   it('notes credentialless, which Safari does not support', () => {
     const d = diagnose(
-      isolated({ headers: { opener: 'same-origin', embedder: 'credentialless', resource: null } })
+      isolated({
+        headers: {
+          opener: 'same-origin',
+          embedder: 'credentialless',
+          resource: null
+        }
+      })
     );
     expect(d.state).toBe('isolated');
     expect(ids(d)).toEqual(['credentialless']);
@@ -86,7 +121,9 @@ describe('diagnose: isolated', () => {
   });
 
   it('notes when a fresh request returns headers that would not isolate', () => {
-    const d = diagnose(isolated({ headers: { opener: null, embedder: null, resource: null } }));
+    const d = diagnose(
+      isolated({ headers: { opener: null, embedder: null, resource: null } })
+    );
     expect(d.state).toBe('isolated');
     expect(ids(d)).toEqual(['headers-differ']);
   });
@@ -97,7 +134,8 @@ describe('diagnose: isolated in a browser without SharedArrayBuffer', () => {
   const webkit = isolated({
     sharedArrayBuffer: false,
     atomicsWaitInWorker: false,
-    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15'
+    userAgent:
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15'
   });
 
   it('stays isolated, says what is missing and that the headers are not the cause', () => {
@@ -105,12 +143,19 @@ describe('diagnose: isolated in a browser without SharedArrayBuffer', () => {
     expect(d.state).toBe('isolated');
     expect(problems(d)).toEqual(['shared-array-buffer-missing']);
     expect(d.summary).toContain('does not provide SharedArrayBuffer');
-    expect(d.reasons[0].detail).toContain('nothing on the server can change this');
+    expect(d.reasons[0].detail).toContain(
+      'nothing on the server can change this'
+    );
   });
 
   it('marks what needs shared memory as unavailable, with the browser as the reason', () => {
     const d = diagnose(webkit);
-    for (const id of ['shared-array-buffer', 'wasm-threads', 'kernel-interrupt', 'sync-input']) {
+    for (const id of [
+      'shared-array-buffer',
+      'wasm-threads',
+      'kernel-interrupt',
+      'sync-input'
+    ]) {
       expect(capability(d, id)).toBe(false);
     }
     const sab = d.capabilities.find(c => c.id === 'shared-array-buffer')!;
@@ -119,13 +164,20 @@ describe('diagnose: isolated in a browser without SharedArrayBuffer', () => {
   });
 
   it('is not raised where SharedArrayBuffer exists', () => {
-    expect(ids(diagnose(isolated()))).not.toContain('shared-array-buffer-missing');
+    expect(ids(diagnose(isolated()))).not.toContain(
+      'shared-array-buffer-missing'
+    );
   });
 });
 
 describe('diagnose: isolated by a service worker', () => {
   it('says the isolation comes from a service worker', () => {
-    const d = diagnose(isolated({ serviceWorkerControlled: true, navigationViaServiceWorker: true }));
+    const d = diagnose(
+      isolated({
+        serviceWorkerControlled: true,
+        navigationViaServiceWorker: true
+      })
+    );
     expect(d.state).toBe('isolated');
     expect(ids(d)).toContain('service-worker');
     const reason = d.reasons.find(r => r.id === 'service-worker')!;
@@ -137,19 +189,34 @@ describe('diagnose: isolated by a service worker', () => {
   });
 
   it('also counts a navigation delivered by a worker that no longer controls the page', () => {
-    const d = diagnose(isolated({ serviceWorkerControlled: false, navigationViaServiceWorker: true }));
+    const d = diagnose(
+      isolated({
+        serviceWorkerControlled: false,
+        navigationViaServiceWorker: true
+      })
+    );
     expect(ids(d)).toContain('service-worker');
   });
 
   it('does not credit a worker that controls the page but did not deliver it', () => {
     // JupyterLite's own service worker, with the headers sent by the host.
-    const d = diagnose(isolated({ serviceWorkerControlled: true, navigationViaServiceWorker: false }));
+    const d = diagnose(
+      isolated({
+        serviceWorkerControlled: true,
+        navigationViaServiceWorker: false
+      })
+    );
     expect(d.state).toBe('isolated');
     expect(d.reasons).toEqual([]);
   });
 
   it('credits a controlling worker when the navigation timing is unknown', () => {
-    const d = diagnose(isolated({ serviceWorkerControlled: true, navigationViaServiceWorker: null }));
+    const d = diagnose(
+      isolated({
+        serviceWorkerControlled: true,
+        navigationViaServiceWorker: null
+      })
+    );
     expect(ids(d)).toEqual(['service-worker']);
   });
 
@@ -168,16 +235,30 @@ describe('diagnose: not isolated because of headers', () => {
     const opener = d.reasons[0];
     expect(opener.title).toContain('Cross-Origin-Opener-Policy');
     expect(opener.fix).toContain('Cross-Origin-Opener-Policy: same-origin');
-    expect(d.reasons[1].fix).toContain('Cross-Origin-Embedder-Policy: require-corp');
+    expect(d.reasons[1].fix).toContain(
+      'Cross-Origin-Embedder-Policy: require-corp'
+    );
   });
 
   it('only COEP missing', () => {
-    const d = diagnose(notIsolated({ headers: { opener: 'same-origin', embedder: null, resource: null } }));
+    const d = diagnose(
+      notIsolated({
+        headers: { opener: 'same-origin', embedder: null, resource: null }
+      })
+    );
     expect(problems(d)).toEqual(['embedder-missing']);
   });
 
   it('a value that is not valid', () => {
-    const d = diagnose(notIsolated({ headers: { opener: 'same-origin', embedder: 'require_corp', resource: null } }));
+    const d = diagnose(
+      notIsolated({
+        headers: {
+          opener: 'same-origin',
+          embedder: 'require_corp',
+          resource: null
+        }
+      })
+    );
     expect(problems(d)).toEqual(['embedder-invalid']);
     expect(d.reasons[0].detail).toContain('"require_corp"');
     expect(d.reasons[0].detail).toContain('credentialless');
@@ -185,15 +266,30 @@ describe('diagnose: not isolated because of headers', () => {
 
   it('a valid value that does not isolate', () => {
     const d = diagnose(
-      notIsolated({ headers: { opener: 'same-origin-allow-popups', embedder: 'unsafe-none', resource: null } })
+      notIsolated({
+        headers: {
+          opener: 'same-origin-allow-popups',
+          embedder: 'unsafe-none',
+          resource: null
+        }
+      })
     );
-    expect(problems(d)).toEqual(['opener-not-isolating', 'embedder-not-isolating']);
+    expect(problems(d)).toEqual([
+      'opener-not-isolating',
+      'embedder-not-isolating'
+    ]);
     expect(d.reasons[0].fix).toContain('same-origin-allow-popups');
   });
 
   it('a header sent twice', () => {
     const d = diagnose(
-      notIsolated({ headers: { opener: 'same-origin, same-origin', embedder: 'require-corp', resource: null } })
+      notIsolated({
+        headers: {
+          opener: 'same-origin, same-origin',
+          embedder: 'require-corp',
+          resource: null
+        }
+      })
     );
     expect(problems(d)).toEqual(['opener-repeated']);
   });
@@ -206,14 +302,24 @@ describe('diagnose: not isolated because of headers', () => {
 
   it('marks what needs isolation as unavailable', () => {
     const d = diagnose(notIsolated());
-    for (const id of ['shared-array-buffer', 'wasm-threads', 'kernel-interrupt', 'sync-input', 'precise-timers']) {
+    for (const id of [
+      'shared-array-buffer',
+      'wasm-threads',
+      'kernel-interrupt',
+      'sync-input',
+      'precise-timers'
+    ]) {
       expect(capability(d, id)).toBe(false);
     }
-    expect(d.capabilities.find(c => c.id === 'kernel-interrupt')!.detail).toMatch(/Pyodide/);
+    expect(
+      d.capabilities.find(c => c.id === 'kernel-interrupt')!.detail
+    ).toMatch(/Pyodide/);
   });
 
   it('falls back on isolation when the worker check could not run', () => {
-    const d = diagnose(isolated({ atomicsWaitInWorker: null, timerResolutionMs: null }));
+    const d = diagnose(
+      isolated({ atomicsWaitInWorker: null, timerResolutionMs: null })
+    );
     expect(capability(d, 'sync-input')).toBe(true);
     expect(capability(d, 'precise-timers')).toBeNull();
   });
@@ -224,7 +330,11 @@ describe('diagnose: not a secure context', () => {
     const d = diagnose(
       notIsolated({
         secureContext: false,
-        headers: { opener: 'same-origin', embedder: 'require-corp', resource: 'same-origin' }
+        headers: {
+          opener: 'same-origin',
+          embedder: 'require-corp',
+          resource: 'same-origin'
+        }
       })
     );
     expect(problems(d)).toEqual(['insecure-context']);
@@ -233,15 +343,29 @@ describe('diagnose: not a secure context', () => {
 
   it('lists header problems too', () => {
     const d = diagnose(notIsolated({ secureContext: false }));
-    expect(problems(d)).toEqual(['insecure-context', 'opener-missing', 'embedder-missing']);
+    expect(problems(d)).toEqual([
+      'insecure-context',
+      'opener-missing',
+      'embedder-missing'
+    ]);
   });
 });
 
 describe('diagnose: in a frame', () => {
-  const goodHeaders = { opener: 'same-origin', embedder: 'require-corp', resource: 'same-origin' };
+  const goodHeaders = {
+    opener: 'same-origin',
+    embedder: 'require-corp',
+    resource: 'same-origin'
+  };
 
   it('blames the frame when the headers are right', () => {
-    const d = diagnose(notIsolated({ framed: true, isolationPermitted: false, headers: goodHeaders }));
+    const d = diagnose(
+      notIsolated({
+        framed: true,
+        isolationPermitted: false,
+        headers: goodHeaders
+      })
+    );
     expect(problems(d)).toEqual(['framed']);
     const reason = d.reasons[0];
     expect(reason.detail).toContain('allow="cross-origin-isolated"');
@@ -259,7 +383,9 @@ describe('diagnose: in a frame', () => {
   });
 
   it('a permissions policy that disables isolation at top level', () => {
-    const d = diagnose(notIsolated({ isolationPermitted: false, headers: goodHeaders }));
+    const d = diagnose(
+      notIsolated({ isolationPermitted: false, headers: goodHeaders })
+    );
     expect(problems(d)).toEqual(['permission-denied']);
   });
 });
@@ -267,7 +393,13 @@ describe('diagnose: in a frame', () => {
 describe('diagnose: COEP credentialless in a browser without support', () => {
   it('blames credentialless support when the headers say credentialless', () => {
     const d = diagnose(
-      notIsolated({ headers: { opener: 'same-origin', embedder: 'credentialless', resource: null } })
+      notIsolated({
+        headers: {
+          opener: 'same-origin',
+          embedder: 'credentialless',
+          resource: null
+        }
+      })
     );
     expect(d.state).toBe('not-isolated');
     expect(problems(d)).toEqual(['credentialless-unsupported']);
@@ -276,7 +408,14 @@ describe('diagnose: COEP credentialless in a browser without support', () => {
 
   it('does not blame credentialless for a framed page', () => {
     const d = diagnose(
-      notIsolated({ framed: true, headers: { opener: 'same-origin', embedder: 'credentialless', resource: null } })
+      notIsolated({
+        framed: true,
+        headers: {
+          opener: 'same-origin',
+          embedder: 'credentialless',
+          resource: null
+        }
+      })
     );
     expect(problems(d)).toEqual(['framed']);
   });
@@ -285,7 +424,13 @@ describe('diagnose: COEP credentialless in a browser without support', () => {
 describe('diagnose: headers right but not isolated', () => {
   it('suggests a reload bypassing the cache', () => {
     const d = diagnose(
-      notIsolated({ headers: { opener: 'same-origin', embedder: 'require-corp', resource: null } })
+      notIsolated({
+        headers: {
+          opener: 'same-origin',
+          embedder: 'require-corp',
+          resource: null
+        }
+      })
     );
     expect(problems(d)).toEqual(['unexplained']);
     expect(d.reasons[0].fix).toMatch(/Shift\+Reload/);

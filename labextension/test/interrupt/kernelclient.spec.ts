@@ -1,12 +1,19 @@
 import { PluginRegistry, Token } from '@lumino/coreutils';
-import { KERNEL_CLIENT_TOKEN, findKernelClient, findToken } from '../src/kernelclient';
+import {
+  KERNEL_CLIENT_TOKEN,
+  findKernelClient,
+  findToken
+} from '../../src/interrupt/kernelclient';
 
 /** An application as Lumino makes it: plugins in a registry that resolves tokens. */
-function appWith(plugins: { id: string; provides?: Token<unknown>; activate: () => unknown }[]) {
+function appWith(
+  plugins: { id: string; provides?: Token<unknown>; activate: () => unknown }[]
+) {
   const registry = new PluginRegistry();
   const app = {
     pluginRegistry: registry,
-    resolveOptionalService: (token: Token<unknown>) => registry.resolveOptionalService(token)
+    resolveOptionalService: (token: Token<unknown>) =>
+      registry.resolveOptionalService(token)
   };
   registry.application = app;
   registry.registerPlugins(plugins.map(p => ({ autoStart: true, ...p })));
@@ -19,7 +26,11 @@ describe('findKernelClient', () => {
     const token = new Token<object>(KERNEL_CLIENT_TOKEN);
     const client = { changed: 'signal' };
     const app = appWith([
-      { id: 'other:thing', provides: new Token('other:IThing'), activate: () => ({}) },
+      {
+        id: 'other:thing',
+        provides: new Token('other:IThing'),
+        activate: () => ({})
+      },
       { id: 'lite:kernel-client', provides: token, activate: () => client }
     ]);
     expect(findToken(app, KERNEL_CLIENT_TOKEN)).toBe(token);
@@ -27,7 +38,13 @@ describe('findKernelClient', () => {
   });
 
   it('is null where no plugin provides it, as in plain JupyterLab', async () => {
-    const app = appWith([{ id: 'other:thing', provides: new Token('other:IThing'), activate: () => ({}) }]);
+    const app = appWith([
+      {
+        id: 'other:thing',
+        provides: new Token('other:IThing'),
+        activate: () => ({})
+      }
+    ]);
     expect(findToken(app, KERNEL_CLIENT_TOKEN)).toBeNull();
     await expect(findKernelClient(app)).resolves.toBeNull();
   });

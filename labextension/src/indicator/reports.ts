@@ -65,20 +65,36 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isOneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {
-  return typeof value === 'string' && (allowed as readonly string[]).includes(value);
+function isOneOf<T extends string>(
+  value: unknown,
+  allowed: readonly T[]
+): value is T {
+  return (
+    typeof value === 'string' && (allowed as readonly string[]).includes(value)
+  );
 }
 
 /** A whole number that arithmetic and display keep exact (rules out 1e300, NaN, 2.5). */
 function isWhole(value: unknown, least: number): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= least;
+  return (
+    typeof value === 'number' && Number.isSafeInteger(value) && value >= least
+  );
 }
 
 function parseReport(entry: unknown): IReport | null {
   if (!isRecord(entry)) {
     return null;
   }
-  const { kind, disposition, reason, destination, blocked, page, count, first_seen } = entry;
+  const {
+    kind,
+    disposition,
+    reason,
+    destination,
+    blocked,
+    page,
+    count,
+    first_seen
+  } = entry;
   if (
     !isOneOf(kind, KINDS) ||
     !isOneOf(disposition, DISPOSITIONS) ||
@@ -92,7 +108,16 @@ function parseReport(entry: unknown): IReport | null {
   ) {
     return null;
   }
-  return { kind, disposition, reason, destination, blocked, page, count, first_seen };
+  return {
+    kind,
+    disposition,
+    reason,
+    destination,
+    blocked,
+    page,
+    count,
+    first_seen
+  };
 }
 
 /**
@@ -104,7 +129,12 @@ export function parseReports(json: unknown): IReports | null {
     return null;
   }
   const { reporting, mode, reports, dropped } = json;
-  if (typeof reporting !== 'boolean' || !isOneOf(mode, MODES) || !Array.isArray(reports) || !isWhole(dropped, 0)) {
+  if (
+    typeof reporting !== 'boolean' ||
+    !isOneOf(mode, MODES) ||
+    !Array.isArray(reports) ||
+    !isWhole(dropped, 0)
+  ) {
     return null;
   }
   const kept: IReport[] = [];
@@ -128,7 +158,8 @@ export async function fetchReports(
   request: ReportsRequest = ServerConnection.makeRequest,
   timeoutMs = REPORTS_TIMEOUT_MS
 ): Promise<IReports | null> {
-  const abort = typeof AbortController === 'function' ? new AbortController() : null;
+  const abort =
+    typeof AbortController === 'function' ? new AbortController() : null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   // The timer bounds reading the body too, and does not rely on `request` honouring the signal.
   const timeout = new Promise<null>(resolve => {
@@ -138,7 +169,10 @@ export async function fetchReports(
     }, timeoutMs);
   });
   try {
-    return await Promise.race([load(settings, path, request, abort?.signal), timeout]);
+    return await Promise.race([
+      load(settings, path, request, abort?.signal),
+      timeout
+    ]);
   } catch {
     return null;
   } finally {
@@ -153,7 +187,11 @@ async function load(
   signal: AbortSignal | undefined
 ): Promise<IReports | null> {
   const url = URLExt.join(settings.baseUrl, path);
-  const response = await request(url, signal ? { method: 'GET', signal } : { method: 'GET' }, settings);
+  const response = await request(
+    url,
+    signal ? { method: 'GET', signal } : { method: 'GET' },
+    settings
+  );
   if (!response.ok) {
     return null;
   }
@@ -169,14 +207,21 @@ export const NO_REPORTS = 'No violations reported yet.';
 const SHOWN_MAX = 300;
 
 /** Whether the dialog has anything to say about reports. */
-export function hasReportSection(reports: IReports | null | undefined): reports is IReports {
+export function hasReportSection(
+  reports: IReports | null | undefined
+): reports is IReports {
   return !!reports && (reports.reporting || reports.reports.length > 0);
 }
 
 /** The sentence before the entries of one disposition. */
-export function reportsIntro(disposition: ReportDisposition, n: number): string {
+export function reportsIntro(
+  disposition: ReportDisposition,
+  n: number
+): string {
   if (disposition === 'enforce') {
-    return n === 1 ? 'This resource was blocked:' : `These ${n} resources were blocked:`;
+    return n === 1
+      ? 'This resource was blocked:'
+      : `These ${n} resources were blocked:`;
   }
   return n === 1
     ? 'This resource would be blocked once isolation is enforced:'
@@ -205,16 +250,26 @@ export function reportGroups(reports: IReports): IReportGroup[] {
   const order: ReportDisposition[] = ['enforce', 'reporting'];
   return order
     .map(disposition => {
-      const entries = reports.reports.filter(r => r.disposition === disposition);
-      return { disposition, intro: reportsIntro(disposition, entries.length), reports: entries };
+      const entries = reports.reports.filter(
+        r => r.disposition === disposition
+      );
+      return {
+        disposition,
+        intro: reportsIntro(disposition, entries.length),
+        reports: entries
+      };
     })
     .filter(group => group.reports.length > 0);
 }
 
 /** A poster's string made safe to show on one line, and short enough to read. */
 function shown(text: string): string {
+  // Matching control characters is the point: they would break the line.
+  // eslint-disable-next-line no-control-regex
   const oneLine = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-  return oneLine.length > SHOWN_MAX ? oneLine.slice(0, SHOWN_MAX) + '…' : oneLine;
+  return oneLine.length > SHOWN_MAX
+    ? oneLine.slice(0, SHOWN_MAX) + '…'
+    : oneLine;
 }
 
 /** The path of the reporting page (the origin is this server's); the text itself if not a URL. */
@@ -235,16 +290,22 @@ export function pagePath(page: string): string {
  * the words between. The dialog wraps the marked parts in spans; joined, they are the line.
  */
 export function reportSegments(report: IReport): [string | null, string][] {
-  const what = report.destination || (report.kind === 'coop' ? 'window' : 'resource');
+  const what =
+    report.destination || (report.kind === 'coop' ? 'window' : 'resource');
   const segments: [string | null, string][] = [
     ['jp-coi-report-destination', shown(what)],
     [null, ': '],
-    ['jp-coi-report-url', report.blocked ? shown(report.blocked) : '(no URL given)']
+    [
+      'jp-coi-report-url',
+      report.blocked ? shown(report.blocked) : '(no URL given)'
+    ]
   ];
   if (report.count > 1) {
     segments.push([null, ' '], ['jp-coi-report-count', `×${report.count}`]);
   }
-  const why = report.kind.toUpperCase() + (report.reason ? `: ${shown(report.reason)}` : '');
+  const why =
+    report.kind.toUpperCase() +
+    (report.reason ? `: ${shown(report.reason)}` : '');
   segments.push([null, ' ('], ['jp-coi-report-reason', why], [null, ')']);
   const path = pagePath(report.page);
   if (path) {
@@ -270,7 +331,10 @@ export function reportLines(reports: IReports | null | undefined): string[] {
     lines.push(NO_REPORTS);
   }
   for (const group of reportGroups(reports)) {
-    lines.push(group.intro, ...group.reports.map(r => `  ${describeReport(r)}`));
+    lines.push(
+      group.intro,
+      ...group.reports.map(r => `  ${describeReport(r)}`)
+    );
   }
   if (reports.dropped > 0) {
     lines.push(droppedLine(reports.dropped));

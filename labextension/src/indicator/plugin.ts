@@ -1,0 +1,154 @@
+/**
+ * The indicator's plugin: shows whether the page is cross-origin isolated, and explains it.
+ *
+ * Works in JupyterLab (status bar), Notebook 7 and JupyterLite (top area when
+ * there is no status bar), with or without a server. Every token is optional.
+ */
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { Signal } from '@lumino/signaling';
+import { CommandIDs } from '../commands';
+import { diagnose, quickState } from './diagnosis';
+import { showDetails } from './dialog';
+import { IFacts } from './facts';
+import { probe } from './probe';
+import { REPORTS_PAGE_CONFIG, fetchReports } from './reports';
+import { IsolationIndicator } from './widget';
+
+export const PLUGIN_ID = 'jupyter-coi:plugin';
+
+/** Rank in the top area: after the Notebook 7 top bar toolbar (900). */
+const TOP_RANK = 1000;
+/** Rank in the status bar's left side, after the built-in items. */
+const STATUSBAR_RANK = 1000;
+
+/** Probe once per page: isolation cannot change without a reload. */
+function factsOnce(): () => Promise<IFacts> {
+  let pending: Promise<IFacts> | null = null;
+  return () => (pending = pending ?? probe());
+}
+
+/**
+ * Put the indicator in the status bar, or else in the top area. Returns the
+ * function that shows or hides it: the status bar decides visibility itself
+ * (through `isActive`), so hiding the widget directly would not stick there.
+ */
+function placeIndicator(
+  app: JupyterFrontEnd,
+  indicator: IsolationIndicator,
+  statusBar: IStatusBar | null
+): (show: boolean) => void {
+  try {
+    if (statusBar) {
+      let active = true;
+      const activeStateChanged = new Signal<IsolationIndicator, void>(
+        indicator
+      );
+      statusBar.registerStatusItem('jupyter-coi:indicator', {
+        item: indicator,
+        align: 'left',
+        rank: STATUSBAR_RANK,
+        isActive: () => active,
+        activeStateChanged
+      });
+      return show => {
+        active = show;
+        activeStateChanged.emit();
+      };
+    }
+    app.shell.add(indicator, 'top', { rank: TOP_RANK });
+  } catch {
+    // A shell without a top area (some embedded apps): the command still works.
+  }
+  return show => indicator.setHidden(!show);
+}
+
+function watchSettings(
+  app: JupyterFrontEnd,
+  registry: ISettingRegistry | null,
+  apply: (showIndicator: boolean) => void
+): void {
+  if (!registry) {
+    return;
+  }
+  const read = (settings: ISettingRegistry.ISettings) =>
+    apply(settings.get('showIndicator').composite !== false);
+  Promise.all([registry.load(PLUGIN_ID), app.restored])
+    .then(([settings]) => {
+      read(settings);
+      settings.changed.connect(read);
+    })
+    .catch(() => {
+      // No schema available (e.g. a trimmed JupyterLite build): keep the defaults.
+    });
+}
+
+export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'Shows whether the page is cross-origin isolated, and why.',
+  autoStart: true,
+  optional: [IStatusBar, ICommandPalette, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    statusBar: IStatusBar | null,
+    palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null
+  ): void => {
+    const getFacts = factsOnce();
+    let dialogOpen = false;
+
+    app.commands.addCommand(CommandIDs.showDetails, {
+      label: 'Cross-Origin Isolation Details',
+      caption: 'Show whether this page is cross-origin isolated, and why',
+      execute: async () => {
+        if (dialogOpen) {
+          return;
+        }
+        dialogOpen = true;
+        try {
+          // Reports change while the page lives, so they are asked for each time; the
+          // request is bounded and gives null without a server, so the dialog always opens.
+          // Only where the server says where its endpoint is (its page config): elsewhere
+          // (JupyterLite, a server without jupyter-coi) the request would only log a 404.
+          const settings = app.serviceManager?.serverSettings;
+          const path = PageConfig.getOption(REPORTS_PAGE_CONFIG);
+          const [facts, reports] = await Promise.all([
+            getFacts(),
+            settings && path
+              ? fetchReports(settings, path)
+              : Promise.resolve(null)
+          ]);
+          await showDetails(facts, diagnose(facts), reports);
+        } finally {
+          dialogOpen = false;
+        }
+      }
+    });
+    palette?.addItem({ command: CommandIDs.showDetails, category: 'Help' });
+
+    const indicator = new IsolationIndicator({
+      state: quickState(window.crossOriginIsolated === true),
+      placement: statusBar ? 'statusbar' : 'top',
+      onActivate: () => {
+        void app.commands.execute(CommandIDs.showDetails);
+      }
+    });
+    const setVisible = placeIndicator(app, indicator, statusBar);
+    watchSettings(app, settingRegistry, setVisible);
+
+    // Probe in the background once the app is up, so the dialog opens at once.
+    void app.restored
+      .then(getFacts)
+      .then(facts => {
+        indicator.setState(diagnose(facts).state);
+        indicator.setReady();
+      })
+      .catch(() => undefined);
+  }
+};

@@ -1,0 +1,54 @@
+/**
+ * The interrupt plugin's wiring: JupyterLite's kernel client, the workarounds for its worker
+ * channel, and the controller that gives each Pyodide kernel an interrupt buffer.
+ */
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { Notification } from '@jupyterlab/apputils';
+import { CommandIDs } from '../commands';
+import { answerWhole, settleWaitAsync } from './coincident';
+import { PyodideInterrupts } from './controller';
+import { findKernelClient } from './kernelclient';
+
+export const INTERRUPT_PLUGIN_ID = 'jupyter-coi:pyodide-interrupt';
+
+/**
+ * Interrupts that stop running code in in-browser Pyodide kernels. Only where JupyterLite's
+ * kernel client is present (JupyterLite, or in-browser kernels inside JupyterLab); elsewhere
+ * it does nothing.
+ */
+export const interruptPlugin: JupyterFrontEndPlugin<void> = {
+  id: INTERRUPT_PLUGIN_ID,
+  description:
+    'Lets the interrupt button stop running code in Pyodide kernels on isolated pages.',
+  autoStart: true,
+  activate: async (app: JupyterFrontEnd): Promise<void> => {
+    const client = await findKernelClient(app);
+    if (!client) {
+      return;
+    }
+    if (window.crossOriginIsolated) {
+      settleWaitAsync();
+      answerWhole();
+    }
+    new PyodideInterrupts({
+      client,
+      kernels: app.serviceManager.kernels,
+      languageOf: name =>
+        app.serviceManager.kernelspecs.specs?.kernelspecs[name]?.language,
+      tell: message =>
+        Notification.warning(message, {
+          autoClose: 10_000,
+          actions: [
+            {
+              label: 'Details',
+              caption: 'What cross-origin isolation changes on this page',
+              callback: () => void app.commands.execute(CommandIDs.showDetails)
+            }
+          ]
+        })
+    });
+  }
+};
