@@ -205,8 +205,6 @@ def as_json() -> dict:
         "isolating": {k: list(v) for k, v in ISOLATING.items()},
         "defaults": DEFAULTS,
         "credentialless": credentialless_rule(),
-        # The COEP value that rule is about, which the indicator looks for and names.
-        "credentiallessValue": "credentialless",
     }
 
 

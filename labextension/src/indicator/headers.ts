@@ -6,7 +6,7 @@
 import policy from '../policy.json';
 
 /** The COEP value that loads cross-origin resources without credentials. */
-export const CREDENTIALLESS = policy.credentiallessValue;
+export const CREDENTIALLESS = policy.credentialless.value;
 
 /** The COEP value every isolating browser honours, for those without credentialless. */
 export const CREDENTIALLESS_FALLBACK = policy.credentialless.fallback;
