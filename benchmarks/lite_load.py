@@ -119,8 +119,8 @@ def settle(page, url: str, timeout: float = 30) -> bool:
     return False
 
 
-# A visit whose navigation never finishes (seen now and then in CI, variant not yet known) is
-# counted and printed, then visited again: the figures stay comparable, and the stall is shown.
+# A visit whose navigation never finishes is counted and printed with its variant, then visited
+# again: the figures stay comparable, and the stall is shown rather than lost.
 STALL_MS = 30_000
 
 

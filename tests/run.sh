@@ -30,5 +30,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,dev]"
+
+# The checks that pre-commit runs on each commit: lint, format and types, Python and TypeScript.
+"$PYTHON" -m ruff check --quiet .
+"$PYTHON" -m ruff format --check --quiet .
+"$PYTHON" -m mypy
+(cd labextension && npm run --silent lint:check)
+
 exec "$PYTHON" -m pytest "$@"
