@@ -1,9 +1,11 @@
-"""Fixtures: in-process servers (pytest-jupyter), real server processes, and the browsers.
+"""Fixtures, registered by tests/conftest.py as the plugin ``support.fixtures``: in-process
+servers (pytest-jupyter), real server processes, the browsers, and the sites that tests of more
+than one folder (integration/, browser/) serve.
 
 Browser tests run in Chromium. A test (or module) marked ``@pytest.mark.engines`` runs once in
-each engine of :mod:`engines` (Chromium, Firefox, WebKit), with ``engine`` telling it which and
-what that engine is known to do; its ``page`` is then Playwright's, or for WebKit a WebDriver
-window with the same calls.
+each engine of :mod:`support.engines` (Chromium, Firefox, WebKit), with ``engine`` telling it
+which and what that engine is known to do; its ``page`` is then Playwright's, or for WebKit a
+WebDriver window with the same calls.
 """
 
 from __future__ import annotations
@@ -15,22 +17,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable
 
-import engines
 import pytest
-from engines import ENGINES, Engine, VirtualDisplay
-from harness import (
+
+from . import engines, static_servers
+from .engines import ENGINES, Engine, VirtualDisplay
+from .harness import (
+    ARTIFACTS,
     CHROMIUM_ARGS,
+    PROBE_WORKER_JS,
     Certificate,
     JupyterProcess,
     free_port,
     require_chromium,
     stop_process,
 )
-from lite_sites import wait_for_http
-
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
-ARTIFACTS = Path(__file__).parent / "artifacts"
+from .lite_sites import LiteSite, Served, built_site, lite_serve, new_site, wait_for_http
 
 # A 1x1 PNG.
 PIXEL = bytes.fromhex(
@@ -172,24 +173,6 @@ def jupyter_process(tmp_path: Path) -> Iterator[Callable[..., JupyterProcess]]:
         server.stop()
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "chromium_args(*args): more command-line switches for the test's Chromium"
-    )
-    config.addinivalue_line(
-        "markers",
-        "engines(*names): run the test in each of these browser engines (all when none "
-        "is named): " + ", ".join(ENGINES),
-    )
-
-
-def pytest_generate_tests(metafunc):
-    marker = metafunc.definition.get_closest_marker("engines")
-    if marker is not None and "engine" in metafunc.fixturenames:
-        names = list(marker.args or ENGINES)
-        metafunc.parametrize("engine", names, indirect=True, ids=names)
-
-
 @pytest.fixture
 def engine(request) -> Engine:
     """The browser engine of the test: Chromium unless it is marked ``engines``. A missing engine
@@ -218,7 +201,7 @@ def virtual_display() -> Iterator[VirtualDisplay]:
 def playwright_driver():
     """One Playwright for a module's browser tests (two cannot run at once in a thread). Module
     by module, because while it runs, the thread has a running event loop: the one module that
-    runs servers in-process (tests/test_server_headers.py) has no browser test."""
+    runs servers in-process (tests/unit/test_server_headers.py) has no browser test."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -297,8 +280,59 @@ def keep_screenshot(page, request) -> None:
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
 
 
-@pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, f"rep_{report.when}", report)
+# --- static sites for nginx and Apache (integration/ and browser/ test_host_files_*) ------------
+
+SUB_PAGE = "<!doctype html><title>sub</title><p>a page in a subfolder</p>\n"
+INDEX_PAGE = "<!doctype html><title>site</title><p>a static site</p>\n"
+
+
+@pytest.fixture
+def site():
+    """A small static site in a folder that unprivileged server workers can read."""
+    path = static_servers.public_dir("jupyter-coi-site-")
+    (path / "index.html").write_text(INDEX_PAGE)
+    (path / "probe-worker.js").write_text(PROBE_WORKER_JS)
+    (path / "sub").mkdir()
+    (path / "sub" / "index.html").write_text(SUB_PAGE)
+    (path / "sub").chmod(0o755)
+    yield path
+    static_servers.remove(path)
+
+
+@pytest.fixture
+def serve():
+    """Start nginx or Apache (``serve("nginx", site, ...)``); all are stopped when the test ends.
+    A missing server fails the test with the command that installs it."""
+    started: list[static_servers.StaticServer] = []
+    workdirs: list[Path] = []
+
+    def start(kind: str, site: Path, *args, **kwargs) -> static_servers.StaticServer:
+        workdir = static_servers.public_dir(f"jupyter-coi-{kind}-")
+        workdirs.append(workdir)
+        try:
+            server = getattr(static_servers, kind)(site, workdir, *args, **kwargs)
+        except RuntimeError as e:
+            pytest.fail(str(e), pytrace=False)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    for workdir in workdirs:
+        static_servers.remove(workdir)
+
+
+# --- JupyterLite builds with the addon (integration/ and browser/ test_lite_*) ------------------
+
+
+@pytest.fixture(scope="module")
+def lite_site(tmp_path_factory) -> LiteSite:
+    """One real `jupyter lite build` with the default settings, shared by the module's tests.
+    A test that changes the site puts it back as it was."""
+    return built_site(tmp_path_factory.mktemp("lite-site"))
+
+
+@pytest.fixture(scope="module")
+def lite_served(tmp_path_factory) -> Iterator[Served]:
+    yield from lite_serve(new_site(tmp_path_factory.mktemp("lite-served")))
