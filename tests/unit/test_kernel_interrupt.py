@@ -4,13 +4,11 @@ jupyter_coi/kernel_interrupt.py, and in step with it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from jupyter_coi import kernel_interrupt
+from support.harness import REPO
 
-GENERATED = (
-    Path(__file__).resolve().parent.parent / "labextension" / "src" / "kernel-interrupt.json"
-)
+GENERATED = REPO / "labextension" / "src" / "kernel-interrupt.json"
 
 
 def test_generated_file_is_current():
