@@ -300,3 +300,60 @@ def test_the_users_file_mode_is_kept(tmp_path):
     path.chmod(0o640)
     hosts.write("netlify", Policy(), tmp_path)
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+# --- round trips and refusals, for every host ---------------------------------------------------
+
+POLICIES = [
+    Policy(),
+    Policy(embedder="credentialless"),
+    OTHER,
+    Policy(opener="same-origin-allow-popups", embedder="unsafe-none", resource="same-site"),
+]
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.describe())
+@pytest.mark.parametrize("host", ALL_HOSTS)
+def test_render_write_check_round_trip(tmp_path, host, policy):
+    path = hosts.write(host, policy, tmp_path)
+    assert path.read_text() == hosts.render(host, policy)
+    assert hosts.check(host, policy, tmp_path) == []
+    for other in POLICIES:
+        if other != policy:
+            assert hosts.check(host, other, tmp_path), (policy, other)  # told apart
+
+
+@pytest.mark.parametrize("host", LINE_HOSTS)
+def test_our_block_is_delimited_by_the_markers_once(host):
+    lines = hosts.render(host, Policy()).splitlines()
+    assert lines.count(hosts.BEGIN) == 1 and lines.count(hosts.END) == 1
+    assert lines.index(hosts.BEGIN) < lines.index(hosts.END) == len(lines) - 1
+
+
+def conflicting(host: str) -> bytes:
+    """A user's file, CRLF line ends and no final newline, that sets COEP to another value."""
+    if host in JSON_HOSTS:
+        rule = {"source": "/**", "headers": [{"key": EMBEDDER, "value": "unsafe-none"}]}
+        text = json.dumps(user_json(host, rule), indent=3).replace("\n", "\r\n")
+    else:
+        user = USER_UNRELATED[host] + USER_LINE[host].format(name=EMBEDDER, value="unsafe-none")
+        text = user.replace("\n", "\r\n").rstrip("\r\n")
+    return text.encode()
+
+
+@pytest.mark.parametrize("host", ALL_HOSTS)
+def test_a_conflict_is_refused_and_leaves_the_file_byte_for_byte(tmp_path, host):
+    path = file_in(tmp_path, host)
+    path.write_bytes(conflicting(host))
+    path.chmod(0o600)
+    before = (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_mode)
+    with pytest.raises(hosts.HostFileConflict) as e:
+        hosts.write(host, Policy(), tmp_path)
+    assert (e.value.header, e.value.found, e.value.wanted) == (
+        EMBEDDER,
+        "unsafe-none",
+        "require-corp",
+    )
+    assert (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_mode) == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left
+    assert hosts.check(host, Policy(), tmp_path) != []  # and the check does not pass it
