@@ -201,7 +201,7 @@ def virtual_display() -> Iterator[VirtualDisplay]:
 def playwright_driver():
     """One Playwright for a module's browser tests (two cannot run at once in a thread). Module
     by module, because while it runs, the thread has a running event loop: the one module that
-    runs servers in-process (tests/unit/test_server_headers.py) has no browser test."""
+    runs servers in-process (tests/integration/test_server_headers.py) has no browser test."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -1,7 +1,7 @@
 """The output transform on its own (tornado's HTTPHeaders, no server): the policy's headers are set
 where a response has none of its own, paths excluded below the base URL get nothing, and COEP
 ``auto`` picks the headers by User-Agent with ``Vary: User-Agent``. Through a real server's
-responses: tests/unit/test_server_headers.py."""
+responses: tests/integration/test_server_headers.py."""
 
 from __future__ import annotations
 
