@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
-LABEXTENSION = Path(__file__).resolve().parent.parent / "labextension"
+from support.harness import REPO
+
+LABEXTENSION = REPO / "labextension"
 
 
 def test_jest_suite_passes():

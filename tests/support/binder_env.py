@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from harness import JupyterProcess, jupyter_env
-from offline_pyodide import (
+
+from .harness import REPO, JupyterProcess, jupyter_env
+from .offline_pyodide import (
     OfflinePyodide,
     kernel_pyodide_url,
     kernel_pyodide_version,
     offline_pyodide,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 BINDER = REPO / "binder"
 PIP_TIMEOUT = 900
 # What repo2docker does with each file of binder/; a file it would read that we do not
@@ -94,7 +94,7 @@ def check_conda_packages(conda: list[str]) -> None:
         if name not in have:
             raise RuntimeError(
                 f"binder/environment.yml wants conda package {dep!r}, "
-                "which tests/binder_env.py does not know how to stand in for"
+                "which tests/support/binder_env.py does not know how to stand in for"
             )
         if version and have[name] is not None and not (have[name] + ".").startswith(version + "."):
             raise RuntimeError(

@@ -9,7 +9,7 @@ notebook whose Markdown shows an image from a second loopback origin that sends 
 - auto: Chromium gets credentialless, Safari require-corp, with `Vary: User-Agent`;
 - Document-Isolation-Policy alone (no COOP or COEP) isolates the page in Chromium.
 
-The report endpoint under bad input is in test_report_endpoint.py."""
+The report endpoint under bad input is in tests/integration/test_report_endpoint.py."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from conftest import serve_pixel
-from harness import FRONTENDS, Certificate
 
 from jupyter_coi import policy
+from support.fixtures import serve_pixel
+from support.harness import FRONTENDS, Certificate
 
 LAB = FRONTENDS[0]
 INDICATOR = LAB.indicator

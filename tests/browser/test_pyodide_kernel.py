@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lite_sites import Served, lite_serve, new_site, plain_server
-from offline_pyodide import OfflinePyodide, offline_pyodide
-from pyodide_ui import ANSWERS_WHOLE, LiteNotebook, notebook
+
+from support.lite_sites import Served, lite_serve, new_site, plain_server
+from support.offline_pyodide import OfflinePyodide, offline_pyodide
+from support.pyodide_ui import ANSWERS_WHOLE, LiteNotebook, notebook
 
 NOTEBOOKS = {
     "loop.ipynb": notebook(

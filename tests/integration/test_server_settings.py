@@ -1,4 +1,6 @@
-"""Settings: every invalid value stops a real server at start, naming the setting."""
+"""Settings of a real `jupyter server` process: every invalid value stops it at start, naming the
+setting, and the start-up log says which policy it sends (the settings' traitlets alone are in
+tests/unit/test_settings.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,8 @@ import socket
 import subprocess
 
 import pytest
-from harness import ANSI, JupyterProcess, free_port, jupyter, jupyter_env
-from traitlets import TraitError
-from traitlets.config import Config
 
-from jupyter_coi import __version__, policy
-from jupyter_coi.config import CrossOriginIsolation
+from support.harness import ANSI, JupyterProcess, free_port, jupyter_env
 
 INVALID = [
     ("opener_policy", "same-site", "'same-origin', 'same-origin-allow-popups'"),
@@ -81,32 +79,6 @@ def test_misspelt_setting_stops_server(tmp_path):
     assert "did you mean c.CrossOriginIsolation.embedder_policy?" in log
 
 
-def test_settings_build_the_policy():
-    config = Config({"CrossOriginIsolation": {"embedder_policy": "credentialless"}})
-    settings = CrossOriginIsolation(config=config)
-    assert settings.policy() == policy.Policy(embedder="credentialless")
-    assert settings.policy().isolates
-
-
-def test_auto_is_for_the_server_only():
-    from jupyter_coi.config import PolicySettings
-    from jupyter_coi.lite.addon import CrossOriginIsolationAddon
-
-    assert not CrossOriginIsolationAddon.allows_auto  # static files: one answer for all
-    assert (
-        CrossOriginIsolation(embedder_policy="auto").policy(credentialless=False).embedder
-        == "require-corp"
-    )
-    assert CrossOriginIsolation(embedder_policy="auto").policy().embedder == "credentialless"
-    with pytest.raises(TraitError, match="'auto' needs a server that answers each browser"):
-        PolicySettings(embedder_policy="auto")
-
-
-def test_every_trait_is_documented():
-    for name, trait in CrossOriginIsolation.class_own_traits(config=True).items():
-        assert len(trait.help) > 40, name
-
-
 def test_startup_log_line(jupyter_process):
     server = jupyter_process("server", "--CrossOriginIsolation.embedder_policy=credentialless")
     lines = [line for line in server.log().splitlines() if "cross-origin isolating" in line]
@@ -120,10 +92,3 @@ def test_startup_log_line(jupyter_process):
 def test_startup_warns_when_policy_does_not_isolate(jupyter_process):
     server = jupyter_process("server", "--CrossOriginIsolation.opener_policy=unsafe-none")
     assert "this policy does not make pages cross-origin isolated" in server.log()
-
-
-def test_extension_enabled_after_install(tmp_path):
-    listed = jupyter("server", "extension", "list", home=tmp_path)
-    out = ANSI.sub("", listed.stdout + listed.stderr)
-    assert "jupyter_coi enabled" in out, out
-    assert f"jupyter_coi {__version__} OK" in out, out

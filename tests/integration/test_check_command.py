@@ -2,7 +2,9 @@
 against real targets: Jupyter servers with and without jupyter-coi, a page that embeds an image
 from a second loopback server with no CORP header, JupyterLite builds with and without the
 addon (as folders, and served by a header-less static server as on GitHub Pages), a folder that
-is not a build, and an address where nothing listens. Verdicts and exit codes are checked."""
+is not a build, and an address where nothing listens. Verdicts and exit codes are checked.
+
+The check of synthetic folders, in-process, is tests/unit/test_check_folder.py."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import subprocess
 import sys
 
 import pytest
-from harness import disable_extension, free_port
-from lite_sites import built_site, plain_server
+
+from support.harness import disable_extension, free_port
+from support.lite_sites import built_site, plain_server
 
 
 def coi_check(target: str) -> subprocess.CompletedProcess:

@@ -1,5 +1,7 @@
-"""Host config files for static sites: rendered from the policy, written without clobbering the
-user's own, checked; and, served by the real nginx and Apache, what isolates the pages."""
+"""Host config files for static sites, in a folder: written without clobbering the user's own
+(merged into it, or refused byte for byte), and checked. Rendering them is
+tests/unit/test_host_file_render.py; served by the real nginx and Apache,
+tests/integration/test_host_files_nginx_apache.py and tests/browser/test_host_files_isolate.py."""
 
 from __future__ import annotations
 
@@ -7,11 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-import static_servers
-from harness import ISOLATION_PROBE, PROBE_WORKER_JS
 
 from jupyter_coi import hosts
-from jupyter_coi.policy import EMBEDDER, HEADERS, OPENER, RESOURCE, Policy
+from jupyter_coi.policy import EMBEDDER, OPENER, RESOURCE, Policy
 
 LINE_HOSTS = ["netlify", "apache", "nginx"]
 JSON_HOSTS = ["vercel", "firebase"]
@@ -33,76 +33,6 @@ USER_UNRELATED = {
 
 def file_in(site: Path, host: str) -> Path:
     return site / hosts.HOST_FILES[host]
-
-
-# --- render ----------------------------------------------------------------------------------
-
-
-def test_host_files():
-    assert hosts.HOST_FILES == {
-        "netlify": "_headers",
-        "vercel": "vercel.json",
-        "apache": ".htaccess",
-        "nginx": "nginx-coi.conf",
-        "firebase": "firebase.json",
-    }
-
-
-def test_header_names_and_values_come_from_the_policy_module():
-    source = Path(hosts.__file__).read_text()
-    assert "Cross-Origin" not in source
-    for values in ("same-origin", "require-corp", "credentialless"):
-        assert f'"{values}"' not in source
-
-
-@pytest.mark.parametrize("policy", [Policy(), OTHER], ids=["default", "other"])
-@pytest.mark.parametrize("host", ALL_HOSTS)
-def test_render_sets_every_header_of_the_policy(host, policy):
-    text = hosts.render(host, policy)
-    for name, value in policy:
-        assert name in text and value in text
-    assert text.endswith("\n")
-
-
-def test_render_line_formats_exactly():
-    assert hosts.render("netlify", Policy()).splitlines()[-5:] == [
-        "/*",
-        f"  {OPENER}: same-origin",
-        f"  {EMBEDDER}: require-corp",
-        f"  {RESOURCE}: same-origin",
-        "# END jupyter-coi",
-    ]
-    apache = hosts.render("apache", Policy()).splitlines()
-    assert apache[0] == "# BEGIN jupyter-coi"
-    assert apache[-6:] == [
-        "<IfModule mod_headers.c>",
-        f'  Header always set {OPENER} "same-origin"',
-        f'  Header always set {EMBEDDER} "require-corp"',
-        f'  Header always set {RESOURCE} "same-origin"',
-        "</IfModule>",
-        "# END jupyter-coi",
-    ]
-    nginx = hosts.render("nginx", Policy())
-    assert f'add_header {EMBEDDER} "require-corp" always;\n' in nginx
-    comments = [line for line in nginx.splitlines() if line.startswith("#")]
-    assert any("include /path/to/nginx-coi.conf;" in line for line in comments)
-    assert any("add_header of their own" in line for line in comments)
-
-
-def test_render_json_formats_exactly():
-    entries = [{"key": name, "value": value} for name, value in Policy()]
-    assert json.loads(hosts.render("vercel", Policy())) == {
-        "headers": [{"source": "/(.*)", "headers": entries}]
-    }
-    firebase = json.loads(hosts.render("firebase", Policy()))["hosting"]
-    assert firebase["public"] == "."
-    assert "firebase.json" in firebase["ignore"]
-    assert firebase["headers"] == [{"source": "**", "headers": entries}]
-
-
-def test_unknown_host_names_the_hosts():
-    with pytest.raises(ValueError, match="unknown host 'gh-pages'; choose one of netlify, vercel"):
-        hosts.render("gh-pages", Policy())
 
 
 # --- write and check: our own files -----------------------------------------------------------
@@ -372,157 +302,58 @@ def test_the_users_file_mode_is_kept(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o640
 
 
-# --- real servers -------------------------------------------------------------------------------
+# --- round trips and refusals, for every host ---------------------------------------------------
 
-SUB_PAGE = "<!doctype html><title>sub</title><p>a page in a subfolder</p>\n"
-INDEX_PAGE = "<!doctype html><title>site</title><p>a static site</p>\n"
-ISOLATED = {"crossOriginIsolated": True, "sharedArrayBuffer": "function"}
-NOT_ISOLATED = {"crossOriginIsolated": False, "sharedArrayBuffer": "undefined"}
-
-
-@pytest.fixture
-def site():
-    """A small static site in a folder that unprivileged server workers can read."""
-    path = static_servers.public_dir("jupyter-coi-site-")
-    (path / "index.html").write_text(INDEX_PAGE)
-    (path / "probe-worker.js").write_text(PROBE_WORKER_JS)
-    (path / "sub").mkdir()
-    (path / "sub" / "index.html").write_text(SUB_PAGE)
-    (path / "sub").chmod(0o755)
-    yield path
-    static_servers.remove(path)
+POLICIES = [
+    Policy(),
+    Policy(embedder="credentialless"),
+    OTHER,
+    Policy(opener="same-origin-allow-popups", embedder="unsafe-none", resource="same-site"),
+]
 
 
-@pytest.fixture
-def serve():
-    """Start nginx or Apache (``serve("nginx", site, ...)``); all are stopped when the test ends.
-    A missing server fails the test with the command that installs it."""
-    started: list[static_servers.StaticServer] = []
-    workdirs: list[Path] = []
-
-    def start(kind: str, site: Path, *args, **kwargs) -> static_servers.StaticServer:
-        workdir = static_servers.public_dir(f"jupyter-coi-{kind}-")
-        workdirs.append(workdir)
-        try:
-            server = getattr(static_servers, kind)(site, workdir, *args, **kwargs)
-        except RuntimeError as e:
-            pytest.fail(str(e), pytrace=False)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-    for workdir in workdirs:
-        static_servers.remove(workdir)
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.describe())
+@pytest.mark.parametrize("host", ALL_HOSTS)
+def test_render_write_check_round_trip(tmp_path, host, policy):
+    path = hosts.write(host, policy, tmp_path)
+    assert path.read_text() == hosts.render(host, policy)
+    assert hosts.check(host, policy, tmp_path) == []
+    for other in POLICIES:
+        if other != policy:
+            assert hosts.check(host, other, tmp_path), (policy, other)  # told apart
 
 
-def isolation(page, server, path: str) -> dict:
-    page.goto(server.url + path)
-    return page.evaluate(ISOLATION_PROBE, server.url + "probe-worker.js")
+@pytest.mark.parametrize("host", LINE_HOSTS)
+def test_our_block_is_delimited_by_the_markers_once(host):
+    lines = hosts.render(host, Policy()).splitlines()
+    assert lines.count(hosts.BEGIN) == 1 and lines.count(hosts.END) == 1
+    assert lines.index(hosts.BEGIN) < lines.index(hosts.END) == len(lines) - 1
 
 
-def assert_isolated_everywhere(page, server) -> None:
-    for path in ("", "index.html", "sub/", "sub"):  # `sub` is a 301 to `sub/`
-        seen = isolation(page, server, path)
-        assert seen == {"page": ISOLATED, "worker": ISOLATED}, path
-    assert page.url == server.url + "sub/"
+def conflicting(host: str) -> bytes:
+    """A user's file, CRLF line ends and no final newline, that sets COEP to another value."""
+    if host in JSON_HOSTS:
+        rule = {"source": "/**", "headers": [{"key": EMBEDDER, "value": "unsafe-none"}]}
+        text = json.dumps(user_json(host, rule), indent=3).replace("\n", "\r\n")
+    else:
+        user = USER_UNRELATED[host] + USER_LINE[host].format(name=EMBEDDER, value="unsafe-none")
+        text = user.replace("\n", "\r\n").rstrip("\r\n")
+    return text.encode()
 
 
-def assert_headers(server, policy: Policy) -> None:
-    """The policy's headers on a page, a worker script, a 404 and a 301 (a folder without its
-    slash): errors and redirects are where hand-written configs lose them."""
-    statuses = {}
-    for path in ("/", "/probe-worker.js", "/missing.html", "/sub"):
-        response = server.get(path)
-        statuses[path] = response.status
-        for name, value in policy:
-            assert response.headers.get(name.lower()) == value, (path, name, response.headers)
-    assert statuses == {"/": 200, "/probe-worker.js": 200, "/missing.html": 404, "/sub": 301}
-
-
-def assert_no_headers(server) -> None:
-    for path in ("/", "/missing.html", "/sub"):
-        response = server.get(path)
-        assert not set(response.headers) & {name.lower() for name in HEADERS.values()}, path
-
-
-def test_nginx_with_our_snippet_isolates_pages_workers_errors_and_redirects(site, serve, page):
-    snippet = hosts.write("nginx", Policy(), site)
-    assert hosts.check("nginx", Policy(), site) == []
-    server = serve("nginx", site, snippet)
-    assert_headers(server, Policy())
-    assert_isolated_everywhere(page, server)
-
-
-def test_nginx_without_our_snippet_is_not_isolated(site, serve, page):
-    hosts.write("nginx", Policy(), site)  # in the folder, but not included
-    server = serve("nginx", site, None)
-    assert_no_headers(server)
-    assert isolation(page, server, "index.html") == {"page": NOT_ISOLATED, "worker": NOT_ISOLATED}
-
-
-def test_nginx_snippet_with_credentialless_isolates(site, serve, page):
-    policy = Policy(embedder="credentialless")
-    server = serve("nginx", site, hosts.write("nginx", policy, site))
-    assert_headers(server, policy)
-    assert isolation(page, server, "sub/") == {"page": ISOLATED, "worker": ISOLATED}
-
-
-def test_nginx_location_with_its_own_add_header_needs_the_snippet_again(site, serve):
-    # What the snippet's comment warns about: add_header is inherited only by blocks without one.
-    snippet = hosts.write("nginx", Policy(), site)
-    own = "add_header X-Sub yes always;"
-    server = serve("nginx", site, snippet, f"location /sub/ {{ {own} }}")
-    assert OPENER.lower() not in server.get("/sub/").headers
-    assert server.get("/").headers[OPENER.lower()] == "same-origin"
-    server = serve("nginx", site, snippet, f"location /sub/ {{ {own} include {snippet}; }}")
-    assert server.get("/sub/").headers[OPENER.lower()] == "same-origin"
-
-
-def test_apache_with_our_htaccess_isolates_pages_workers_errors_and_redirects(site, serve, page):
-    hosts.write("apache", Policy(), site)
-    assert hosts.check("apache", Policy(), site) == []
-    server = serve("apache", site)
-    assert_headers(server, Policy())
-    assert_isolated_everywhere(page, server)
-
-
-def test_apache_without_our_htaccess_is_not_isolated(site, serve, page):
-    server = serve("apache", site)
-    assert_no_headers(server)
-    assert isolation(page, server, "index.html") == {"page": NOT_ISOLATED, "worker": NOT_ISOLATED}
-
-
-def test_apache_htaccess_appended_to_the_users_own_still_isolates(site, serve, page):
-    user = "# the user's\nErrorDocument 404 /sub/index.html\n"
-    (site / ".htaccess").write_text(user)
-    hosts.write("apache", Policy(), site)
-    assert (site / ".htaccess").read_text().startswith(user)
-    server = serve("apache", site)
-    assert_headers(server, Policy())
-    assert isolation(page, server, "missing.html") == {"page": ISOLATED, "worker": ISOLATED}
-    assert "a page in a subfolder" in page.content()  # the user's rule still applies
-
-
-def test_apache_without_mod_headers_serves_the_site_unisolated_rather_than_failing(site, serve):
-    # The <IfModule> guard: without it every request would be a 500.
-    hosts.write("apache", Policy(), site)
-    server = serve("apache", site, modules=())
-    assert server.get("/").status == 200
-    assert_no_headers(server)
-
-
-@pytest.mark.parametrize("kind,attribute", [("nginx", "NGINX"), ("apache", "APACHE")])
-def test_a_missing_server_fails_the_test_never_skips_it(site, serve, monkeypatch, kind, attribute):
-    monkeypatch.setattr(static_servers, attribute, f"/nonexistent/{kind}")
-    with pytest.raises(pytest.fail.Exception, match="apt-get install -y nginx apache2"):
-        serve(kind, site, None) if kind == "nginx" else serve(kind, site)
-
-
-def test_a_missing_server_fails_with_the_install_command(monkeypatch):
-    with pytest.raises(RuntimeError) as e:
-        static_servers.require("/nonexistent/nginx")
-    assert "apt-get update && apt-get install -y nginx apache2" in str(e.value)
-    assert static_servers.require(static_servers.NGINX) == static_servers.NGINX
-    assert static_servers.require(static_servers.APACHE) == static_servers.APACHE
+@pytest.mark.parametrize("host", ALL_HOSTS)
+def test_a_conflict_is_refused_and_leaves_the_file_byte_for_byte(tmp_path, host):
+    path = file_in(tmp_path, host)
+    path.write_bytes(conflicting(host))
+    path.chmod(0o600)
+    before = (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_mode)
+    with pytest.raises(hosts.HostFileConflict) as e:
+        hosts.write(host, Policy(), tmp_path)
+    assert (e.value.header, e.value.found, e.value.wanted) == (
+        EMBEDDER,
+        "unsafe-none",
+        "require-corp",
+    )
+    assert (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_mode) == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left
+    assert hosts.check(host, Policy(), tmp_path) != []  # and the check does not pass it

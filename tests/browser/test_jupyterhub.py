@@ -23,8 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import FRONTENDS, free_port, jupyter_env, stop_process
-from offline_pyodide import cached
+
+from support.harness import FRONTENDS, free_port, jupyter_env, stop_process
+from support.offline_pyodide import cached
 
 CHP_VERSION = "5.3.0"
 USER = "ada"

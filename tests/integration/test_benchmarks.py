@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from support.harness import REPO
+
+BENCHMARKS = REPO / "benchmarks"
 
 
 def test_server_overhead_prints_ratios():

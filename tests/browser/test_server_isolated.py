@@ -5,8 +5,9 @@ jupyter-coi, not without; COEP ``credentialless`` isolates where the engine supp
 from __future__ import annotations
 
 import pytest
-from engines import isolation_seen
-from harness import (
+
+from support.engines import isolation_seen
+from support.harness import (
     COEP_SEEN,
     FRONTENDS,
     ISOLATION_PROBE,

@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import free_port, stop_process
+from jupyter_coi.policy import HEADERS, Policy
+
+from .harness import free_port, stop_process
 
 NGINX = "/usr/sbin/nginx"
 APACHE = "/usr/sbin/apache2"
@@ -208,3 +210,21 @@ DirectoryIndex index.html
 
 def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def assert_headers(server: StaticServer, policy: Policy) -> None:
+    """The policy's headers on a page, a worker script, a 404 and a 301 (a folder without its
+    slash): errors and redirects are where hand-written configs lose them."""
+    statuses = {}
+    for path in ("/", "/probe-worker.js", "/missing.html", "/sub"):
+        response = server.get(path)
+        statuses[path] = response.status
+        for name, value in policy:
+            assert response.headers.get(name.lower()) == value, (path, name, response.headers)
+    assert statuses == {"/": 200, "/probe-worker.js": 200, "/missing.html": 404, "/sub": 301}
+
+
+def assert_no_headers(server: StaticServer) -> None:
+    for path in ("/", "/missing.html", "/sub"):
+        response = server.get(path)
+        assert not set(response.headers) & {name.lower() for name in HEADERS.values()}, path

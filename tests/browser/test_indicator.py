@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS
-from harness import ANSI, FRONTENDS, PROBE_NOTEBOOK, disable_extension, jupyter
+
+from support.harness import ARTIFACTS, FRONTENDS, PROBE_NOTEBOOK, disable_extension
 
 INDICATOR = ".jp-coi-indicator"
 DIALOG = ".jp-coi-dialog"
@@ -172,13 +172,6 @@ def test_screenshots_of_item_and_dialog(jupyter_process, page):
     page.screenshot(path=str(ARTIFACTS / "indicator-dialog.png"))
     for name in ("indicator-item.png", "indicator-statusbar.png", "indicator-dialog.png"):
         assert (ARTIFACTS / name).stat().st_size > 1000
-
-
-def test_labextension_listed_ok(tmp_path):
-    listed = jupyter("labextension", "list", home=tmp_path)
-    out = ANSI.sub("", listed.stdout + listed.stderr)
-    line = next((line for line in out.splitlines() if "jupyter-coi" in line), "")
-    assert "enabled" in line and "OK" in line, out
 
 
 def hide_indicator(home: Path) -> None:

@@ -21,6 +21,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The repository, and the tests' folder in it (tests/support/ is this module's).
+REPO = Path(__file__).resolve().parents[2]
+TESTS = REPO / "tests"
+# Screenshots of failed browser tests, and the ones kept for people to look at.
+ARTIFACTS = TESTS / "artifacts"
+
 CHROMIUM = os.environ.get("JUPYTER_COI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
 # As root in a closed network: no sandbox (needs user namespaces), and no background traffic
@@ -33,7 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    # Violation reports go out within a second rather than a minute (tests/test_reports.py).
+    # Violation reports go out within a second rather than a minute (tests/browser/test_coep_modes_and_reports.py).
     "--short-reporting-delay",
 ]
 

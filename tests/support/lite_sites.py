@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import ANSI, PROBE_WORKER_JS, free_port, jupyter_env, probe_notebook
+from .harness import ANSI, PROBE_WORKER_JS, free_port, jupyter, jupyter_env, probe_notebook
 
 LITE_NOTEBOOK = probe_notebook("python", "Python (Pyodide)")
 CONTENTS = {"probe.ipynb": LITE_NOTEBOOK, "probe-worker.js": PROBE_WORKER_JS}
@@ -69,6 +69,39 @@ def built_site(root: Path, config: dict | None = None, *args: str) -> LiteSite:
     assert done.returncode == 0, done.log
     site.build_log = done.log
     return site
+
+
+# The plain build's own notebook: with the Pyodide kernel's name, so that opening it asks nothing.
+HELLO = {
+    "cells": [],
+    "metadata": {
+        "kernelspec": {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+def plain_build(home: Path) -> Path:
+    """A plain JupyterLite build of ``home`` (without any addon of jupyter-coi) with one
+    notebook, in ``home/site``: what the service-worker tests wrap themselves."""
+    (home / "files").mkdir()
+    (home / "files" / "hello.ipynb").write_text(json.dumps(HELLO))
+    # Lets the test drive the app as its own commands do (open, save).
+    (home / "jupyter-lite.json").write_text(
+        json.dumps(
+            {
+                "jupyter-lite-schema-version": 0,
+                "jupyter-config-data": {"exposeAppInBrowser": "true"},
+            }
+        )
+    )
+    out = home / "site"
+    result = jupyter(
+        "lite", "build", "--output-dir", str(out), "--disable-addons", "jupyter-coi", home=home
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
 
 
 def wait_for_http(

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from jupyter_coi import policy
+from support.harness import REPO
 
 
 def test_defaults_are_the_isolating_triple():
@@ -56,19 +52,9 @@ def test_describe_names_every_header():
     )
 
 
-def test_runs_as_a_script_without_the_package(tmp_path):
-    # Build steps run it by path, before jupyter_coi is installed.
-    out = tmp_path / "policy.json"
-    done = subprocess.run(
-        [sys.executable, policy.__file__, str(out)], capture_output=True, text=True, cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(out.read_text()) == policy.as_json()
-
-
 def test_labextension_takes_the_policy_from_here():
     # Regenerate with: python -m jupyter_coi.policy labextension/src/policy.json
-    generated = Path(__file__).resolve().parent.parent / "labextension" / "src" / "policy.json"
+    generated = REPO / "labextension" / "src" / "policy.json"
     assert generated.read_text() == policy.render_json()
 
 

@@ -1,5 +1,5 @@
 """This repository on Binder, without Docker: an environment built from exactly the files in
-``binder/`` (tests/binder_env.py), JupyterLab started from it under a Binder-like base URL,
+``binder/`` (tests/support/binder_env.py), JupyterLab started from it under a Binder-like base URL,
 and the example notebooks run in it.
 
 - the page is isolated and the indicator says so;
@@ -23,9 +23,10 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from binder_env import REPO, BinderEnv, BinderLab, binder_pyodide, build
-from harness import FRONTENDS
-from pyodide_ui import ANSWERS_WHOLE, LiteNotebook
+
+from support.binder_env import BinderEnv, BinderLab, binder_pyodide, build
+from support.harness import FRONTENDS, REPO
+from support.pyodide_ui import ANSWERS_WHOLE, LiteNotebook
 
 EXAMPLES = REPO / "examples"
 KERNEL_NOTEBOOKS = ["01-cross-origin-isolation.ipynb", "03-shared-memory-workers.ipynb"]

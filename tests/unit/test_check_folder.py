@@ -1,0 +1,138 @@
+"""`jupyter coi check FOLDER`'s verdicts, in-process, on synthetic JupyterLite builds: a
+``jupyter-lite.json``, host files written by :mod:`jupyter_coi.hosts`, a service worker wrapped
+and pages given the reload script by :mod:`jupyter_coi.lite.serviceworker`. The command itself
+on real builds and servers is tests/integration/test_check_command.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jupyter_coi import hosts
+from jupyter_coi.check import CheckError, check
+from jupyter_coi.lite import serviceworker as sw
+from jupyter_coi.policy import Policy
+
+ALL_HOSTS = "netlify, vercel, apache, nginx, firebase"
+NEITHER = "has neither host files nor jupyter-coi's service worker"
+THROUGH_THE_WORKER = "through the service worker on any static host"
+
+
+def lite_build(folder: Path) -> Path:
+    """The least a folder needs to be a JupyterLite build: its page config."""
+    folder.mkdir(exist_ok=True)
+    (folder / "jupyter-lite.json").write_text(json.dumps({"jupyter-config-data": {}}))
+    return folder
+
+
+def with_worker(site: Path) -> Path:
+    """JupyterLite's worker and one app page, then what jupyter-coi's build step does to them."""
+    (site / sw.SERVICE_WORKER).write_text("// JupyterLite's service worker\n")
+    (site / "lab").mkdir()
+    (site / "lab" / "index.html").write_text("<!doctype html><html><head></head><body></body>")
+    sw.wrap_service_worker(site, Policy())
+    sw.install_page_script(site)
+    return site
+
+
+def with_host_files(site: Path, policy: Policy | None = None) -> Path:
+    for host in hosts.HOST_FILES:
+        hosts.write(host, policy or Policy(), site)
+    return site
+
+
+def verdict(report) -> str:
+    return report.render().splitlines()[-1]
+
+
+def test_a_folder_that_is_not_a_build_cannot_be_checked(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a site")
+    with pytest.raises(
+        CheckError, match=r"is not a JupyterLite build: it has no jupyter-lite\.json"
+    ):
+        check(str(tmp_path))
+    with pytest.raises(CheckError, match="is not a folder"):
+        check(str(tmp_path / "missing"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing written
+
+
+def test_a_build_with_neither_host_files_nor_worker_is_not_isolated(tmp_path):
+    site = lite_build(tmp_path / "site")
+    report = check(str(site))
+    assert (report.isolated, report.exit_code) == (False, 1)
+    assert verdict(report).startswith(f"NOT ISOLATED: {site} {NEITHER}")
+    problems = [f.detail for f in report.findings if f.status != "ok"]
+    assert any(f"{site / sw.SERVICE_WORKER} is missing" in p for p in problems), problems
+    # every host file is named as not written, which is no problem by itself
+    not_written = [f.subject for f in report.findings if "not written" in f.detail]
+    assert not_written == [str(site / name) for name in hosts.HOST_FILES.values()]
+
+
+def test_host_files_alone_isolate_on_those_hosts(tmp_path):
+    site = with_host_files(lite_build(tmp_path / "site"))
+    report = check(str(site))
+    assert (report.isolated, report.exit_code) == (True, 0)
+    assert verdict(report) == f"ISOLATED: {site} can be isolated with headers on {ALL_HOSTS}"
+    sends = [f.detail for f in report.findings if " sends " in f.detail]
+    assert sends == [f"{host} sends {Policy().describe()}" for host in hosts.HOST_FILES]
+
+
+def test_host_files_of_another_isolating_policy_are_recognised(tmp_path):
+    other = Policy(embedder="credentialless", resource="cross-origin")
+    site = lite_build(tmp_path / "site")
+    hosts.write("netlify", other, site)
+    report = check(str(site))
+    assert report.isolated
+    assert f"netlify sends {other.describe()}" in report.render()
+    assert verdict(report).endswith("can be isolated with headers on netlify")
+
+
+def test_a_host_file_that_does_not_isolate_is_a_problem(tmp_path):
+    site = lite_build(tmp_path / "site")
+    hosts.write("netlify", Policy(embedder="unsafe-none"), site)
+    report = check(str(site))
+    assert (report.isolated, report.exit_code) == (False, 1)
+    [problem] = [f for f in report.findings if f.subject == str(site / "_headers")]
+    assert problem.status != "ok" and "require-corp" in problem.detail
+
+
+def test_the_service_worker_alone_isolates_on_any_static_host(tmp_path):
+    site = with_worker(lite_build(tmp_path / "site"))
+    report = check(str(site))
+    assert (report.isolated, report.exit_code) == (True, 0)
+    assert (
+        verdict(report)
+        == f"ISOLATED: {site} can be isolated {THROUGH_THE_WORKER} (GitHub Pages...)"
+    )
+    assert "with headers on" not in verdict(report)
+    assert all(f.status == "ok" for f in report.findings), report.render()
+
+
+def test_host_files_and_the_service_worker_isolate_both_ways(tmp_path):
+    site = with_host_files(with_worker(lite_build(tmp_path / "site")))
+    report = check(str(site))
+    assert (report.isolated, report.exit_code) == (True, 0)
+    assert verdict(report) == (
+        f"ISOLATED: {site} can be isolated with headers on {ALL_HOSTS}, and "
+        f"{THROUGH_THE_WORKER} (GitHub Pages...)"
+    )
+    lines = report.render().splitlines()
+    assert lines[0] == f"jupyter coi check {site}"
+    assert all(line.startswith("  [ok] ") for line in lines[1:-1]), lines
+
+
+def test_a_worker_put_back_unwrapped_is_reported_with_the_host_files_still_good(tmp_path):
+    site = with_host_files(with_worker(lite_build(tmp_path / "site")))
+    (site / sw.SERVICE_WORKER).write_text((site / sw.ORIGINAL).read_text())
+    report = check(str(site))
+    assert report.isolated  # the host files still do it
+    assert verdict(report).endswith(f"with headers on {ALL_HOSTS}")
+    problems = [f.detail for f in report.findings if f.status != "ok"]
+    assert any("not wrapped by jupyter-coi" in p for p in problems), problems
+
+
+def test_a_url_scheme_other_than_http_cannot_be_checked():
+    with pytest.raises(CheckError, match="only http:// and https:// URLs"):
+        check("ftp://example.org/site")

@@ -1,0 +1,82 @@
+"""Host config files rendered from the policy: one file per host, every header of the policy in
+it with the policy module's names and values, each format exactly as its host reads it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jupyter_coi import hosts
+from jupyter_coi.policy import EMBEDDER, OPENER, RESOURCE, Policy
+
+ALL_HOSTS = ["netlify", "apache", "nginx", "vercel", "firebase"]
+OTHER = Policy(embedder="credentialless", resource="cross-origin")
+
+
+def test_host_files():
+    assert hosts.HOST_FILES == {
+        "netlify": "_headers",
+        "vercel": "vercel.json",
+        "apache": ".htaccess",
+        "nginx": "nginx-coi.conf",
+        "firebase": "firebase.json",
+    }
+
+
+def test_header_names_and_values_come_from_the_policy_module():
+    source = Path(hosts.__file__).read_text()
+    assert "Cross-Origin" not in source
+    for values in ("same-origin", "require-corp", "credentialless"):
+        assert f'"{values}"' not in source
+
+
+@pytest.mark.parametrize("policy", [Policy(), OTHER], ids=["default", "other"])
+@pytest.mark.parametrize("host", ALL_HOSTS)
+def test_render_sets_every_header_of_the_policy(host, policy):
+    text = hosts.render(host, policy)
+    for name, value in policy:
+        assert name in text and value in text
+    assert text.endswith("\n")
+
+
+def test_render_line_formats_exactly():
+    assert hosts.render("netlify", Policy()).splitlines()[-5:] == [
+        "/*",
+        f"  {OPENER}: same-origin",
+        f"  {EMBEDDER}: require-corp",
+        f"  {RESOURCE}: same-origin",
+        "# END jupyter-coi",
+    ]
+    apache = hosts.render("apache", Policy()).splitlines()
+    assert apache[0] == "# BEGIN jupyter-coi"
+    assert apache[-6:] == [
+        "<IfModule mod_headers.c>",
+        f'  Header always set {OPENER} "same-origin"',
+        f'  Header always set {EMBEDDER} "require-corp"',
+        f'  Header always set {RESOURCE} "same-origin"',
+        "</IfModule>",
+        "# END jupyter-coi",
+    ]
+    nginx = hosts.render("nginx", Policy())
+    assert f'add_header {EMBEDDER} "require-corp" always;\n' in nginx
+    comments = [line for line in nginx.splitlines() if line.startswith("#")]
+    assert any("include /path/to/nginx-coi.conf;" in line for line in comments)
+    assert any("add_header of their own" in line for line in comments)
+
+
+def test_render_json_formats_exactly():
+    entries = [{"key": name, "value": value} for name, value in Policy()]
+    assert json.loads(hosts.render("vercel", Policy())) == {
+        "headers": [{"source": "/(.*)", "headers": entries}]
+    }
+    firebase = json.loads(hosts.render("firebase", Policy()))["hosting"]
+    assert firebase["public"] == "."
+    assert "firebase.json" in firebase["ignore"]
+    assert firebase["headers"] == [{"source": "**", "headers": entries}]
+
+
+def test_unknown_host_names_the_hosts():
+    with pytest.raises(ValueError, match="unknown host 'gh-pages'; choose one of netlify, vercel"):
+        hosts.render("gh-pages", Policy())

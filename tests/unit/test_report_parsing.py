@@ -1,0 +1,145 @@
+"""The report endpoint's parts on their own (in-process, no server): what a posted body becomes
+(reports.parse), the bounded store of distinct reports, and the rate limit. The endpoint of a
+real server under bad input is tests/integration/test_report_endpoint.py."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from jupyter_coi.reports import BadReport, RateLimit, Report, ReportStore, parse
+
+
+def coep(blocked: str, **body) -> dict:
+    return {
+        "type": "coep",
+        "url": "http://127.0.0.1/lab",
+        "body": {
+            "type": "corp",
+            "blockedURL": blocked,
+            "destination": "image",
+            "disposition": "reporting",
+            **body,
+        },
+    }
+
+
+def posted(*reports: dict) -> bytes:
+    return json.dumps(list(reports)).encode()
+
+
+def test_a_coep_report_is_read_field_by_field():
+    [report] = parse(posted(coep("http://other.example/a.png")))
+    assert isinstance(report, Report)
+    assert (report.kind, report.disposition, report.reason, report.destination) == (
+        "coep",
+        "reporting",
+        "corp",
+        "image",
+    )
+    assert (report.blocked, report.page, report.count) == (
+        "http://other.example/a.png",
+        "http://127.0.0.1/lab",
+        1,
+    )
+    assert report.describe() == (
+        "COEP would block image http://other.example/a.png (corp) on http://127.0.0.1/lab"
+    )
+
+
+def test_an_enforced_report_blocked_and_a_coop_report_names_the_other_document():
+    enforced = coep("http://other.example/a.js", disposition="enforce", destination="script")
+    coop = {
+        "type": "coop",
+        "url": "http://127.0.0.1/lab",
+        "body": {"type": "navigate-to-document", "nextResponseURL": "http://other.example/"},
+    }
+    first, second = parse(posted(enforced, coop))
+    assert first.describe().startswith("COEP blocked script http://other.example/a.js")
+    assert (second.kind, second.blocked, second.disposition) == (
+        "coop",
+        "http://other.example/",
+        "enforce",
+    )
+
+
+def test_other_report_types_and_blob_workers_are_skipped():
+    deprecation = {"type": "deprecation", "url": "http://127.0.0.1/lab", "body": {"id": "x"}}
+    blob = coep("blob:http://127.0.0.1/3d56-77", type="worker initialization")
+    data = coep("data:text/javascript,1")
+    assert parse(posted(deprecation, blob, data)) == []
+    assert parse(b"[]") == []
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"not json", "not JSON"),
+        (b"[" * 50_000 + b"]" * 50_000, "not JSON"),
+        (b'{"type": "coep"}', "not a list"),
+        (b'["coep"]', "not an object with a body"),
+        (posted({"type": "coep", "url": "x", "body": "a string"}), "not an object with a body"),
+        (posted(*[coep("http://x.example/")] * 101), "more than 100 reports"),
+    ],
+    ids=["not-json", "too-deep", "object", "strings", "body-not-object", "too-many"],
+)
+def test_what_browsers_do_not_send_is_refused_in_words_of_our_own(body, message):
+    with pytest.raises(BadReport, match=message) as e:
+        parse(body)
+    assert "x.example" not in str(e.value)  # nothing of the input is repeated
+
+
+def test_strings_are_printable_bounded_and_carry_no_token():
+    report = coep("http://other.example/a.png\n[W fake log line]\x1b[31m" + "x" * 10_000)
+    report["url"] = "http://127.0.0.1/user/ada/lab?token=s3cr3t-t0ken"
+    [kept] = parse(posted(report))
+    assert kept.blocked.startswith("http://other.example/a.png?[W fake log line]?[31m")
+    assert len(kept.blocked) < 1000
+    assert "s3cr3t-t0ken" not in kept.page and kept.page.startswith("http://127.0.0.1/user/ada/lab")
+    assert not any(ord(c) < 32 for c in kept.blocked + kept.page)
+
+
+def test_a_field_that_is_not_a_string_is_read_as_empty():
+    [report] = parse(posted(coep("http://other.example/a.png", destination=7, type=None)))
+    assert (report.destination, report.reason) == ("", "")
+    assert report.describe() == (
+        "COEP would block http://other.example/a.png (no reason given) on http://127.0.0.1/lab"
+    )
+
+
+def test_the_store_counts_repeats_and_drops_past_its_limit():
+    store = ReportStore(limit=2)
+    a, b, c = (parse(posted(coep(f"http://other.example/{n}.png")))[0] for n in "abc")
+    assert store.add(a) is True
+    assert store.add(parse(posted(coep("http://other.example/a.png")))[0]) is False  # a repeat
+    assert store.add(b) is True
+    assert store.add(c) is False  # past the limit: counted, not kept
+    data = store.as_json()
+    assert [(r["blocked"], r["count"]) for r in data["reports"]] == [
+        ("http://other.example/a.png", 2),
+        ("http://other.example/b.png", 1),
+    ]
+    assert data["dropped"] == 1
+    json.dumps(data)  # what GET answers with
+
+
+def test_the_same_url_reported_enforced_and_report_only_is_two_reports():
+    store = ReportStore()
+    url = "http://other.example/a.png"
+    assert store.add(parse(posted(coep(url)))[0])
+    assert store.add(parse(posted(coep(url, disposition="enforce")))[0])
+    assert len(store.as_json()["reports"]) == 2
+
+
+def test_the_rate_limit_allows_a_burst_then_refuses():
+    limit = RateLimit(rate=0.0, burst=3)
+    assert [limit.allow() for _ in range(5)] == [True, True, True, False, False]
+
+
+def test_the_rate_limit_refills_at_its_rate_up_to_its_burst():
+    limit = RateLimit(rate=10.0, burst=2)  # a token per 100 ms: the three calls take far less
+    assert [limit.allow() for _ in range(3)] == [True, True, False]
+    time.sleep(0.4)  # four tokens' worth, but the bucket holds two
+    assert [limit.allow() for _ in range(3)] == [True, True, False]
