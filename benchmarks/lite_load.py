@@ -33,10 +33,9 @@ from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from harness import CHROMIUM_ARGS, require_chromium
-
 from jupyter_coi.lite.serviceworker import install_page_script, wrap_service_worker
 from jupyter_coi.policy import Policy
+from support.harness import CHROMIUM_ARGS, require_chromium
 
 READY = "#jp-main-dock-panel .jp-Launcher"
 VARIANTS = {

@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from harness import CHROMIUM_ARGS, require_chromium
-from lite_sites import lite_serve, new_site
-from offline_pyodide import offline_pyodide
-from pyodide_ui import LiteNotebook, notebook
+from support.harness import CHROMIUM_ARGS, require_chromium
+from support.lite_sites import lite_serve, new_site
+from support.offline_pyodide import offline_pyodide
+from support.pyodide_ui import LiteNotebook, notebook
 
 SPIN = """caught = 0
 while True:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from harness import JupyterProcess, disable_extension
+from support.harness import JupyterProcess, disable_extension
 
 ENDPOINTS = {"static asset": "static/favicon.ico", "api/status": "api/status"}
 # A second server without jupyter-coi measures the method's own noise: two identical servers

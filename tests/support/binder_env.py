@@ -129,7 +129,8 @@ def build(prefix: Path, home: Path) -> BinderEnv:
 
 def pyodide_page_config(pyodide_url: str, pypi_index_url: str) -> dict:
     """JupyterLab page config that points the in-browser kernel at a local Pyodide instead of
-    its CDN, which these machines cannot reach (on Binder the CDN default is what runs).
+    its CDN, since the tests make no request beyond loopback (on Binder the CDN default is what
+    runs).
     JupyterLab turns objects in page_config.json into lists, so the setting goes as a string,
     which the kernel's plugin parses anyway."""
     settings = {

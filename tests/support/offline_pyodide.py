@@ -1,8 +1,8 @@
 """A Pyodide distribution that a JupyterLite test site can run without the internet.
 
 The npm package ``pyodide`` has the core files and ``pyodide-lock.json`` but none of the
-wheels the lock lists, and the kernel fetches those from the Pyodide CDN, which these
-machines cannot reach. So: take the core from npm, download the pure-Python wheels the kernel
+wheels the lock lists, and the kernel fetches those from the Pyodide CDN, while the tests
+make no request beyond loopback. So: take the core from npm, download the pure-Python wheels the kernel
 loads at start-up from PyPI, put them beside the lock and rewrite their hashes there (PyPI's
 wheels are not byte-for-byte Pyodide's own builds). ``comm`` is not in the lock at all: the
 kernel installs it through piplite, so it goes in the site's ``pypi/`` folder.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_coi import hosts
+from jupyter_coi import hosts, utils
 from jupyter_coi.policy import EMBEDDER, OPENER, RESOURCE, Policy
 
 LINE_HOSTS = ["netlify", "apache", "nginx"]
@@ -287,7 +287,7 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, host, monkeypatch):
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(hosts.os, "replace", fail)
+    monkeypatch.setattr(utils.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         hosts.write(host, OTHER, tmp_path)
     assert path.read_bytes() == before

@@ -12,11 +12,11 @@ import pytest
 from jupyter_coi import kernel_interrupt
 from support.harness import REPO
 
-GENERATED = REPO / "labextension" / "src" / "kernel-interrupt.json"
+GENERATED = REPO / "labextension" / "src" / "interrupt" / "kernel-interrupt.json"
 
 
 def test_generated_file_is_current():
-    # Regenerate with: python -m jupyter_coi.kernel_interrupt labextension/src/kernel-interrupt.json
+    # Regenerate with: python labextension/scripts/generate.py
     assert GENERATED.read_text() == kernel_interrupt.render_json()
 
 

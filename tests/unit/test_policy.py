@@ -53,7 +53,7 @@ def test_describe_names_every_header():
 
 
 def test_labextension_takes_the_policy_from_here():
-    # Regenerate with: python -m jupyter_coi.policy labextension/src/policy.json
+    # Regenerate with: python labextension/scripts/generate.py
     generated = REPO / "labextension" / "src" / "policy.json"
     assert generated.read_text() == policy.render_json()
 

@@ -130,7 +130,7 @@ describe('diagnose: isolated', () => {
 });
 
 describe('diagnose: isolated in a browser without SharedArrayBuffer', () => {
-  // What WebKitGTK 2.50 shows (tests/test_browser_indicator.py reads it in the real browser).
+  // What WebKitGTK 2.50 shows (tests/browser/test_indicator.py reads it in the real browser).
   const webkit = isolated({
     sharedArrayBuffer: false,
     atomicsWaitInWorker: false,

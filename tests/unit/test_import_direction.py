@@ -1,0 +1,77 @@
+"""Imports run one way, from the policy outwards: loading one part of jupyter-coi never loads
+another part that it has no use for. Each import runs in a fresh interpreter, so that what it
+loads is all that it loads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+SERVER_SIDE = [
+    "jupyter_coi.config",
+    "jupyter_coi.transform",
+    "jupyter_coi.reports",
+    "jupyter_coi.extension",
+]
+LEAVES = ["jupyter_coi.policy", "jupyter_coi.utils", "jupyter_coi.kernel_interrupt"]
+
+
+def loaded_by(module: str) -> set[str]:
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    return set(json.loads(done.stdout))
+
+
+def ours(modules: set[str]) -> set[str]:
+    return {m for m in modules if m == "jupyter_coi" or m.startswith("jupyter_coi.")}
+
+
+@pytest.mark.parametrize("module", SERVER_SIDE)
+def test_the_server_side_loads_neither_the_command_line_nor_jupyterlite(module):
+    loaded = loaded_by(module)
+    assert module in loaded
+    assert not {
+        m
+        for m in ours(loaded)
+        if m.startswith(
+            ("jupyter_coi.check", "jupyter_coi.cli", "jupyter_coi.lite", "jupyter_coi.hosts")
+        )
+    }
+    assert not {m for m in loaded if m.startswith("jupyterlite_core")}
+
+
+def test_the_jupyterlite_addon_loads_no_part_of_the_server():
+    loaded = loaded_by("jupyter_coi.lite.addon")
+    assert "jupyter_coi.lite.addon" in loaded
+    assert not ours(loaded) & {
+        "jupyter_coi.extension",
+        "jupyter_coi.reports",
+        "jupyter_coi.transform",
+        "jupyter_coi.check",
+        "jupyter_coi.cli",
+    }
+    assert not {m for m in loaded if m.startswith(("jupyter_server", "tornado.web"))}
+
+
+@pytest.mark.parametrize("module", LEAVES)
+def test_leaves_load_only_the_standard_library(module):
+    loaded = loaded_by(module) - loaded_by("json")  # less what the interpreter loads anyway
+    assert ours(loaded) <= {"jupyter_coi", "jupyter_coi._version", module}
+    outside = {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names) - {"jupyter_coi"}
+    assert not outside
+
+
+def test_the_check_command_loads_no_part_of_the_server():
+    loaded = loaded_by("jupyter_coi.cli")
+    assert not ours(loaded) & {
+        "jupyter_coi.extension",
+        "jupyter_coi.reports",
+        "jupyter_coi.transform",
+        "jupyter_coi.lite.addon",
+    }
+    assert not {m for m in loaded if m.startswith(("jupyter_server", "tornado", "traitlets"))}
