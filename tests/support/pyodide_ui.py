@@ -171,8 +171,8 @@ class LiteNotebook:
         """Run a cell (Ctrl+Enter keeps the selection on it) and wait until it runs.
 
         The keys go to whatever has the focus, and a page that is still settling (a workspace
-        being restored) can take it away between the click and the keys: CI once pressed
-        Ctrl+Enter into nothing. So the press is checked, by the prompt, which changes as soon
+        being restored) can take it away between the click and the keys, and Ctrl+Enter then
+        goes nowhere. So the press is checked, by the prompt, which changes as soon
         as the cell is queued (`[*]`), and made again if it did not take, at most 3 times. A
         press that took is never repeated: its prompt has changed."""
         before = self.prompt(index)
