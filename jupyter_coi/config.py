@@ -39,6 +39,20 @@ def _choices(field: str) -> str:
     return ", ".join(f"``{v}``" for v in policy.ALLOWED[field])
 
 
+def _embedder_policy(default: str) -> Unicode:
+    return Unicode(
+        default,
+        config=True,
+        help=f"The ``{policy.EMBEDDER}`` value. ``{policy.REQUIRE_CORP}`` and "
+        f"``{policy.CREDENTIALLESS}`` isolate: ``{policy.REQUIRE_CORP}`` loads a cross-origin "
+        f"resource only if it sends ``{policy.RESOURCE}`` (or CORS), ``{policy.CREDENTIALLESS}`` "
+        "loads it without cookies instead (not supported by Safari, where the page is then not "
+        f"isolated). One of {_choices('embedder')}; the server also takes "
+        f"``{policy.EMBEDDER_AUTO}`` (its default): ``{policy.CREDENTIALLESS}`` for browsers "
+        f"that support it, ``{policy.CREDENTIALLESS_FALLBACK}`` for the others (Safari).",
+    )
+
+
 class PolicySettings(HasTraits):
     """The three header settings and their checks, shared by every configurable part of
     jupyter-coi (the server extension here, the JupyterLite addon in ``jupyter_coi.lite``).
@@ -55,16 +69,7 @@ class PolicySettings(HasTraits):
         f"{_choices('opener')}.",
     )
 
-    embedder_policy = Unicode(
-        policy.DEFAULTS["embedder"],
-        config=True,
-        help=f"The ``{policy.EMBEDDER}`` value. ``require-corp`` and ``credentialless`` isolate: "
-        "``require-corp`` loads a cross-origin resource only if it sends "
-        "``Cross-Origin-Resource-Policy`` (or CORS), ``credentialless`` loads it without "
-        "cookies instead (not supported by Safari, where the page is then not isolated). "
-        f"One of {_choices('embedder')}; the server also takes ``auto``: ``credentialless`` "
-        "for browsers that support it, ``require-corp`` for the others (Safari).",
-    )
+    embedder_policy = _embedder_policy(policy.DEFAULTS["embedder"])
 
     # Only a server answers each browser on its own; static files are the same for all.
     allows_auto = False
@@ -162,6 +167,7 @@ class CrossOriginIsolation(PolicySettings, Configurable):
     )
 
     allows_auto = True
+    embedder_policy = _embedder_policy(policy.SERVER_DEFAULTS["embedder"])
 
     report_only = Bool(
         False,

@@ -83,6 +83,13 @@ def isolation_requirement() -> str:
 
 DEFAULTS = {"opener": SAME_ORIGIN, "embedder": REQUIRE_CORP, "resource": SAME_ORIGIN}
 
+# What the server sends with no configuration. It answers each browser on its own, so its COEP
+# is ``auto``: ``credentialless`` where the browser supports it, which loads what notebooks
+# embed from other sites (CDN scripts, map tiles, images) without cookies, and ``require-corp``
+# for the others (Safari), which isolates them too. Static hosts answer every browser alike and
+# keep ``DEFAULTS``.
+SERVER_DEFAULTS = {**DEFAULTS, "embedder": EMBEDDER_AUTO}
+
 
 class PolicyError(ValueError):
     """A header value that the policy does not allow; ``field`` is one of ``HEADERS``' keys."""

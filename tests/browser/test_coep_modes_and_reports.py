@@ -6,7 +6,7 @@ notebook whose Markdown shows an image from a second loopback origin that sends 
   and the indicator's dialog lists it;
 - require-corp: the image is blocked (and reported, with reports on), the page is isolated;
 - credentialless: the image loads and the page is isolated;
-- auto: Chromium gets credentialless, Safari require-corp, with `Vary: User-Agent`;
+- auto (the default): Chromium gets credentialless, Safari require-corp, with `Vary: User-Agent`;
 - Document-Isolation-Policy alone (no COOP or COEP) isolates the page in Chromium.
 
 The report endpoint under bad input is in tests/integration/test_report_endpoint.py."""
@@ -112,7 +112,14 @@ ACCEPT_TLS = pytest.mark.chromium_args("--ignore-certificate-errors")
 @ACCEPT_TLS
 def test_report_only_loads_the_image_and_reports_it(jupyter_process, page, tls, tls_picture):
     image, files = tls_picture
-    server = jupyter_process("lab", "--CrossOriginIsolation.report_only=True", files=files, tls=tls)
+    # require-corp, which blocks what the default (auto: credentialless here) loads.
+    server = jupyter_process(
+        "lab",
+        "--CrossOriginIsolation.report_only=True",
+        "--CrossOriginIsolation.embedder_policy=require-corp",
+        files=files,
+        tls=tls,
+    )
     assert open_picture(server, page) == 1  # nothing is blocked
     assert page.evaluate("crossOriginIsolated") is False
     logged = wait_for_log(server, f"would block image {image}")
@@ -130,7 +137,13 @@ def test_report_only_loads_the_image_and_reports_it(jupyter_process, page, tls, 
 @ACCEPT_TLS
 def test_require_corp_blocks_the_image(jupyter_process, page, tls, tls_picture):
     image, files = tls_picture
-    server = jupyter_process("lab", "--CrossOriginIsolation.reports=True", files=files, tls=tls)
+    server = jupyter_process(
+        "lab",
+        "--CrossOriginIsolation.reports=True",
+        "--CrossOriginIsolation.embedder_policy=require-corp",
+        files=files,
+        tls=tls,
+    )
     assert open_picture(server, page) == 0
     assert page.evaluate("crossOriginIsolated") is True
     logged = wait_for_log(server, f"blocked image {image}")

@@ -1,6 +1,7 @@
 """In Chromium, Firefox and WebKit: pages that Jupyter Server serves are isolated with
 jupyter-coi, not without; COEP ``credentialless`` isolates where the engine supports it, and
-``auto`` everywhere."""
+``auto`` (the default) everywhere, loading what a page embeds from other sites where the engine
+has credentialless."""
 
 from __future__ import annotations
 
@@ -83,3 +84,50 @@ def test_auto_isolates_every_engine(jupyter_process, engine, page):
     assert seen["worker"] == isolation_seen(engine, engine.expects("auto"))
     want = "credentialless" if engine.expects("credentialless") else "require-corp"
     assert page.evaluate(COEP_SEEN) == want
+
+
+# What a notebook's widgets and outputs add to the page: a picture, a map tile (Leaflet's are
+# <img> elements, loaded without CORS) and a CDN script, from a second origin that sends no
+# Cross-Origin-Resource-Policy, as most such hosts do.
+EMBED_FROM = """async (origin) => {
+  const load = (element) => new Promise((resolve) => {
+    element.onload = () => resolve('loaded');
+    element.onerror = () => resolve('blocked');
+    document.body.append(element);
+  });
+  const picture = Object.assign(document.createElement('img'), {src: origin + 'pixel.png'});
+  const tile = Object.assign(document.createElement('img'), {src: origin + 'tiles/3/4/2.png'});
+  const script = Object.assign(document.createElement('script'), {src: origin + 'widget.js'});
+  const [p, t, s] = await Promise.all([load(picture), load(tile), load(script)]);
+  return {picture: p, tile: t, script: s, ran: self.jupyterCoiWidgetRan === true,
+          isolated: self.crossOriginIsolated};
+}"""
+
+
+@pytest.fixture
+def embeds(tmp_path, other_origin) -> str:
+    root = tmp_path / "other-origin"
+    (root / "tiles" / "3" / "4").mkdir(parents=True)
+    (root / "tiles" / "3" / "4" / "2.png").write_bytes((root / "pixel.png").read_bytes())
+    (root / "widget.js").write_text("self.jupyterCoiWidgetRan = true;\n")
+    return other_origin
+
+
+@pytest.mark.parametrize("embedder", [None, "require-corp"], ids=["default", "require-corp"])
+def test_what_pages_embed_from_other_sites(jupyter_process, engine, page, embeds, embedder):
+    """With no configuration, Chromium and Firefox load them on an isolated page (credentialless);
+    WebKit is isolated too, and blocks them (require-corp). Set explicitly, require-corp blocks
+    them in every engine."""
+    options = [f"--CrossOriginIsolation.embedder_policy={embedder}"] if embedder else []
+    server = jupyter_process("lab", *options, files=FILES)
+    page.goto(server.page_url("lab"))
+    page.wait_for_selector(FRONTENDS[0].ready, state="attached")
+    loads = engine.expects("default-embeds") and embedder is None
+    state = "loaded" if loads else "blocked"
+    assert page.evaluate(EMBED_FROM, embeds) == {
+        "picture": state,
+        "tile": state,
+        "script": state,
+        "ran": loads,
+        "isolated": True,
+    }

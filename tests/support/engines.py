@@ -90,7 +90,10 @@ FEATURES = {
     "lite-service-worker": "JupyterLite on a host without headers is isolated by the service "
     "worker (first visit, reload, second reload)",
     "credentialless": "COEP `credentialless` isolates",
-    "auto": '`embedder_policy = "auto"` isolates (the server picks the COEP value per browser)',
+    "auto": '`embedder_policy = "auto"`, the default, isolates (the server picks the COEP value '
+    "per browser)",
+    "default-embeds": "With no configuration, images, map tiles and scripts from another site "
+    "that sends no CORP load on the isolated page",
     "lite-service-worker-credentialless": "JupyterLite's service worker with `credentialless` "
     "configured still isolates (it falls back to "
     "`require-corp` where unsupported)",
@@ -106,6 +109,8 @@ EXPECTED: dict[str, dict[str, bool]] = {
     # WebKit, like Safari, does not implement credentialless.
     "credentialless": {"chromium": True, "firefox": True, "webkit": False},
     "auto": _ALL,
+    # Where the server gives the browser require-corp (no credentialless), they are blocked.
+    "default-embeds": {"chromium": True, "firefox": True, "webkit": False},
     "lite-service-worker-credentialless": _ALL,
 }
 assert set(FEATURES) == set(EXPECTED)
@@ -120,6 +125,7 @@ TESTS = {
     "lite-service-worker": "tests/browser/test_lite_service_worker.py",
     "credentialless": "tests/browser/test_server_isolated.py",
     "auto": "tests/browser/test_server_isolated.py",
+    "default-embeds": "tests/browser/test_server_isolated.py",
     "lite-service-worker-credentialless": "tests/browser/test_lite_service_worker.py",
 }
 assert set(TESTS) == set(FEATURES)

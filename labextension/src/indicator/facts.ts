@@ -10,6 +10,11 @@ export interface IHeaderValues {
   opener: string | null;
   embedder: string | null;
   resource: string | null;
+  /**
+   * The server answers each browser on its own (`Vary: User-Agent`), as jupyter-coi's COEP
+   * `auto` does: another browser may get another COEP value.
+   */
+  perBrowser?: boolean;
 }
 
 export interface IFacts {

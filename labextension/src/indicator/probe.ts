@@ -11,11 +11,17 @@ const WORKER_TIMEOUT_MS = 3000;
 const TIMER_MAX_MS = 25;
 const TIMER_MAX_STEPS = 200;
 
-/** Run every check and return the facts. */
-export async function probe(win: Window = window): Promise<IFacts> {
+/**
+ * Run every check and return the facts. The headers are read from a fresh request for
+ * `headersUrl`, by default the page's own URL.
+ */
+export async function probe(
+  win: Window = window,
+  headersUrl?: string
+): Promise<IFacts> {
   const [atomicsWaitInWorker, headers] = await Promise.all([
     atomicsWaitInWorkerWorks(win),
-    readHeaders(win)
+    readHeaders(win, headersUrl)
   ]);
   return {
     crossOriginIsolated: win.crossOriginIsolated === true,
@@ -203,12 +209,23 @@ export function isolationPermitted(win: Window): boolean | null {
  * GET, not HEAD: Jupyter Server's page handlers answer HEAD with 405, which the
  * browser logs as a console error. The body is discarded unread.
  */
-export async function readHeaders(win: Window): Promise<IHeaderValues | null> {
+/** Whether a `Vary` header value names `header` (or `*`). */
+export function varies(vary: string | null, header: string): boolean {
+  return (vary ?? '')
+    .split(',')
+    .map(name => name.trim().toLowerCase())
+    .some(name => name === header || name === '*');
+}
+
+export async function readHeaders(
+  win: Window,
+  headersUrl?: string
+): Promise<IHeaderValues | null> {
   const doFetch = (win as any).fetch as typeof fetch | undefined;
   if (typeof doFetch !== 'function') {
     return null;
   }
-  const url = win.location.href.split('#')[0];
+  const url = headersUrl ?? win.location.href.split('#')[0];
   try {
     const response = await doFetch.call(win, url, {
       method: 'GET',
@@ -222,7 +239,8 @@ export async function readHeaders(win: Window): Promise<IHeaderValues | null> {
     return {
       opener: response.headers.get(policy.headers.opener),
       embedder: response.headers.get(policy.headers.embedder),
-      resource: response.headers.get(policy.headers.resource)
+      resource: response.headers.get(policy.headers.resource),
+      perBrowser: varies(response.headers.get('Vary'), 'user-agent')
     };
   } catch {
     return null;

@@ -118,6 +118,28 @@ describe('diagnose: isolated', () => {
     expect(d.state).toBe('isolated');
     expect(ids(d)).toEqual(['credentialless']);
     expect(d.reasons[0].severity).toBe('info');
+    expect(d.reasons[0].detail).toContain(
+      'Safari does not support credentialless'
+    );
+  });
+
+  it('notes credentialless from a server that gives Safari require-corp (auto)', () => {
+    const d = diagnose(
+      isolated({
+        headers: {
+          opener: 'same-origin',
+          embedder: 'credentialless',
+          resource: 'same-origin',
+          perBrowser: true
+        }
+      })
+    );
+    expect(d.state).toBe('isolated');
+    expect(ids(d)).toEqual(['credentialless']);
+    expect(d.reasons[0].severity).toBe('info');
+    expect(d.reasons[0].detail).toContain('such as Safari, get require-corp');
+    expect(d.reasons[0].detail).not.toContain('will not isolate');
+    expect(d.reasons[0].fix).toContain('Nothing to do');
   });
 
   it('notes when a fresh request returns headers that would not isolate', () => {
