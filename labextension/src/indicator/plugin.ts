@@ -9,11 +9,12 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { PageConfig } from '@jupyterlab/coreutils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { IStatusBar } from '@jupyterlab/statusbar';
+import type { IStatusBar } from '@jupyterlab/statusbar';
 import { Signal } from '@lumino/signaling';
 import { CommandIDs } from '../commands';
+import { resolveByName } from '../tokens';
 import { diagnose, quickState } from './diagnosis';
 import { showDetails } from './dialog';
 import { IFacts } from './facts';
@@ -23,15 +24,33 @@ import { IsolationIndicator } from './widget';
 
 export const PLUGIN_ID = 'jupyter-coi:plugin';
 
+/** Looked up by name: Voila's pages do not share `@jupyterlab/statusbar` (see tokens.ts). */
+const STATUS_BAR_TOKEN = '@jupyterlab/statusbar:IStatusBar';
+
 /** Rank in the top area: after the Notebook 7 top bar toolbar (900). */
 const TOP_RANK = 1000;
 /** Rank in the status bar's left side, after the built-in items. */
 const STATUSBAR_RANK = 1000;
 
+/**
+ * Where to read the page's headers again. Its own URL, except on Voila, where requesting the
+ * page renders the notebook again and starts a kernel that lives until Voila exits: there, a
+ * static file of this extension, which the same server sends with the same headers.
+ */
+function headersUrl(): string | undefined {
+  if (PageConfig.getOption('appUrl') !== 'voila/') {
+    return undefined;
+  }
+  const extensions = PageConfig.getOption('fullLabextensionsUrl');
+  return extensions
+    ? URLExt.join(extensions, 'jupyter-coi', 'package.json')
+    : undefined;
+}
+
 /** Probe once per page: isolation cannot change without a reload. */
 function factsOnce(): () => Promise<IFacts> {
   let pending: Promise<IFacts> | null = null;
-  return () => (pending = pending ?? probe());
+  return () => (pending = pending ?? probe(window, headersUrl()));
 }
 
 /**
@@ -93,13 +112,13 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'Shows whether the page is cross-origin isolated, and why.',
   autoStart: true,
-  optional: [IStatusBar, ICommandPalette, ISettingRegistry],
-  activate: (
+  optional: [ICommandPalette, ISettingRegistry],
+  activate: async (
     app: JupyterFrontEnd,
-    statusBar: IStatusBar | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null
-  ): void => {
+  ): Promise<void> => {
+    const statusBar = await resolveByName<IStatusBar>(app, STATUS_BAR_TOKEN);
     const getFacts = factsOnce();
     let dialogOpen = false;
 

@@ -10,39 +10,13 @@
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { IKernelClient } from '@jupyterlite/services';
+import { resolveByName } from '../tokens';
 
 export const KERNEL_CLIENT_TOKEN = '@jupyterlite/services:IKernelClient';
 
-/** The registry's record of which token each plugin provides (Lumino keeps it private). */
-function providedTokens(app: JupyterFrontEnd): Iterable<unknown> {
-  const holder =
-    (app as unknown as { pluginRegistry?: unknown }).pluginRegistry ?? app;
-  const services = (holder as { _services?: unknown })._services;
-  return services instanceof Map ? services.keys() : [];
-}
-
-/** The token object registered under `name`, if a plugin on the page provides it. */
-export function findToken(app: JupyterFrontEnd, name: string): unknown {
-  for (const token of providedTokens(app)) {
-    if ((token as { name?: unknown } | null)?.name === name) {
-      return token;
-    }
-  }
-  return null;
-}
-
 /** The page's in-browser kernel client, or null where there are no in-browser kernels. */
-export async function findKernelClient(
+export function findKernelClient(
   app: JupyterFrontEnd
 ): Promise<IKernelClient | null> {
-  const token = findToken(app, KERNEL_CLIENT_TOKEN);
-  if (!token) {
-    return null;
-  }
-  try {
-    const client = await app.resolveOptionalService(token as never);
-    return (client as IKernelClient | null) ?? null;
-  } catch {
-    return null;
-  }
+  return resolveByName<IKernelClient>(app, KERNEL_CLIENT_TOKEN);
 }

@@ -1,9 +1,9 @@
 import { PluginRegistry, Token } from '@lumino/coreutils';
 import {
   KERNEL_CLIENT_TOKEN,
-  findKernelClient,
-  findToken
+  findKernelClient
 } from '../../src/interrupt/kernelclient';
+import { findToken } from '../../src/tokens';
 
 /** An application as Lumino makes it: plugins in a registry that resolves tokens. */
 function appWith(

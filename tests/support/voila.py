@@ -1,0 +1,102 @@
+"""Standalone Voila (``voila notebook.ipynb``) on loopback, started and stopped by a test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .harness import ANSI, free_port, jupyter_env, stop_process
+
+NOTEBOOK = "app.ipynb"
+GREETING = "hello from voila"
+
+
+def notebook(source: str) -> str:
+    return json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "id": "greeting",
+                    "metadata": {},
+                    "outputs": [],
+                    "source": source,
+                }
+            ],
+            "metadata": {
+                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
+@dataclass
+class VoilaProcess:
+    home: Path
+    args: list[str] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / f"voila-{self.port}.log"
+
+    def start(self, timeout: float = 90) -> VoilaProcess:
+        work = self.home / "work"
+        work.mkdir(parents=True, exist_ok=True)
+        (work / NOTEBOOK).write_text(notebook(f"print({GREETING!r})"))
+        log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "voila",
+                NOTEBOOK,
+                "--no-browser",
+                "--Voila.ip=127.0.0.1",
+                f"--Voila.port={self.port}",
+                "--Voila.port_retries=0",
+                *self.args,
+            ],
+            env=jupyter_env(self.home),
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        # A static file, not the page: each request for the page renders the notebook and
+        # starts a kernel.
+        ready = f"{self.url}voila/static/voila.js"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"voila exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(ready, timeout=2):
+                    return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        self.stop()
+        raise TimeoutError(f"voila did not answer in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return ANSI.sub("", self.log_path.read_text()) if self.log_path.exists() else ""
+
+    def kernels_started(self) -> int:
+        return self.log().count("Kernel started")
+
+    def stop(self) -> None:
+        stop_process(self.proc, timeout=10)
