@@ -58,8 +58,10 @@ def test_every_response_is_isolated(voila):
     labextension = f"{voila.url}voila/labextensions/jupyter-coi/package.json"
     assert_isolated(request(labextension), (200,))
     assert_isolated(request(f"{voila.url}voila/static/no-such-file.js"), (403, 404))
-    assert_isolated(request(f"{voila.url}api/kernels/not-a-kernel"), (403, 404))
+    # Voila's catch-all route redirects what it does not know to its files handler.
+    assert_isolated(request(f"{voila.url}api/kernels/not-a-kernel"), (302, 404))
     assert_isolated(request(f"{voila.url}no/such/page"), (302, 404))
+    assert_isolated(request(f"{voila.url}voila/files/no/such/page"), (403, 404))
     # The report endpoint is reachable, before Voila's catch-all route.
     status, _, _ = request(f"{voila.url}api/coi/reports", method="POST")
     assert status == 404  # reports are off: the endpoint says so rather than redirecting
