@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .harness import ANSI, free_port, jupyter_env, stop_process
+from .lite_sites import wait_for_http
 
 NOTEBOOK = "app.ipynb"
 GREETING = "hello from voila"
@@ -79,18 +77,12 @@ class VoilaProcess:
         )
         # A static file, not the page: each request for the page renders the notebook and
         # starts a kernel.
-        ready = f"{self.url}voila/static/voila.js"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"voila exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(ready, timeout=2):
-                    return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        self.stop()
-        raise TimeoutError(f"voila did not answer in {timeout}s:\n{self.log()}")
+        try:
+            wait_for_http(f"{self.url}voila/static/voila.js", self.proc, self.log_path, timeout)
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
 
     def log(self) -> str:
         return ANSI.sub("", self.log_path.read_text()) if self.log_path.exists() else ""
