@@ -88,8 +88,8 @@ def _resource_problem(
     )
 
 
-def _check_headers(report: Report, page: Response, where: str) -> bool:
-    """The page's own headers, one finding each; whether they isolate it."""
+def _check_headers(report: Report, page: Response, where: str) -> tuple[bool, str]:
+    """The page's own headers, one finding each; whether they isolate it, and its COEP."""
     opener, embedder = _document_policy(page.headers)
     for field, found in (("opener", opener), ("embedder", embedder)):
         report.add(
@@ -118,7 +118,7 @@ def _check_headers(report: Report, page: Response, where: str) -> bool:
         report.add(
             False, where, f"HTTP {page.status}: the headers above are those of an error page"
         )
-    return isolating
+    return isolating, embedder
 
 
 def _check_embeds(
@@ -162,7 +162,7 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     where = (
         shown(page.url) if page.url == url else f"{shown(page.url)} (redirected from {shown(url)})"
     )
-    headers_isolate = _check_headers(report, page, where)
+    headers_isolate, embedder = _check_headers(report, page, where)
 
     found = html.PageHtml()
     if "html" in page.headers.get("content-type", ""):
@@ -174,7 +174,6 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
         )
     # What the browser will embed under this policy; on a page not isolated yet, what would be
     # blocked once it is (with the default policy): what to fix before turning it on.
-    _, embedder = _document_policy(page.headers)
     effective = embedder if headers_isolate else policy.DEFAULTS["embedder"]
     blocked = _check_embeds(report, page, found.embeds, effective, timeout, max_resources)
 
