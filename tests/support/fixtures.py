@@ -104,6 +104,7 @@ def embeds(tmp_path, other_origin) -> str:
     (root / "tiles" / "3" / "4").mkdir(parents=True)
     (root / "tiles" / "3" / "4" / "2.png").write_bytes((root / "pixel.png").read_bytes())
     (root / "widget.js").write_text("self.jupyterCoiWidgetRan = true;\n")
+    (root / "framed.png").write_bytes((root / "pixel.png").read_bytes())
     return other_origin
 
 
