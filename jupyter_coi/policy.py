@@ -211,6 +211,9 @@ def as_json() -> dict:
         "allowed": {k: list(v) for k, v in ALLOWED.items()},
         "isolating": {k: list(v) for k, v in ISOLATING.items()},
         "defaults": DEFAULTS,
+        "serverDefaults": SERVER_DEFAULTS,
+        # The CORP value by which a resource lets pages of any site embed it under require-corp.
+        "resourceConsent": CROSS_ORIGIN,
         "credentialless": credentialless_rule(),
     }
 

@@ -5,15 +5,23 @@
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import policy from '../policy.json';
+import {
+  IBlockedSection,
+  blockedLines,
+  describeLoad,
+  droppedLoadsLine,
+  moreLine,
+  originLine
+} from './blocked';
 import { IDiagnosis } from './diagnosis';
 import { IFacts } from './facts';
-import { STATE_DESCRIPTION } from './labels';
+import { BLOCKED_HEADING, STATE_DESCRIPTION } from './labels';
 import {
   IReports,
-  NO_REPORTS,
   REPORTS_HEADING,
   droppedLine,
   hasReportSection,
+  noReportsLine,
   reportGroups,
   reportLines,
   reportSegments
@@ -138,13 +146,13 @@ function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** What the browser reported to the server; the text is the posters', so textContent only. */
-function renderReports(reports: IReports): HTMLElement {
+function renderReports(reports: IReports, merged: number): HTMLElement {
   const section = el('div', 'jp-coi-reports-section');
   section.dataset.coiMode = reports.mode;
   section.dataset.coiReporting = String(reports.reporting);
   section.append(el('h3', undefined, REPORTS_HEADING));
   if (!reports.reports.length) {
-    section.append(el('p', 'jp-coi-reports-none', NO_REPORTS));
+    section.append(el('p', 'jp-coi-reports-none', noReportsLine(merged)));
   }
   for (const group of reportGroups(reports)) {
     const intro = el('p', 'jp-coi-reports-intro', group.intro);
@@ -175,11 +183,71 @@ function renderReports(reports: IReports): HTMLElement {
   return section;
 }
 
-/** Build the dialog body; `reports` is null where the server has none to give. */
+/**
+ * The resources that did not load, by origin, and what fixes it. URLs come from the page's
+ * elements and from reports: textContent only.
+ */
+function renderBlocked(blocked: IBlockedSection): HTMLElement {
+  const section = el('div', 'jp-coi-blocked-section');
+  section.dataset.coiBlocked = String(blocked.total);
+  section.append(
+    el('h3', undefined, BLOCKED_HEADING),
+    el('p', 'jp-coi-blocked-intro', blocked.intro)
+  );
+  if (blocked.origins.length) {
+    const origins = el('ul', 'jp-coi-blocked-origins');
+    for (const group of blocked.origins) {
+      const item = el('li', 'jp-coi-blocked-origin');
+      item.dataset.coiOrigin = group.origin;
+      item.dataset.coiCount = String(group.total);
+      const urls = el('ul', 'jp-coi-blocked-urls');
+      for (const load of group.shown) {
+        const entry = el('li', 'jp-coi-blocked-url', describeLoad(load));
+        entry.dataset.coiUrl = load.url;
+        entry.dataset.coiDestination = load.destination;
+        entry.dataset.coiSeenBy = load.seenBy.join(' ');
+        urls.append(entry);
+      }
+      if (group.more) {
+        urls.append(el('li', 'jp-coi-blocked-more', moreLine(group.more)));
+      }
+      item.append(el('strong', undefined, originLine(group)), urls);
+      origins.append(item);
+    }
+    section.append(origins);
+  }
+  if (blocked.symptoms.length) {
+    const symptoms = el('ul', 'jp-coi-blocked-symptoms');
+    for (const symptom of blocked.symptoms) {
+      symptoms.append(el('li', undefined, symptom));
+    }
+    section.append(symptoms);
+  }
+  if (blocked.dropped) {
+    section.append(
+      el('p', 'jp-coi-blocked-dropped', droppedLoadsLine(blocked.dropped))
+    );
+  }
+  if (blocked.caveat) {
+    section.append(el('p', 'jp-coi-blocked-caveat', blocked.caveat));
+  }
+  for (const fix of blocked.fixes) {
+    const line = el('p', 'jp-coi-fix jp-coi-blocked-fix', `Fix: ${fix.text}`);
+    line.dataset.coiFix = fix.id;
+    section.append(line);
+  }
+  return section;
+}
+
+/**
+ * Build the dialog body; `reports` is null where the server has none to give, `blocked` null
+ * where nothing is known blocked and nothing is likely to be.
+ */
 export function renderDetails(
   facts: IFacts,
   diagnosis: IDiagnosis,
-  reports?: IReports | null
+  reports?: IReports | null,
+  blocked?: IBlockedSection | null
 ): HTMLElement {
   const root = el('div', DIALOG_CLASS);
   root.dataset.coiState = diagnosis.state;
@@ -209,6 +277,9 @@ export function renderDetails(
       list.append(item);
     }
     root.append(list);
+  }
+  if (blocked) {
+    root.append(renderBlocked(blocked));
   }
 
   root.append(el('h3', undefined, 'What works here'));
@@ -248,7 +319,7 @@ export function renderDetails(
   table.append(body);
   root.append(table);
   if (hasReportSection(reports)) {
-    root.append(renderReports(reports));
+    root.append(renderReports(reports, blocked?.reported ?? 0));
   }
   return root;
 }
@@ -257,7 +328,8 @@ export function renderDetails(
 export function textReport(
   facts: IFacts,
   diagnosis: IDiagnosis,
-  reports?: IReports | null
+  reports?: IReports | null,
+  blocked?: IBlockedSection | null
 ): string {
   const lines = [
     `Cross-origin isolation: ${diagnosis.state}`,
@@ -271,6 +343,10 @@ export function textReport(
       `  Fix: ${reason.fix}`
     );
   }
+  const blockedText = blockedLines(blocked ?? null);
+  if (blockedText.length) {
+    lines.push('', ...blockedText);
+  }
   lines.push('');
   for (const cap of diagnosis.capabilities) {
     lines.push(
@@ -282,7 +358,7 @@ export function textReport(
     lines.push(`${row.label}: ${row.display}`);
   }
   lines.push(`User agent: ${facts.userAgent}`);
-  const reported = reportLines(reports);
+  const reported = reportLines(reports, blocked?.reported ?? 0);
   if (reported.length) {
     lines.push('', ...reported);
   }
@@ -293,7 +369,8 @@ export function textReport(
 export async function showDetails(
   facts: IFacts,
   diagnosis: IDiagnosis,
-  reports?: IReports | null
+  reports?: IReports | null,
+  blocked?: IBlockedSection | null
 ): Promise<void> {
   const copy = Dialog.createButton({
     label: 'Copy Report',
@@ -302,11 +379,13 @@ export async function showDetails(
   const close = Dialog.okButton({ label: 'Close' });
   const result = await showDialog({
     title: 'Cross-Origin Isolation',
-    body: new Widget({ node: renderDetails(facts, diagnosis, reports) }),
+    body: new Widget({
+      node: renderDetails(facts, diagnosis, reports, blocked)
+    }),
     buttons: [copy, close],
     defaultButton: 1
   });
   if (result.button.label === copy.label) {
-    Clipboard.copyToSystem(textReport(facts, diagnosis, reports));
+    Clipboard.copyToSystem(textReport(facts, diagnosis, reports, blocked));
   }
 }

@@ -18,3 +18,22 @@ export const CREDENTIALLESS_FALLBACK = policy.credentialless.fallback;
 export function headerToken(raw: string): string {
   return raw.split(';')[0].trim().toLowerCase();
 }
+
+/**
+ * Whether a browser honours COEP credentialless, by its User-Agent: the policy's rule, the one
+ * the server's `auto` and JupyterLite's service worker apply, so that the dialog's advice
+ * matches what this browser would be sent.
+ */
+export function credentiallessSupported(userAgent: string): boolean {
+  const rule = policy.credentialless;
+  if (new RegExp(rule.never).test(userAgent)) {
+    return false;
+  }
+  for (const [product, first] of Object.entries(rule.since)) {
+    const match = new RegExp(`${product}/(\\d+)`).exec(userAgent);
+    if (match) {
+      return Number(match[1]) >= first;
+    }
+  }
+  return false;
+}

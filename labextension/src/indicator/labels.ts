@@ -10,3 +10,6 @@ export const STATE_DESCRIPTION: Record<IsolationState, string> = {
   isolated: 'This page is cross-origin isolated',
   'not-isolated': 'This page is not cross-origin isolated'
 };
+
+/** The dialog's section of loads that isolation blocked. */
+export const BLOCKED_HEADING = 'Blocked by isolation';

@@ -15,6 +15,7 @@ import type { IStatusBar } from '@jupyterlab/statusbar';
 import { Signal } from '@lumino/signaling';
 import { CommandIDs } from '../commands';
 import { resolveByName } from '../tokens';
+import { Deployment, blockedView, watchBlockedLoads } from './blocked';
 import { diagnose, quickState } from './diagnosis';
 import { showDetails } from './dialog';
 import { IFacts } from './facts';
@@ -45,6 +46,18 @@ function headersUrl(): string | undefined {
   return extensions
     ? URLExt.join(extensions, 'jupyter-coi', 'package.json')
     : undefined;
+}
+
+/**
+ * Where the page's headers come from, so that the dialog names the setting that changes them:
+ * a server with jupyter-coi says where its report endpoint is (its page config, which is also
+ * how the dialog knows to ask for reports); a JupyterLite site names itself in its config.
+ */
+function deployment(): Deployment {
+  if (PageConfig.getOption(REPORTS_PAGE_CONFIG)) {
+    return 'server';
+  }
+  return PageConfig.getOption('appName') === 'JupyterLite' ? 'lite' : 'other';
 }
 
 /** Probe once per page: isolation cannot change without a reload. */
@@ -118,6 +131,8 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null
   ): Promise<void> => {
+    // First, before anything awaits: loads that fail from now on are heard.
+    const blockedLoads = watchBlockedLoads(window);
     const statusBar = await resolveByName<IStatusBar>(app, STATUS_BAR_TOKEN);
     const getFacts = factsOnce();
     let dialogOpen = false;
@@ -141,9 +156,21 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
             getFacts(),
             settings && path
               ? fetchReports(settings, path)
-              : Promise.resolve(null)
+              : Promise.resolve(null),
+            blockedLoads.scan(document)
           ]);
-          await showDetails(facts, diagnose(facts), reports);
+          const blocked = blockedView(
+            blockedLoads,
+            reports,
+            facts,
+            deployment()
+          );
+          await showDetails(
+            facts,
+            diagnose(facts),
+            blocked.reports,
+            blocked.section
+          );
         } finally {
           dialogOpen = false;
         }

@@ -9,6 +9,7 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { BLOCKED_HEADING } from './labels';
 
 /** The page config option by which the server extension says where its endpoint is, relative
  * to the server's base URL; absent where there is none. */
@@ -202,6 +203,13 @@ async function load(
 
 export const REPORTS_HEADING = 'Reported by the browser';
 export const NO_REPORTS = 'No violations reported yet.';
+/** When every report is of a blocked resource, which the dialog lists with the page's own. */
+export const REPORTS_LISTED_AS_BLOCKED = `The resources the browser reported as blocked are listed under "${BLOCKED_HEADING}".`;
+
+/** What the section says when it lists no report: `merged` were listed as blocked loads. */
+export function noReportsLine(merged: number): string {
+  return merged > 0 ? REPORTS_LISTED_AS_BLOCKED : NO_REPORTS;
+}
 
 /** Longest text shown for one field: posters choose these strings, and their length. */
 const SHOWN_MAX = 300;
@@ -321,14 +329,20 @@ export function describeReport(report: IReport): string {
     .join('');
 }
 
-/** The reports section as plain text, for the copied report; empty when there is none. */
-export function reportLines(reports: IReports | null | undefined): string[] {
+/**
+ * The reports section as plain text, for the copied report; empty when there is none.
+ * `merged`: how many reports were taken out to be listed as blocked loads.
+ */
+export function reportLines(
+  reports: IReports | null | undefined,
+  merged = 0
+): string[] {
   if (!hasReportSection(reports)) {
     return [];
   }
   const lines = [REPORTS_HEADING];
   if (!reports.reports.length) {
-    lines.push(NO_REPORTS);
+    lines.push(noReportsLine(merged));
   }
   for (const group of reportGroups(reports)) {
     lines.push(

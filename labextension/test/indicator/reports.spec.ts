@@ -10,10 +10,12 @@ import {
   IReports,
   NO_REPORTS,
   REPORTS_HEADING,
+  REPORTS_LISTED_AS_BLOCKED,
   ReportsRequest,
   describeReport,
   fetchReports,
   hasReportSection,
+  noReportsLine,
   pagePath,
   parseReports,
   reportGroups,
@@ -461,5 +463,15 @@ describe('report text', () => {
       .join('');
     expect(joined).toBe(describeReport(hostile));
     expect(joined).toContain('<img src=x onerror=alert(1)>');
+  });
+});
+
+describe('reports listed as blocked loads', () => {
+  it('says where they went when none is left to list', () => {
+    const none = reports([]);
+    expect(reportLines(none)).toContain(NO_REPORTS);
+    expect(reportLines(none, 2)).toContain(REPORTS_LISTED_AS_BLOCKED);
+    expect(noReportsLine(0)).toBe(NO_REPORTS);
+    expect(noReportsLine(1)).toBe(REPORTS_LISTED_AS_BLOCKED);
   });
 });
