@@ -10,6 +10,7 @@ import pytest
 from support.engines import isolation_seen
 from support.harness import (
     COEP_SEEN,
+    EMBED_FROM,
     FRONTENDS,
     ISOLATION_PROBE,
     PROBE_NOTEBOOK,
@@ -84,33 +85,6 @@ def test_auto_isolates_every_engine(jupyter_process, engine, page):
     assert seen["worker"] == isolation_seen(engine, engine.expects("auto"))
     want = "credentialless" if engine.expects("credentialless") else "require-corp"
     assert page.evaluate(COEP_SEEN) == want
-
-
-# What a notebook's widgets and outputs add to the page: a picture, a map tile (Leaflet's are
-# <img> elements, loaded without CORS) and a CDN script, from a second origin that sends no
-# Cross-Origin-Resource-Policy, as most such hosts do.
-EMBED_FROM = """async (origin) => {
-  const load = (element) => new Promise((resolve) => {
-    element.onload = () => resolve('loaded');
-    element.onerror = () => resolve('blocked');
-    document.body.append(element);
-  });
-  const picture = Object.assign(document.createElement('img'), {src: origin + 'pixel.png'});
-  const tile = Object.assign(document.createElement('img'), {src: origin + 'tiles/3/4/2.png'});
-  const script = Object.assign(document.createElement('script'), {src: origin + 'widget.js'});
-  const [p, t, s] = await Promise.all([load(picture), load(tile), load(script)]);
-  return {picture: p, tile: t, script: s, ran: self.jupyterCoiWidgetRan === true,
-          isolated: self.crossOriginIsolated};
-}"""
-
-
-@pytest.fixture
-def embeds(tmp_path, other_origin) -> str:
-    root = tmp_path / "other-origin"
-    (root / "tiles" / "3" / "4").mkdir(parents=True)
-    (root / "tiles" / "3" / "4" / "2.png").write_bytes((root / "pixel.png").read_bytes())
-    (root / "widget.js").write_text("self.jupyterCoiWidgetRan = true;\n")
-    return other_origin
 
 
 @pytest.mark.parametrize("embedder", [None, "require-corp"], ids=["default", "require-corp"])

@@ -98,6 +98,16 @@ def other_origin(tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
+def embeds(tmp_path, other_origin) -> str:
+    """The second origin with what :data:`harness.EMBED_FROM` loads from it, none with CORP."""
+    root = tmp_path / "other-origin"
+    (root / "tiles" / "3" / "4").mkdir(parents=True)
+    (root / "tiles" / "3" / "4" / "2.png").write_bytes((root / "pixel.png").read_bytes())
+    (root / "widget.js").write_text("self.jupyterCoiWidgetRan = true;\n")
+    return other_origin
+
+
+@pytest.fixture
 def jp_server_config():
     """In-process servers load jupyter-coi with the frontends and the proxy it must cover."""
     return {

@@ -304,3 +304,21 @@ postMessage({
 # (as the indicator reads it): with `auto`, or a service worker's fallback, it depends on the engine.
 COEP_SEEN = """async () => (await fetch(location.href, {cache: 'no-store'}))
   .headers.get('cross-origin-embedder-policy')"""
+
+
+# What a notebook's widgets and outputs add to the page: a picture, a map tile (Leaflet's are
+# <img> elements, loaded without CORS) and a CDN script, from a second origin that sends no
+# Cross-Origin-Resource-Policy, as most such hosts do.
+EMBED_FROM = """async (origin) => {
+  const load = (element) => new Promise((resolve) => {
+    element.onload = () => resolve('loaded');
+    element.onerror = () => resolve('blocked');
+    document.body.append(element);
+  });
+  const picture = Object.assign(document.createElement('img'), {src: origin + 'pixel.png'});
+  const tile = Object.assign(document.createElement('img'), {src: origin + 'tiles/3/4/2.png'});
+  const script = Object.assign(document.createElement('script'), {src: origin + 'widget.js'});
+  const [p, t, s] = await Promise.all([load(picture), load(tile), load(script)]);
+  return {picture: p, tile: t, script: s, ran: self.jupyterCoiWidgetRan === true,
+          isolated: self.crossOriginIsolated};
+}"""
