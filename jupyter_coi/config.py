@@ -39,7 +39,8 @@ def _choices(field: str) -> str:
     return ", ".join(f"``{v}``" for v in policy.ALLOWED[field])
 
 
-def _embedder_policy(default: str) -> Unicode:
+def embedder_policy_trait(default: str, auto: str) -> Unicode:
+    """The COEP setting; ``auto`` says what ``auto`` does for the part that has it."""
     return Unicode(
         default,
         config=True,
@@ -47,9 +48,8 @@ def _embedder_policy(default: str) -> Unicode:
         f"``{policy.CREDENTIALLESS}`` isolate: ``{policy.REQUIRE_CORP}`` loads a cross-origin "
         f"resource only if it sends ``{policy.RESOURCE}`` (or CORS), ``{policy.CREDENTIALLESS}`` "
         "loads it without cookies instead (not supported by Safari, where the page is then not "
-        f"isolated). One of {_choices('embedder')}; the server also takes "
-        f"``{policy.EMBEDDER_AUTO}`` (its default): ``{policy.CREDENTIALLESS}`` for browsers "
-        f"that support it, ``{policy.CREDENTIALLESS_FALLBACK}`` for the others (Safari).",
+        f"isolated). One of {_choices('embedder')}, or ``{policy.EMBEDDER_AUTO}``"
+        f"{' (the default)' if default == policy.EMBEDDER_AUTO else ''}: {auto}",
     )
 
 
@@ -69,10 +69,11 @@ class PolicySettings(HasTraits):
         f"{_choices('opener')}.",
     )
 
-    embedder_policy = _embedder_policy(policy.DEFAULTS["embedder"])
-
-    # Only a server answers each browser on its own; static files are the same for all.
-    allows_auto = False
+    embedder_policy = embedder_policy_trait(
+        policy.DEFAULTS["embedder"],
+        f"``{policy.CREDENTIALLESS}`` for browsers that support it, "
+        f"``{policy.CREDENTIALLESS_FALLBACK}`` for the others.",
+    )
 
     resource_policy = Unicode(
         policy.DEFAULTS["resource"],
@@ -85,14 +86,7 @@ class PolicySettings(HasTraits):
     def _check_header_value(self, proposal):
         trait = proposal["trait"].name
         if trait == "embedder_policy" and proposal["value"] == policy.EMBEDDER_AUTO:
-            if self.allows_auto:
-                return proposal["value"]
-            raise TraitError(
-                f"{self.setting_name(trait)} = {policy.EMBEDDER_AUTO!r} needs a server that "
-                "answers each browser on its own; choose "
-                + " or ".join(repr(v) for v in policy.ISOLATING["embedder"])
-                + " for static files"
-            )
+            return proposal["value"]
         try:
             return policy.check(trait.split("_")[0], proposal["value"])
         except policy.PolicyError as e:
@@ -145,12 +139,22 @@ class PolicySettings(HasTraits):
                 )
         return messages
 
-    def policy(self, credentialless: bool = True) -> policy.Policy:
+    def auto_embedder(self) -> str:
+        """The COEP value that ``auto`` gives when no browser is named: the one a server
+        announces first, and the one that parts answering every browser alike send."""
+        return policy.CREDENTIALLESS
+
+    def policy(self, credentialless: bool | None = None) -> policy.Policy:
         """The headers' values; under ``auto``, for a browser that supports ``credentialless``
-        or not."""
+        or not, or with neither said, ``auto_embedder()``'s."""
         embedder = self.embedder_policy
         if embedder == policy.EMBEDDER_AUTO:
-            embedder = policy.CREDENTIALLESS if credentialless else policy.CREDENTIALLESS_FALLBACK
+            if credentialless is None:
+                embedder = self.auto_embedder()
+            elif credentialless:
+                embedder = policy.CREDENTIALLESS
+            else:
+                embedder = policy.CREDENTIALLESS_FALLBACK
         return policy.Policy(
             opener=self.opener_policy, embedder=embedder, resource=self.resource_policy
         )
@@ -166,8 +170,12 @@ class CrossOriginIsolation(PolicySettings, Configurable):
         "without uninstalling it.",
     )
 
-    allows_auto = True
-    embedder_policy = _embedder_policy(policy.SERVER_DEFAULTS["embedder"])
+    embedder_policy = embedder_policy_trait(
+        policy.SERVER_DEFAULTS["embedder"],
+        f"``{policy.CREDENTIALLESS}`` for browsers that support it, "
+        f"``{policy.CREDENTIALLESS_FALLBACK}`` for the others (Safari), by the User-Agent, with "
+        "``Vary: User-Agent``.",
+    )
 
     report_only = Bool(
         False,

@@ -86,9 +86,24 @@ DEFAULTS = {"opener": SAME_ORIGIN, "embedder": REQUIRE_CORP, "resource": SAME_OR
 # What the server sends with no configuration. It answers each browser on its own, so its COEP
 # is ``auto``: ``credentialless`` where the browser supports it, which loads what notebooks
 # embed from other sites (CDN scripts, map tiles, images) without cookies, and ``require-corp``
-# for the others (Safari), which isolates them too. Static hosts answer every browser alike and
-# keep ``DEFAULTS``.
+# for the others (Safari), which isolates them too.
 SERVER_DEFAULTS = {**DEFAULTS, "embedder": EMBEDDER_AUTO}
+
+# What a JupyterLite site gets with no configuration: ``auto`` as well, with the same aim. Static
+# hosts answer every browser alike, so the value they are given is ``static_auto_embedder``'s.
+LITE_DEFAULTS = {**DEFAULTS, "embedder": EMBEDDER_AUTO}
+
+
+def static_auto_embedder(service_worker: bool) -> str:
+    """The one COEP value that static hosts send every browser under ``auto``.
+
+    ``credentialless`` when the site's service worker gives each browser its own value
+    (``credentialless_rule``): the browsers that support it are isolated by the host's headers
+    from the first load, and the others (Safari), which ignore it, by the worker's
+    ``require-corp`` after one reload. Without that worker nothing could give them another value,
+    so they get the fallback, the only value that isolates every browser.
+    """
+    return CREDENTIALLESS if service_worker else CREDENTIALLESS_FALLBACK
 
 
 class PolicyError(ValueError):
@@ -212,6 +227,7 @@ def as_json() -> dict:
         "isolating": {k: list(v) for k, v in ISOLATING.items()},
         "defaults": DEFAULTS,
         "serverDefaults": SERVER_DEFAULTS,
+        "liteDefaults": LITE_DEFAULTS,
         # The CORP value by which a resource lets pages of any site embed it under require-corp.
         "resourceConsent": CROSS_ORIGIN,
         "credentialless": credentialless_rule(),

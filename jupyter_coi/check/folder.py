@@ -9,7 +9,7 @@ from pathlib import Path
 from .. import hosts
 from ..lite.serviceworker import SERVICE_WORKER, check_service_worker
 from ..lite.site import NotALiteSite, require_lite_site
-from ..policy import ALLOWED, ISOLATING, Policy
+from ..policy import ALLOWED, CREDENTIALLESS, CREDENTIALLESS_FALLBACK, ISOLATING, Policy
 from .report import CheckError, Report
 
 # Every policy that isolates, the default first: a host file passes if it sends one of them.
@@ -44,6 +44,7 @@ def check_folder(folder: Path) -> Report:
     except NotALiteSite as e:
         raise CheckError(str(e)) from None
     hosts_ok = []
+    credentialless = []
     for host, name in hosts.HOST_FILES.items():
         path = site / name
         if not path.exists():
@@ -52,6 +53,8 @@ def check_folder(folder: Path) -> Report:
         good, problems = _host_policy(host, site)
         if good:
             hosts_ok.append(host)
+            if good.embedder == CREDENTIALLESS:
+                credentialless.append(host)
             report.add(True, str(path), f"{host} sends {good.describe()}")
         else:
             report.add(False, str(path), "; ".join(problems))
@@ -64,15 +67,35 @@ def check_folder(folder: Path) -> Report:
             str(site / SERVICE_WORKER),
             "jupyter-coi's service worker isolates hosts that cannot set headers",
         )
+    safari = _browsers_without_credentialless(credentialless, not worker_problems)
+    if safari:
+        report.add(not worker_problems, f"{', '.join(credentialless)} in Safari and WebKit", safari)
     ways = [f"with headers on {', '.join(hosts_ok)}"] if hosts_ok else []
     if not worker_problems:
         ways.append("through the service worker on any static host (GitHub Pages...)")
     report.isolated = bool(ways)
     report.verdict = (
-        f"{site} can be isolated " + ", and ".join(ways)
+        f"{site} can be isolated " + ", and ".join(ways) + (f"; {safari}" if safari else "")
         if ways
         else f"{site} has neither host files nor jupyter-coi's service worker: build it "
         "with jupyter-coi installed (`pip install jupyter-coi`, then "
         "`jupyter lite build`)"
     )
     return report
+
+
+def _browsers_without_credentialless(hosts_sending_it: list[str], worker: bool) -> str:
+    """What Safari and WebKit, which ignore COEP credentialless, get on the hosts whose file
+    sends it (a default build's, under ``auto``); empty when no host file sends it."""
+    if not hosts_sending_it:
+        return ""
+    if worker:
+        return (
+            f"Safari and WebKit ignore the COEP {CREDENTIALLESS} that the host files send; "
+            f"the service worker isolates them there with {CREDENTIALLESS_FALLBACK}, after one "
+            "reload"
+        )
+    return (
+        f"Safari and WebKit ignore the COEP {CREDENTIALLESS} that the host files send, and "
+        "without jupyter-coi's service worker nothing isolates them there"
+    )

@@ -33,7 +33,7 @@ from jupyterlite_core.optional import has_optional_dependency
 from traitlets import Bool, List, TraitError, Unicode, validate
 
 from .. import hosts, policy
-from ..config import LOG_PREFIX, PolicySettings
+from ..config import LOG_PREFIX, PolicySettings, embedder_policy_trait
 from . import serviceworker
 from .site import NotALiteSite, check_host_files, host_file_paths, write_host_files
 
@@ -54,6 +54,16 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
         help="Isolate the JupyterLite site: write the host files, send the headers from "
         "`jupyter lite serve`. False turns the addon off without uninstalling jupyter-coi "
         "(as does `--disable-addons jupyter-coi`).",
+    )
+
+    embedder_policy = embedder_policy_trait(
+        policy.LITE_DEFAULTS["embedder"],
+        "isolate every browser and load what each allows. With ``service_worker`` on, the host "
+        f"files and `jupyter lite serve` send ``{policy.CREDENTIALLESS}`` (Chromium and Firefox "
+        "are isolated by it from the first load) and the service worker gives the browsers "
+        f"without it ``{policy.CREDENTIALLESS_FALLBACK}`` (Safari, after one reload); with it "
+        f"off, they send ``{policy.CREDENTIALLESS_FALLBACK}``, the only value that isolates every "
+        "browser, and cross-origin resources without CORP are blocked.",
     )
 
     service_worker = Bool(
@@ -89,6 +99,40 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
     def setting_name(cls, trait: str) -> str:
         # As it is written in jupyter_lite_config.json's section and on the command line.
         return f"{cls.__name__}.{trait}"
+
+    def auto_embedder(self) -> str:
+        # Every file of the site and every `jupyter lite serve` response says one value to all.
+        return policy.static_auto_embedder(self.service_worker)
+
+    def webkit_note(self) -> tuple[bool, str] | None:
+        """What the browsers without ``credentialless`` (Safari, WebKit) get from this site,
+        where the host's headers alone would not isolate them or block what the others load;
+        with whether that is what the settings mean to do (else a warning is due)."""
+        auto = self.embedder_policy == policy.EMBEDDER_AUTO
+        embedder = self.policy().embedder
+        if embedder == policy.CREDENTIALLESS:
+            if self.service_worker:
+                return auto, (
+                    f"the host files send COEP {policy.CREDENTIALLESS} to every browser; Safari "
+                    "and other WebKit browsers do not support it and are not isolated by them; "
+                    f"the service worker gives them {policy.CREDENTIALLESS_FALLBACK}, after one "
+                    "reload"
+                )
+            return False, (
+                f"the host files send COEP {policy.CREDENTIALLESS} to every browser; Safari and "
+                "other WebKit browsers do not support it and are not isolated by them "
+                "(service_worker is off)"
+            )
+        if auto:
+            return False, (
+                f"{self.setting_name('embedder_policy')} = {policy.EMBEDDER_AUTO!r} with "
+                f"{self.setting_name('service_worker')} off: the host files send COEP "
+                f"{embedder}, the only value that isolates every browser, so images, scripts and "
+                f"map tiles from other sites that send no {policy.RESOURCE} are blocked; with "
+                f"{self.setting_name('service_worker')} = true, Chromium and Firefox would "
+                f"load them ({policy.CREDENTIALLESS}) and Safari would still be isolated"
+            )
+        return None
 
     def __init__(self, manager, *args, **kwargs):
         # jupyterlite-core logs an addon that raises an Exception here as a warning and builds
@@ -252,17 +296,13 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
                 LOG_PREFIX,
                 policy.isolation_requirement(),
             )
-        elif self.policy().embedder == policy.CREDENTIALLESS:
+        else:
             # Static hosts send one value to every browser: where credentialless does not
             # isolate, only the service worker can give those browsers another.
-            self.log.warning(
-                "%s the host files send COEP credentialless to every browser; Safari and other "
-                "WebKit browsers do not support it and are not isolated by them%s",
-                LOG_PREFIX,
-                "; the service worker gives them require-corp, after one reload"
-                if self.service_worker
-                else " (service_worker is off)",
-            )
+            note = self.webkit_note()
+            if note:
+                meant, text = note
+                (self.log.info if meant else self.log.warning)("%s %s", LOG_PREFIX, text)
         return None
 
     @staticmethod
@@ -303,11 +343,12 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
         )
 
     def _check_host_files_task(self, out: Path):
+        note = self.webkit_note()
         return _report(
             check_host_files(out, self.policy(), self.host_files),
             failed="the site's host files do not isolate it",
             mend="`jupyter lite build` writes them again.",
-            ok=f"host files OK: {', '.join(self._file_names())}",
+            ok=f"host files OK: {', '.join(self._file_names())}" + (f"; {note[1]}" if note else ""),
         )
 
     def status(self, manager):
@@ -324,6 +365,12 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
             else f"does NOT isolate ({policy.isolation_requirement()})"
         )
         print(f"    {LOG_PREFIX} policy: {chosen.describe()} ({isolates})")
+        if self.embedder_policy == policy.EMBEDDER_AUTO:
+            print(
+                f"    {LOG_PREFIX} {self.setting_name('embedder_policy')} = "
+                f"{policy.EMBEDDER_AUTO!r} gives the host files {policy.EMBEDDER}: "
+                f"{chosen.embedder}"
+            )
         print(f"    {LOG_PREFIX} host files: {', '.join(self._file_names()) or 'none'}")
         print(f"    {LOG_PREFIX} service worker for hosts without headers: {self.service_worker}")
 

@@ -84,6 +84,11 @@ def test_lite_build_with_the_addon(tmp_path):
     verdict = done.stdout.strip().splitlines()[-1]
     assert "with headers on netlify, vercel, apache, nginx, firebase" in verdict
     assert "through the service worker" in verdict
+    # The default build's host files send credentialless; Safari gets require-corp elsewhere.
+    assert verdict.endswith(
+        "Safari and WebKit ignore the COEP credentialless that the host files send; the service "
+        "worker isolates them there with require-corp, after one reload"
+    ), verdict
 
 
 def test_lite_build_without_the_addon(tmp_path):

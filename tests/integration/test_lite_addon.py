@@ -15,7 +15,7 @@ import pytest
 from jupyter_coi import hosts
 from jupyter_coi.policy import Policy
 from support.harness import free_port
-from support.lite_sites import ADDON, built_site, new_site
+from support.lite_sites import ADDON, DEFAULT_BUILD_POLICY, built_site, new_site
 
 TASK = "post_build:jupyter-coi:host-files"
 
@@ -24,12 +24,19 @@ TASK = "post_build:jupyter-coi:host-files"
 
 
 def test_build_writes_every_host_file(lite_site):
+    """With no configuration (`auto`, the service worker on), the host files send credentialless,
+    and the log says what Safari gets instead (the worker's require-corp)."""
     for host, name in hosts.HOST_FILES.items():
         path = lite_site.out / name
-        assert path.read_text() == hosts.render(host, Policy()), name
-        assert hosts.check(host, Policy(), lite_site.out) == []
+        assert path.read_text() == hosts.render(host, DEFAULT_BUILD_POLICY), name
+        assert hosts.check(host, DEFAULT_BUILD_POLICY, lite_site.out) == []
     vercel = json.loads((lite_site.out / "vercel.json").read_text())
-    assert {h["key"]: h["value"] for h in vercel["headers"][0]["headers"]} == Policy().headers()
+    sent = {h["key"]: h["value"] for h in vercel["headers"][0]["headers"]}
+    assert sent == DEFAULT_BUILD_POLICY.headers()
+    assert (
+        "Safari and other WebKit browsers do not support it and are not isolated by them; the "
+        "service worker gives them require-corp, after one reload"
+    ) in lite_site.build_log
     # the indicator comes with the build, from the environment's labextensions
     assert (lite_site.out / "extensions" / "jupyter-coi" / "package.json").exists()
 
@@ -46,7 +53,7 @@ def test_rebuild_is_up_to_date(lite_site):
 def test_edited_host_file_is_written_again(lite_site):
     headers = lite_site.out / "_headers"
     good = headers.read_text()
-    headers.write_text(good.replace("require-corp", "unsafe-none"))
+    headers.write_text(good.replace("credentialless", "unsafe-none"))
     done = lite_site.build()
     assert done.returncode == 0, done.log
     assert f".  {TASK}" in done.log
@@ -56,9 +63,13 @@ def test_edited_host_file_is_written_again(lite_site):
 def test_status_shows_the_policy_and_the_served_headers(lite_site):
     done = lite_site.lite("status")
     assert done.returncode == 0, done.log
-    assert f"jupyter_coi | policy: {Policy().describe()} (isolates)" in done.log
+    assert f"jupyter_coi | policy: {DEFAULT_BUILD_POLICY.describe()} (isolates)" in done.log
+    assert (
+        f"jupyter_coi | {ADDON}.embedder_policy = 'auto' gives the host files "
+        "Cross-Origin-Embedder-Policy: credentialless"
+    ) in done.log
     assert "server: tornado" in done.log
-    for name, value in Policy():
+    for name, value in DEFAULT_BUILD_POLICY:
         assert f"        {name}: {value}" in done.log
 
 
@@ -68,19 +79,19 @@ def test_serve_headers_set_by_the_user_win(tmp_path):
         json.dumps(
             {
                 "LiteBuildConfig": {
-                    "extra_http_headers": {"cross-origin-embedder-policy": "credentialless"}
+                    "extra_http_headers": {"cross-origin-embedder-policy": "require-corp"}
                 }
             }
         )
     )
     done = site.lite("status")
     assert done.returncode == 0, done.log
-    assert "        cross-origin-embedder-policy: credentialless" in done.log
-    assert "Cross-Origin-Embedder-Policy: require-corp\n" not in done.log
+    assert "        cross-origin-embedder-policy: require-corp" in done.log
+    assert "        Cross-Origin-Embedder-Policy: credentialless\n" not in done.log
     assert "        Cross-Origin-Opener-Policy: same-origin" in done.log
     assert (
-        "LiteBuildConfig.extra_http_headers sets Cross-Origin-Embedder-Policy: credentialless, "
-        "which `jupyter lite serve` sends instead of the policy's require-corp"
+        "LiteBuildConfig.extra_http_headers sets Cross-Origin-Embedder-Policy: require-corp, "
+        "which `jupyter lite serve` sends instead of the policy's credentialless"
     ) in done.log
 
 
@@ -101,6 +112,22 @@ def test_settings_from_config_file_and_command_line(tmp_path):
     assert (site.out / "nginx-coi.conf").read_text() == hosts.render("nginx", policy)
     for other in ("vercel.json", ".htaccess", "firebase.json"):
         assert not (site.out / other).exists()
+
+
+def test_auto_without_the_service_worker_sends_require_corp_and_says_so(tmp_path):
+    """Nothing could give Safari another value than the host's: require-corp, which isolates
+    every browser and blocks what other sites send without CORP; the log names the setting."""
+    site = built_site(tmp_path, {"service_worker": False, "host_files": ["netlify"]})
+    assert (site.out / "_headers").read_text() == hosts.render("netlify", Policy())
+    assert not (site.out / "coi-reload.js").exists()
+    assert (
+        f"{ADDON}.embedder_policy = 'auto' with {ADDON}.service_worker off: the host files send "
+        "COEP require-corp, the only value that isolates every browser"
+    ) in site.build_log
+    assert f"are blocked; with {ADDON}.service_worker = true, Chromium" in site.build_log
+    done = site.lite("check")
+    assert done.returncode == 0, done.log
+    assert "jupyter_coi | host files OK: _headers; " in done.log
 
 
 def test_disabled_writes_nothing_and_sends_nothing(tmp_path):
@@ -201,6 +228,8 @@ def test_check_reports_a_removed_host_file(lite_site):
     done = lite_site.lite("check")
     assert done.returncode == 0, done.log
     assert "jupyter_coi | host files OK" in done.log
+    # The default build is no problem; what Safari gets from it is said.
+    assert "not isolated by them; the service worker gives them require-corp" in done.log
     htaccess = lite_site.out / ".htaccess"
     htaccess.unlink()
     done = lite_site.lite("check")
@@ -217,7 +246,7 @@ def test_build_sets_up_the_service_worker_and_check_reports_its_loss(lite_site):
     original = lite_site.out / "service-worker.jupyterlite.js"
     wrapped = worker.read_text()
     assert "jupyter-coi-service-worker-wrapper" in wrapped
-    assert json.dumps(Policy().headers())[1:-1].split(",")[0] in wrapped
+    assert json.dumps(DEFAULT_BUILD_POLICY.headers())[1:-1] in wrapped
     assert 'id="jupyter-coi-reload"' in (lite_site.out / "lab" / "index.html").read_text()
     assert "jupyter_coi | service worker OK" in lite_site.lite("check").log
 
@@ -256,7 +285,8 @@ def response_headers(url: str) -> dict[str, str]:
 def test_serve_sends_the_headers(lite_served, path):
     headers = response_headers(lite_served.url + path)
     assert "TornadoServer" in headers["Server"]
-    assert {name: headers.get(name) for name in Policy().headers()} == Policy().headers()
+    want = DEFAULT_BUILD_POLICY.headers()
+    assert {name: headers.get(name) for name in want} == want
 
 
 def test_serve_without_tornado_refuses(lite_site):

@@ -95,12 +95,23 @@ const [worker, agents] = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 (async () => {
   const out = [];
   for (const agent of agents) {
-    class FetchEvent {}
+    class FetchEvent {
+      stopImmediatePropagation() { this.stopped = true; }
+    }
     FetchEvent.prototype.respondWith = function (answer) { this.answer = answer; };
+    const listeners = [];
     vm.runInNewContext(worker, {
-      self: {navigator: {userAgent: agent}}, FetchEvent, Response, Headers, Promise, console,
-      importScripts() {},
+      self: {navigator: {userAgent: agent}, location: new URL('https://lite.example/lab/'),
+             addEventListener: (type, listener) => listeners.push([type, listener])},
+      FetchEvent, Response, Headers, Promise, console, URL, importScripts() {},
     });
+    // Which requests the worker keeps from JupyterLite's listener (left to the browser).
+    const leftToTheBrowser = (mode, url) => {
+      const event = new FetchEvent();
+      event.request = {mode, url};
+      for (const [type, listener] of listeners) if (type === 'fetch') listener(event);
+      return event.stopped === true;
+    };
     const coep = async (headers) => {
       const event = new FetchEvent();
       event.request = {redirect: 'follow', method: 'GET'};
@@ -108,7 +119,10 @@ const [worker, agents] = JSON.parse(require('fs').readFileSync(0, 'utf8'));
       return (await event.answer).headers.get('Cross-Origin-Embedder-Policy');
     };
     out.push([await coep({}),
-              await coep({'Cross-Origin-Embedder-Policy': 'credentialless; report-to="x"'})]);
+              await coep({'Cross-Origin-Embedder-Policy': 'credentialless; report-to="x"'}),
+              leftToTheBrowser('no-cors', 'https://tiles.example/1/2/3.png'),
+              leftToTheBrowser('cors', 'https://cdn.example/data.json'),
+              leftToTheBrowser('no-cors', 'https://lite.example/files/pixel.png')]);
   }
   process.stdout.write(JSON.stringify(out));
 })();
@@ -131,7 +145,9 @@ AGENTS = [
 def test_worker_gives_each_browser_a_coep_that_isolates_it(embedder):
     """The worker follows the policy's credentialless rule (the same as the server's `auto`):
     credentialless where the browser honours it, require-corp elsewhere, also in place of a
-    credentialless the host sent. With require-corp configured, it changes nothing it was sent."""
+    credentialless the host sent; where it gives credentialless, cross-origin no-cors requests
+    (images, scripts) are left to the browser, which sends them without cookies. With
+    require-corp configured, it changes nothing it was sent."""
     worker = sw.render_service_worker(Policy(embedder=embedder))
     done = subprocess.run(
         ["node", "-e", RUN_WORKER],
@@ -145,11 +161,13 @@ def test_worker_gives_each_browser_a_coep_that_isolates_it(embedder):
     sent = 'credentialless; report-to="x"'
     if embedder == "credentialless":
         want = [
-            ["credentialless", sent] if credentialless_supported(a) else ["require-corp"] * 2
+            ["credentialless", sent, True, False, False]
+            if credentialless_supported(a)
+            else ["require-corp", "require-corp", False, False, False]
             for a in AGENTS
         ]
     else:
-        want = [["require-corp", sent] for _ in AGENTS]
+        want = [["require-corp", sent, False, False, False] for _ in AGENTS]
     assert seen == want
     assert [credentialless_supported(a) for a in AGENTS] == [
         True,

@@ -86,7 +86,11 @@ FEATURES = {
     "server-isolated": "Jupyter Server pages (JupyterLab, Notebook 7) are cross-origin isolated",
     "shared-array-buffer": "`SharedArrayBuffer` exists on the isolated page and in its workers",
     "indicator": "The indicator shows the state the browser reports",
-    "lite-headers": "JupyterLite with real headers (`jupyter lite serve`, nginx, Apache) is isolated",
+    "lite-headers": "JupyterLite with no configuration, served with its headers "
+    "(`jupyter lite serve`, nginx, Apache), is isolated",
+    "lite-headers-first-load": "JupyterLite with no configuration is isolated by its host's "
+    "headers from the first load, with no reload (WebKit ignores their `credentialless`; the "
+    "service worker isolates it, after one reload)",
     "lite-service-worker": "JupyterLite on a host without headers is isolated by the service "
     "worker (first visit, reload, second reload)",
     "credentialless": "COEP `credentialless` isolates",
@@ -97,6 +101,8 @@ FEATURES = {
     "lite-service-worker-credentialless": "JupyterLite's service worker with `credentialless` "
     "configured still isolates (it falls back to "
     "`require-corp` where unsupported)",
+    "lite-default-embeds": "JupyterLite with no configuration, with headers (nginx) or without: "
+    "images, map tiles and scripts from another site that sends no CORP load on the isolated page",
 }
 _ALL = {"chromium": True, "firefox": True, "webkit": True}
 EXPECTED: dict[str, dict[str, bool]] = {
@@ -105,6 +111,8 @@ EXPECTED: dict[str, dict[str, bool]] = {
     "shared-array-buffer": {"chromium": True, "firefox": True, "webkit": False},
     "indicator": _ALL,
     "lite-headers": _ALL,
+    # The host files say credentialless (`auto` with the service worker), which WebKit ignores.
+    "lite-headers-first-load": {"chromium": True, "firefox": True, "webkit": False},
     "lite-service-worker": _ALL,
     # WebKit, like Safari, does not implement credentialless.
     "credentialless": {"chromium": True, "firefox": True, "webkit": False},
@@ -112,6 +120,8 @@ EXPECTED: dict[str, dict[str, bool]] = {
     # Where the server gives the browser require-corp (no credentialless), they are blocked.
     "default-embeds": {"chromium": True, "firefox": True, "webkit": False},
     "lite-service-worker-credentialless": _ALL,
+    # WebKit is isolated by the service worker's require-corp, which blocks them.
+    "lite-default-embeds": {"chromium": True, "firefox": True, "webkit": False},
 }
 assert set(FEATURES) == set(EXPECTED)
 
@@ -122,11 +132,13 @@ TESTS = {
     "shared-array-buffer": "tests/browser/test_indicator.py",
     "indicator": "tests/browser/test_indicator.py",
     "lite-headers": "tests/browser/test_lite_isolated.py",
+    "lite-headers-first-load": "tests/browser/test_lite_isolated.py",
     "lite-service-worker": "tests/browser/test_lite_service_worker.py",
     "credentialless": "tests/browser/test_server_isolated.py",
     "auto": "tests/browser/test_server_isolated.py",
     "default-embeds": "tests/browser/test_server_isolated.py",
     "lite-service-worker-credentialless": "tests/browser/test_lite_service_worker.py",
+    "lite-default-embeds": "tests/browser/test_lite_isolated.py",
 }
 assert set(TESTS) == set(FEATURES)
 

@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from jupyter_coi.policy import Policy
+
 from .harness import ANSI, PROBE_WORKER_JS, free_port, jupyter, jupyter_env, probe_notebook
+
+# What the addon gives a site with no configuration (`auto`, with the service worker on): the
+# host files and `jupyter lite serve` send credentialless to every browser, and the worker gives
+# those without it require-corp.
+DEFAULT_BUILD_POLICY = Policy(embedder="credentialless")
 
 LITE_NOTEBOOK = probe_notebook("python", "Python (Pyodide)")
 CONTENTS = {"probe.ipynb": LITE_NOTEBOOK, "probe-worker.js": PROBE_WORKER_JS}

@@ -14,10 +14,12 @@ from jupyter_coi import hosts
 from jupyter_coi.check import CheckError, check
 from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.policy import Policy
+from support.lite_sites import DEFAULT_BUILD_POLICY
 
 ALL_HOSTS = "netlify, vercel, apache, nginx, firebase"
 NEITHER = "has neither host files nor jupyter-coi's service worker"
 THROUGH_THE_WORKER = "through the service worker on any static host"
+SAFARI = "Safari and WebKit ignore the COEP credentialless that the host files send"
 
 
 def lite_build(folder: Path) -> Path:
@@ -27,12 +29,12 @@ def lite_build(folder: Path) -> Path:
     return folder
 
 
-def with_worker(site: Path) -> Path:
+def with_worker(site: Path, policy: Policy | None = None) -> Path:
     """JupyterLite's worker and one app page, then what jupyter-coi's build step does to them."""
     (site / sw.SERVICE_WORKER).write_text("// JupyterLite's service worker\n")
     (site / "lab").mkdir()
     (site / "lab" / "index.html").write_text("<!doctype html><html><head></head><body></body>")
-    sw.wrap_service_worker(site, Policy())
+    sw.wrap_service_worker(site, policy or Policy())
     sw.install_page_script(site)
     return site
 
@@ -86,7 +88,25 @@ def test_host_files_of_another_isolating_policy_are_recognised(tmp_path):
     report = check(str(site))
     assert report.isolated
     assert f"netlify sends {other.describe()}" in report.render()
-    assert verdict(report).endswith("can be isolated with headers on netlify")
+    # Without the service worker, nothing gives the browsers that ignore credentialless another
+    # value: said as a problem, and in the verdict.
+    assert f"can be isolated with headers on netlify; {SAFARI}, and without" in verdict(report)
+    [safari] = [f for f in report.findings if f.subject == "netlify in Safari and WebKit"]
+    assert safari.status == "problem" and "nothing isolates them there" in safari.detail
+
+
+def test_a_default_build_isolates_safari_through_the_worker(tmp_path):
+    """`auto`, the addon's default, with the service worker: host files with credentialless."""
+    site = lite_build(tmp_path / "site")
+    site = with_host_files(with_worker(site, DEFAULT_BUILD_POLICY), DEFAULT_BUILD_POLICY)
+    report = check(str(site))
+    assert (report.isolated, report.exit_code) == (True, 0)
+    assert all(f.status == "ok" for f in report.findings), report.render()
+    assert verdict(report) == (
+        f"ISOLATED: {site} can be isolated with headers on {ALL_HOSTS}, and "
+        f"{THROUGH_THE_WORKER} (GitHub Pages...); {SAFARI}; the service worker isolates them "
+        "there with require-corp, after one reload"
+    )
 
 
 def test_a_host_file_that_does_not_isolate_is_a_problem(tmp_path):

@@ -43,6 +43,22 @@
       : null;
   const ADDED = FALLBACK ? Object.assign({}, HEADERS, { [EMBEDDER]: FALLBACK }) : HEADERS;
 
+  // Under credentialless the browser loads a cross-origin no-cors resource (an image, a map
+  // tile, a script) without CORP because it sends no cookies for it. JupyterLite's worker fetches
+  // every GET itself, with the request's credentials, and Chromium then blocks the response for
+  // lacking CORP (it was requested with credentials). Such a request is left to the browser, as
+  // on a page without a worker: this listener runs before JupyterLite's and keeps it from
+  // answering. JupyterLite's cache option does not keep these responses, which it could not
+  // deliver to the page anyway.
+  if (token(ADDED[EMBEDDER] || "") === CREDENTIALLESS.value) {
+    self.addEventListener("fetch", (event) => {
+      const request = event.request;
+      if (request.mode === "no-cors" && new URL(request.url).origin !== self.location.origin) {
+        event.stopImmediatePropagation();
+      }
+    });
+  }
+
   // The headers to set on a response: the policy's that it lacks, and the fallback in place
   // of a credentialless value where that would not isolate.
   function changes(headers) {

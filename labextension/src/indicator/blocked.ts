@@ -387,8 +387,9 @@ export function blockedFixes(
     } else {
       const lite =
         `For a JupyterLite site, set ${LITE_SETTING} = "${CREDENTIALLESS}" in ` +
-        'jupyter_lite_config.json and build the site again: such resources then load, without ' +
-        `cookies (its service worker gives browsers without ${CREDENTIALLESS} ` +
+        'jupyter_lite_config.json, or remove the setting to get the default, ' +
+        `"${policy.liteDefaults.embedder}", and build the site again: such resources then ` +
+        `load, without cookies (its service worker gives browsers without ${CREDENTIALLESS} ` +
         `${CREDENTIALLESS_FALLBACK}).`;
       fixes.push({
         id: deployment === 'lite' ? 'lite-embedder-policy' : 'embedder-policy',
