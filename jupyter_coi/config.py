@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from traitlets import Bool, HasTraits, List, TraitError, Unicode, validate
 from traitlets.config import Configurable

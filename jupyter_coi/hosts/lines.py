@@ -5,10 +5,9 @@ that is outside it is the user's, kept byte for byte."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..policy import Policy
 from .base import OUR_NAMES, HostFileConflict, HostFileError, HostFormat, canonical, compare

@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC.parent.parent / "jupyter_coi"
