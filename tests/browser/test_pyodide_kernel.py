@@ -39,6 +39,7 @@ NOTEBOOKS = {
         "name = input('Your name: ')\nprint('hello', name)",
         "import getpass\nsecret = getpass.getpass('Secret: ')\nprint('secret of', len(secret), 'characters')",
     ),
+    "version.ipynb": notebook("import pyodide\nprint('pyodide', pyodide.__version__)"),
     "busy.ipynb": notebook(
         "print('kernel up')",
         "import time\nt0 = time.time()\nwhile time.time() - t0 < 6:\n    pass\nprint('finished')",
@@ -89,6 +90,14 @@ def interrupt_running(nb: LiteNotebook, index: int, timeout: float = 10) -> str:
     nb.interrupt()
     nb.wait_done(index, timeout=timeout)
     return nb.output(index)
+
+
+def test_the_kernel_runs_the_sites_pyodide(isolated_site, offline, page):
+    """The kernel loads the Pyodide the site was built with (the compatibility run's newest
+    one, or the kernel's own), from the site, not the CDN that the tests cannot reach."""
+    nb = open_ready(page, isolated_site, "version.ipynb")
+    nb.run_to_end(0)
+    assert nb.output(0).strip() == f"pyodide {offline.version}"
 
 
 def test_interrupt_stops_a_busy_loop_and_keeps_the_state(isolated_site, page):

@@ -22,9 +22,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 # What the kernel loads by name at start-up (its worker's initKernel), plus their dependencies
 # in the lock. A wheel missing here shows up as the kernel failing to start, offline.
@@ -196,7 +196,9 @@ def cached(name: str, complete: str, make: Callable[[Path, Path], None]) -> Path
 
 
 def offline_pyodide(version: str | None = None) -> OfflinePyodide:
-    version = version or kernel_pyodide_version()
+    """The offline Pyodide for ``version``; by default the one ``JUPYTER_COI_PYODIDE`` names
+    (a compatibility run's newer Pyodide), else the kernel's own."""
+    version = version or os.environ.get("JUPYTER_COI_PYODIDE") or kernel_pyodide_version()
     root = cached(
         f"pyodide-{version}-offline",
         "pyodide/pyodide-lock.json",
