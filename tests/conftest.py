@@ -7,11 +7,17 @@ browser/ drives Chromium, Firefox and WebKit.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from support.engines import ENGINES
 
 pytest_plugins = ["pytest_jupyter.jupyter_server", "support.fixtures"]
+
+# compat/ measures third-party packages that only its own runner installs
+# (tests/compat/requirements-packages.txt).
+collect_ignore = [] if os.environ.get("JUPYTER_COI_COMPAT") == "packages" else ["compat"]
 
 
 def pytest_configure(config):
