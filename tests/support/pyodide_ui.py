@@ -22,6 +22,25 @@ NO_BUFFER = re.compile(r"jupyter-coi \| kernel (\S+): no interrupt buffer: (.*)"
 # Said once a page when the page first answers the kernel's worker through jupyter-coi's fix
 # for a race in their channel (labextension/src/coincident.ts): the fix is in the path.
 ANSWERS_WHOLE = "jupyter-coi | kernel channel: answers to the worker go out whole"
+# Said when the page starts: whether the kernel's channel gets those fixes, by the version of
+# the kernel's labextension (coincident 1.x up to 0.8; from 0.9 a channel without the races).
+CHANNEL_WORKAROUND = "talks to its worker through coincident 1.x; working around its two races"
+CHANNEL_FINE = "needs no workaround"
+
+
+def kernel_channel_needs_workarounds(prefix: str | None = None) -> bool:
+    """Whether the jupyterlite-pyodide-kernel installed at ``prefix`` (this environment by
+    default) talks to its worker through coincident 1.x, which jupyter-coi works around."""
+    import sys
+    from pathlib import Path
+
+    package = (
+        Path(prefix or sys.prefix)
+        / "share/jupyter/labextensions/@jupyterlite/pyodide-kernel-extension/package.json"
+    )
+    major, minor = (int(part) for part in json.loads(package.read_text())["version"].split(".")[:2])
+    return (major, minor) < (0, 9)
+
 
 # Presses the interrupt button and waits for `marker` in the first cell's output, all in the
 # page: resolves with the milliseconds from the click to the marker on screen, or null.

@@ -7,7 +7,9 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { CommandIDs } from '../commands';
+import { channelVerdict, kernelExtensionVersion } from './channel';
 import { answerWhole, settleWaitAsync } from './coincident';
 import { PyodideInterrupts } from './controller';
 import { findKernelClient } from './kernelclient';
@@ -30,8 +32,18 @@ export const interruptPlugin: JupyterFrontEndPlugin<void> = {
       return;
     }
     if (window.crossOriginIsolated) {
-      settleWaitAsync();
-      answerWhole();
+      // Before activation ends: the kernel module, which captures Atomics.waitAsync as it
+      // loads, loads with the first kernel, after the app has started.
+      const verdict = channelVerdict(
+        await kernelExtensionVersion(
+          PageConfig.getOption('fullLabextensionsUrl')
+        )
+      );
+      console.info(verdict.message);
+      if (verdict.workaround) {
+        settleWaitAsync();
+        answerWhole();
+      }
     }
     new PyodideInterrupts({
       client,
