@@ -12,21 +12,24 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
+
+from .utils import shown
+
+FuncT = TypeVar("FuncT", bound=Callable[..., Any])
 
 try:
     from jupyter_server.auth.decorator import allow_unauthenticated
 except ImportError:  # jupyter_server < 2.13: a handler without @web.authenticated is open
 
-    def allow_unauthenticated(method):  # type: ignore[no-redef]
+    def allow_unauthenticated(method: FuncT) -> FuncT:
         return method
 
-
-from .utils import shown
 
 CONTENT_TYPE = "application/reports+json"
 MAX_BODY_BYTES = 64 * 1024

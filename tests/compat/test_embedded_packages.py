@@ -399,7 +399,8 @@ def settle(page, run: Callable[[], list[dict]], blocked: Callable[[str], bool]) 
     while True:
         checks = run()
         decided = all(
-            c["ok"] or c.get("error") or blocked(p.name) for p, c in zip(CELL_PACKAGES, checks)
+            c["ok"] or c.get("error") or blocked(p.name)
+            for p, c in zip(CELL_PACKAGES, checks, strict=True)
         )
         now = time.monotonic()
         if decided and decided_at is None:
@@ -472,7 +473,7 @@ def measure_lab(context, server, cdn_urls, measured: Measured) -> list[CrossOrig
     isolated = page.evaluate("crossOriginIsolated")
     measured.coep = page.evaluate(COEP_SEEN)
     loads = network.by_owner(owner)
-    for package, check in zip([*CELL_PACKAGES, *EXTENSIONS], [*checks, *page_checks]):
+    for package, check in zip([*CELL_PACKAGES, *EXTENSIONS], [*checks, *page_checks], strict=True):
         measured.add(package.name, check, loads.get(package.name, []), isolated)
     page.close()
     return loads.get("", [])
