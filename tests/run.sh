@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's one test command (README.md, and .ci/run on a fresh machine): installs what the
 # tests need, the system packages through apt and the Python ones through pip, then runs them all.
-# Arguments go to pytest, e.g. `bash tests/run.sh -k browser -x`.
+# Arguments go to pytest, e.g. `bash tests/run.sh -k browser -x`, and then only that pytest run
+# happens; without them, the compatibility runs of tests/compat/run.py follow the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -38,4 +39,14 @@ fi
 "$PYTHON" -m mypy
 (cd labextension && npm run --silent lint:check)
 
-exec "$PYTHON" -m pytest "$@"
+# With arguments, only the pytest run they select.
+if [ $# -gt 0 ]; then
+  exec "$PYTHON" -m pytest "$@"
+fi
+
+# The whole suite, on the versions the test extra pins; then the compatibility runs, each in a
+# virtualenv of its own with other versions (tests/compat/run.py says which, and why).
+status=0
+"$PYTHON" -m pytest || status=$?
+"$PYTHON" tests/compat/run.py || status=$?
+exit $status

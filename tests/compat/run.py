@@ -1,0 +1,268 @@
+"""The compatibility runs: the versions around the main test run's, each in a fresh virtualenv.
+
+The main run (``pytest``, in the environment ``pip install -e ".[test,dev]"`` made) tests the
+versions the test extra pins. Each row here tests other versions that users have or will soon
+have, with the part of the suite that those versions change:
+
+- ``oldest``: the oldest Python, jupyter_server, JupyterLab, Notebook and jupyterlite-core that
+  pyproject.toml allows, with the server, indicator and addon tests;
+- ``jupyterlite-next``: the next JupyterLite (a pre-release of jupyterlite-core and of
+  jupyterlite-pyodide-kernel, with a newer kernel channel), with the JupyterLite and Pyodide
+  kernel tests;
+- ``pyodide-kernel-0.8.7``: the kernel's newest 0.8 release, with the Pyodide kernel tests;
+- ``pyodide-newest``: the newest Pyodide from npm in the main run's kernel;
+- ``jupyterhub-5``: JupyterHub 5, where the main run has 6, with the hub tests;
+- ``packages``: the packages people embed, whose table ``docs/compatibility.md`` is.
+
+Every row installs jupyter-coi from one wheel built from this tree (as users get it: the
+labextension prebuilt, no npm). ``tests/run.sh`` runs all rows after the main run;
+``python tests/compat/run.py ROW ...`` runs some. Each row prints its pytest summary, and a
+table of all rows ends the run; the exit code is 1 if any row failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import requires
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+REPO = Path(__file__).resolve().parents[2]
+# A row's whole run, install included: a hung install or test run fails the row, not CI.
+ROW_TIMEOUT = 20 * 60
+PIP = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    why: str
+    tests: tuple[str, ...]
+    # Requirements as pip reads them: pins for this row, on top of the wheel's extras.
+    pins: tuple[str, ...] = ()
+    # Requirements files (`pip install -r`), from the repository's root.
+    files: tuple[str, ...] = ()
+    # Installed afterwards without their dependencies, where a release asks for one that is
+    # not published (said in `why`).
+    without_deps: tuple[str, ...] = ()
+    python: str = ""  # "3.10": that interpreter; empty: the one running this script
+    extras: str = "test,lite"
+    env: dict[str, str] = field(default_factory=dict)
+    # False: run in the main run's environment (nothing to install).
+    venv: bool = True
+
+
+ROWS = (
+    Row(
+        "oldest",
+        "the lowest versions pyproject.toml and the labextension allow",
+        tests=(
+            "tests/unit",
+            "tests/integration/test_server_headers.py",
+            "tests/integration/test_server_settings.py",
+            "tests/integration/test_report_endpoint.py",
+            "tests/integration/test_extension_installed.py",
+            "tests/integration/test_lite_addon.py",
+            "tests/browser/test_server_isolated.py",
+            "tests/browser/test_indicator.py",
+            "-k",
+            "not firefox and not webkit",
+        ),
+        python="3.10",
+        pins=(
+            "jupyter_server==2.4.0",
+            "jupyterlab==4.0.2",
+            "notebook==7.0.0",
+            "jupyterlite-core==0.8.6",
+        ),
+    ),
+    Row(
+        "jupyterlite-next",
+        "jupyterlite-core 0.9 and jupyterlite-pyodide-kernel 0.9 pre-releases (JupyterLab 4.7, "
+        "the kernel channel coincident 4)",
+        tests=(
+            "tests/integration/test_lite_addon.py",
+            "tests/integration/test_lite_service_worker_build.py",
+            "tests/browser/test_pyodide_kernel.py",
+            "tests/browser/test_lite_isolated.py",
+            "tests/browser/test_lite_service_worker.py",
+            "-k",
+            "not webkit",
+        ),
+        pins=("jupyterlite-core==0.9.0a2", "jupyterlite-pyodide-kernel==0.9.0a1"),
+    ),
+    Row(
+        "pyodide-kernel-0.8.7",
+        "jupyterlite-pyodide-kernel 0.8.7 (it asks for a jupyterlite-core 0.8.7 that is not "
+        "published: installed over 0.8.6 without its dependencies)",
+        tests=("tests/browser/test_pyodide_kernel.py",),
+        without_deps=("jupyterlite-pyodide-kernel==0.8.7",),
+    ),
+    Row(
+        "pyodide-newest",
+        "the newest Pyodide on npm, in the main run's kernel",
+        tests=("tests/browser/test_pyodide_kernel.py",),
+        env={"JUPYTER_COI_PYODIDE": "314.0.8"},
+        venv=False,
+    ),
+    Row(
+        "jupyterhub-5",
+        "JupyterHub 5 (the main run has 6)",
+        tests=("tests/browser/test_jupyterhub.py",),
+        pins=("jupyterhub==5.5.4",),
+    ),
+    Row(
+        "packages",
+        "the packages people embed (bokeh, folium, ipyleaflet, ...), under each COEP, with and "
+        "without CORP: the table in docs/compatibility.md",
+        tests=("tests/compat/test_embedded_packages.py",),
+        files=("tests/compat/requirements-packages.txt",),
+        env={"JUPYTER_COI_COMPAT": "packages"},
+    ),
+)
+
+
+def requirement_name(requirement: str) -> str:
+    return re.sub(r"[-_.]+", "-", Requirement(requirement).name).lower()
+
+
+def requirements(row: Row) -> list[str]:
+    """What the row installs beside the wheel: jupyter-coi's dependencies and the row's extras,
+    as the installed jupyter-coi's metadata (from pyproject.toml) names them, each replaced by
+    the row's pin where it has one."""
+    extras = row.extras.split(",")
+    pinned = {requirement_name(pin) for pin in row.pins + row.without_deps}
+    wanted = []
+    for text in requires("jupyter-coi") or ():
+        requirement = Requirement(text)
+        marker = requirement.marker
+        if marker and not any(marker.evaluate({"extra": extra}) for extra in extras):
+            continue
+        if requirement_name(text) in pinned:
+            continue
+        # Given to pip on its own, `; extra == "test"` would be false: the row chose the extra.
+        requirement.marker = None
+        wanted.append(str(requirement))
+    return [*wanted, *row.pins]
+
+
+def find_python(version: str) -> str:
+    """The interpreter for ``version``: ``pythonX.Y`` on PATH, or one that pyenv built (pyenv's
+    shim on PATH may name a version it has not selected, so each candidate must run)."""
+    if not version:
+        return sys.executable
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [shutil.which(f"python{version}")]
+    candidates += [str(p / "bin/python") for p in sorted(pyenv.glob(f"{version}.*"), reverse=True)]
+    for candidate in filter(None, candidates):
+        ran = subprocess.run([candidate, "--version"], capture_output=True, text=True, timeout=30)
+        if ran.returncode == 0 and ran.stdout.split()[-1].startswith(f"{version}."):
+            return candidate
+    raise RuntimeError(
+        f"Python {version} is not installed; the compatibility row that needs it runs in it. "
+        f"Install it (`pyenv install {version}`, or your system's python{version} package) "
+        "and run again."
+    )
+
+
+def build_wheel(into: Path) -> Path:
+    """jupyter-coi's wheel from this tree, as a release builds it (the labextension for
+    production)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(REPO), "-w", str(into)],
+        check=True,
+        timeout=ROW_TIMEOUT,
+    )
+    (wheel,) = into.glob("jupyter_coi-*.whl")
+    return wheel
+
+
+def run_row(row: Row, wheel: Path, work: Path) -> tuple[int, float]:
+    started = time.monotonic()
+    env = {**os.environ, **row.env}
+    if row.venv:
+        venv = work / row.name
+        subprocess.run(
+            [find_python(row.python), "-m", "venv", "--clear", str(venv)],
+            check=True,
+            timeout=120,
+        )
+        python = str(venv / "bin/python")
+        deadline = started + ROW_TIMEOUT
+        subprocess.run(
+            [python, *PIP, "--no-deps", str(wheel)], check=True, timeout=deadline - time.monotonic()
+        )
+        subprocess.run(
+            [python, *PIP, *requirements(row), *(f"--requirement={f}" for f in row.files)],
+            cwd=REPO,
+            check=True,
+            timeout=deadline - time.monotonic(),
+        )
+        if row.without_deps:
+            subprocess.run(
+                [python, *PIP, "--no-deps", *row.without_deps],
+                check=True,
+                timeout=deadline - time.monotonic(),
+            )
+        # The tests start `jupyter ...` as subprocesses: this venv's, not the main run's.
+        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+        env["VIRTUAL_ENV"] = str(venv)
+        env.pop("PYTHONHOME", None)
+    else:
+        python = sys.executable
+    subprocess.run([python, "-m", "pip", "list", "--disable-pip-version-check"], env=env)
+    remaining = ROW_TIMEOUT - (time.monotonic() - started)
+    try:
+        code = subprocess.run(
+            [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", *row.tests],
+            cwd=REPO,
+            env=env,
+            timeout=remaining,
+        ).returncode
+    except subprocess.TimeoutExpired:
+        print(f"compat {row.name}: no result in {ROW_TIMEOUT} s", flush=True)
+        code = 124
+    return code, time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "rows", nargs="*", help=f"rows to run (all by default): {[r.name for r in ROWS]}"
+    )
+    names = parser.parse_args(argv).rows
+    unknown = sorted(set(names) - {r.name for r in ROWS})
+    if unknown:
+        parser.error(f"no such row: {', '.join(unknown)}; rows: {', '.join(r.name for r in ROWS)}")
+    rows = [r for r in ROWS if not names or r.name in names]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="jupyter-coi-compat-") as tmp:
+        work = Path(tmp)
+        wheel = build_wheel(work / "wheel") if any(r.venv for r in rows) else Path()
+        for row in rows:
+            print(f"\n=== compat {row.name}: {row.why}", flush=True)
+            try:
+                code, seconds = run_row(row, wheel, work)
+            except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+                print(f"compat {row.name}: could not be set up: {e}", flush=True)
+                code, seconds = 2, 0.0
+            results.append((row, code, seconds))
+            if row.venv:
+                shutil.rmtree(work / row.name, ignore_errors=True)
+    print("\n=== compatibility runs")
+    for row, code, seconds in results:
+        print(f"{'passed' if code == 0 else 'FAILED':7} {row.name:22} {seconds:6.0f} s  {row.why}")
+    return 0 if all(code == 0 for _, code, _ in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
