@@ -4,13 +4,14 @@ The main run (``pytest``, in the environment ``pip install -e ".[test,dev]"`` ma
 versions the test extra pins. Each row here tests other versions that users have or will soon
 have, with the part of the suite that those versions change:
 
-- ``oldest``: the oldest Python, jupyter_server, JupyterLab, Notebook and jupyterlite-core that
-  pyproject.toml allows, with the server, indicator and addon tests;
+- ``oldest``: the oldest Python, jupyter_server, JupyterLab and Notebook that pyproject.toml and
+  the labextension allow, with the server and indicator tests (jupyterlite-core's oldest, 0.8.6,
+  is the main run's);
 - ``jupyterlite-next``: the next JupyterLite (a pre-release of jupyterlite-core and of
   jupyterlite-pyodide-kernel, with a newer kernel channel), with the JupyterLite and Pyodide
   kernel tests;
-- ``pyodide-kernel-0.8.7``: the kernel's newest 0.8 release, with the Pyodide kernel tests;
-- ``pyodide-newest``: the newest Pyodide from npm in the main run's kernel;
+- ``pyodide-next``: the kernel's newest 0.8 release with the newest Pyodide from npm, with the
+  Pyodide kernel tests;
 - ``jupyterhub-5``: JupyterHub 5, where the main run has 6, with the hub tests;
 - ``packages``: the packages people embed, whose table ``docs/compatibility.md`` is.
 
@@ -71,7 +72,6 @@ ROWS = (
             "tests/integration/test_server_settings.py",
             "tests/integration/test_report_endpoint.py",
             "tests/integration/test_extension_installed.py",
-            "tests/integration/test_lite_addon.py",
             "tests/browser/test_server_isolated.py",
             "tests/browser/test_indicator.py",
             "-k",
@@ -101,18 +101,12 @@ ROWS = (
         pins=("jupyterlite-core==0.9.0a2", "jupyterlite-pyodide-kernel==0.9.0a1"),
     ),
     Row(
-        "pyodide-kernel-0.8.7",
+        "pyodide-next",
         "jupyterlite-pyodide-kernel 0.8.7 (it asks for a jupyterlite-core 0.8.7 that is not "
-        "published: installed over 0.8.6 without its dependencies)",
+        "published: installed over 0.8.6 without its dependencies) with the newest Pyodide on npm",
         tests=("tests/browser/test_pyodide_kernel.py",),
         without_deps=("jupyterlite-pyodide-kernel==0.8.7",),
-    ),
-    Row(
-        "pyodide-newest",
-        "the newest Pyodide on npm, in the main run's kernel",
-        tests=("tests/browser/test_pyodide_kernel.py",),
         env={"JUPYTER_COI_PYODIDE": "314.0.8"},
-        venv=False,
     ),
     Row(
         "jupyterhub-5",
