@@ -21,9 +21,10 @@ def main(argv: list[str] | None = None) -> int:
         description="Check a running server or static site (a URL) or a JupyterLite build (a "
         "folder) for cross-origin isolation: the page's COOP and COEP headers, what the page "
         "embeds that they would block, jupyter-coi's service worker, and a build's host files. "
-        "Exit code: 0 isolated, 1 not, 2 could not check. (`jupyter lite check` is "
-        "JupyterLite's own check of a build: that its files and contents are valid; it says "
-        "nothing about isolation.)",
+        "Exit code: 0 isolated, 1 not, 2 could not check. It needs no project or "
+        "configuration; `jupyter lite check`, run in a JupyterLite project, checks that "
+        "project's build against its own configuration (the addon's host files and service "
+        "worker against CrossOriginIsolationAddon's settings).",
     )
     audit.add_argument(
         "target",

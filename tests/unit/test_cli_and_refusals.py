@@ -106,5 +106,5 @@ def test_check_help_says_what_jupyter_lite_check_is_for(capsys):
     with pytest.raises(SystemExit):
         cli.main(["check", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "`jupyter lite check` is JupyterLite's own check of a build" in out
+    assert "`jupyter lite check`, run in a JupyterLite project, checks that project's build" in out
     assert "127.0.0.1:8888/lab, http:// is meant" in out
