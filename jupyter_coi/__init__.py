@@ -3,6 +3,12 @@
 from ._version import __version__
 
 
+def _jupyter_labextension_paths():
+    # What `jupyter labextension develop` links: the built labextension (the wheel installs
+    # the same folder into share/jupyter/labextensions/jupyter-coi).
+    return [{"src": "labextension", "dest": "jupyter-coi"}]
+
+
 def _jupyter_server_extension_points():
     return [{"module": "jupyter_coi"}]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import __version__
 from .check import CheckError, check
 
 
@@ -12,18 +13,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="jupyter coi", description="Cross-origin isolation for Jupyter: checks and tools."
     )
+    parser.add_argument("--version", action="version", version=f"jupyter-coi {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     audit = commands.add_parser(
         "check",
         help="check whether a deployment is (or can be) cross-origin isolated",
         description="Check a running server or static site (a URL) or a JupyterLite build (a "
-        "folder). Exit code: 0 isolated, 1 not, 2 could not check.",
+        "folder) for cross-origin isolation: the page's COOP and COEP headers, what the page "
+        "embeds that they would block, jupyter-coi's service worker, and a build's host files. "
+        "Exit code: 0 isolated, 1 not, 2 could not check. It needs no project or "
+        "configuration; `jupyter lite check`, run in a JupyterLite project, checks that "
+        "project's build against its own configuration (the addon's host files and service "
+        "worker against CrossOriginIsolationAddon's settings).",
     )
     audit.add_argument(
         "target",
         metavar="TARGET",
-        help="a page's URL (add ?token=... for a Jupyter server that needs one), "
-        "or the output folder of `jupyter lite build`",
+        help="a page's URL (add ?token=... for a Jupyter server that needs one; without a "
+        "scheme, as in 127.0.0.1:8888/lab, http:// is meant), or the output folder of "
+        "`jupyter lite build`",
     )
     audit.add_argument("--timeout", type=float, default=15, help="seconds per request (15)")
     audit.add_argument(

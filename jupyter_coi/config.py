@@ -37,7 +37,7 @@ class ConfigurationError(SystemExit):
 
 
 def _choices(field: str) -> str:
-    return ", ".join(f"``{v}``" for v in policy.ALLOWED[field])
+    return ", ".join(f"``{v}``" for v in policy.SETTING_VALUES[field])
 
 
 def embedder_policy_trait(default: str, auto: str) -> Unicode:
@@ -49,7 +49,7 @@ def embedder_policy_trait(default: str, auto: str) -> Unicode:
         f"``{policy.CREDENTIALLESS}`` isolate: ``{policy.REQUIRE_CORP}`` loads a cross-origin "
         f"resource only if it sends ``{policy.RESOURCE}`` (or CORS), ``{policy.CREDENTIALLESS}`` "
         "loads it without cookies instead (not supported by Safari, where the page is then not "
-        f"isolated). One of {_choices('embedder')}, or ``{policy.EMBEDDER_AUTO}``"
+        f"isolated). One of {_choices('embedder')}; ``{policy.EMBEDDER_AUTO}``"
         f"{' (the default)' if default == policy.EMBEDDER_AUTO else ''}: {auto}",
     )
 
@@ -86,12 +86,10 @@ class PolicySettings(HasTraits):
     @validate("opener_policy", "embedder_policy", "resource_policy")
     def _check_header_value(self, proposal):
         trait = proposal["trait"].name
-        if trait == "embedder_policy" and proposal["value"] == policy.EMBEDDER_AUTO:
-            return proposal["value"]
-        try:
-            return policy.check(trait.split("_")[0], proposal["value"])
-        except policy.PolicyError as e:
-            raise TraitError(self.setting_error(trait, e.value, e.allowed)) from None
+        accepted = policy.SETTING_VALUES[trait.split("_")[0]]
+        if proposal["value"] not in accepted:
+            raise TraitError(self.setting_error(trait, proposal["value"], accepted))
+        return proposal["value"]
 
     @classmethod
     def setting_name(cls, trait: str) -> str:

@@ -66,6 +66,10 @@ DOCUMENT_ISOLATION_VALUES = ("isolate-and-require-corp", "isolate-and-credential
 # else ``require-corp`` (``credentialless_supported``).
 EMBEDDER_AUTO = "auto"
 
+# What each setting accepts: the header values, and ``auto`` for the embedder policy. Every
+# refusal of a setting lists these, so a new value cannot be left out of the messages.
+SETTING_VALUES = {**ALLOWED, "embedder": (*ALLOWED["embedder"], EMBEDDER_AUTO)}
+
 
 def token(value: str) -> str:
     """A header's value without its parameters: ``require-corp; report-to="x"`` gives

@@ -16,18 +16,38 @@ embeds), :mod:`.folder` (a build folder), :mod:`.report` (findings, verdict, exi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .folder import check_folder
 from .report import CheckError, Finding, Report
 from .url import check_url
 
-__all__ = ["CheckError", "Finding", "Report", "check", "check_folder", "check_url"]
+__all__ = ["CheckError", "Finding", "Report", "as_url", "check", "check_folder", "check_url"]
+
+
+# host[:port][/path...] written without a scheme, as people copy it from a terminal: a name or
+# an IPv4 or IPv6 address, with a port or a path or neither; or one word with a port.
+_SCHEMELESS_URL = re.compile(
+    r"((localhost|\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|[\w-]+(\.[\w-]+)+)(:\d+)?"
+    r"|[\w-]+:\d+)([/?].*)?"
+)
+
+
+def as_url(target: str) -> str | None:
+    """The URL that ``target`` names, or None when it is not one (a folder, then): a host with
+    no scheme, which is not an existing path, is taken as ``http://``."""
+    if target.startswith(("http://", "https://")):
+        return target
+    if "://" in target:
+        raise CheckError(f"{target}: only http:// and https:// URLs can be checked")
+    if not Path(target).exists() and _SCHEMELESS_URL.fullmatch(target):
+        return "http://" + target
+    return None
 
 
 def check(target: str, timeout: float = 15, max_resources: int = 50) -> Report:
-    if target.startswith(("http://", "https://")):
-        return check_url(target, timeout, max_resources)
-    if "://" in target:
-        raise CheckError(f"{target}: only http:// and https:// URLs can be checked")
+    url = as_url(target)
+    if url:
+        return check_url(url, timeout, max_resources)
     return check_folder(Path(target))

@@ -3,10 +3,11 @@ service worker, each measured against every policy that isolates."""
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 from pathlib import Path
 
-from .. import hosts
+from .. import __version__, hosts
 from ..lite.serviceworker import SERVICE_WORKER, check_service_worker
 from ..lite.site import NotALiteSite, require_lite_site
 from ..policy import ALLOWED, CREDENTIALLESS, CREDENTIALLESS_FALLBACK, ISOLATING, Policy
@@ -45,10 +46,13 @@ def check_folder(folder: Path) -> Report:
         raise CheckError(str(e)) from None
     hosts_ok = []
     credentialless = []
+    # Missing host files, filled in once the verdict says whether they are a problem.
+    not_written = []
     for host, name in hosts.HOST_FILES.items():
         path = site / name
         if not path.exists():
-            report.add(True, str(path), f"not written: no header config for {host}")
+            not_written.append(len(report.findings))
+            report.add(False, str(path), f"not written: no header config for {host}")
             continue
         good, problems = _host_policy(host, site)
         if good:
@@ -59,6 +63,7 @@ def check_folder(folder: Path) -> Report:
         else:
             report.add(False, str(path), "; ".join(problems))
     worker_problems = check_service_worker(site)
+    worker_lines = len(report.findings), len(report.findings) + len(worker_problems)
     for problem in worker_problems:
         report.add(False, "service worker", problem)
     if not worker_problems:
@@ -74,14 +79,36 @@ def check_folder(folder: Path) -> Report:
     if not worker_problems:
         ways.append("through the service worker on any static host (GitHub Pages...)")
     report.isolated = bool(ways)
+    # What the verdict does not need is a fact, not a problem: hosts without a file when the
+    # site can be isolated some way, the service worker when host files isolate it.
+    if report.isolated:
+        for i in not_written:
+            report.problems_as_notes(i, i + 1, "the verdict below does not need it")
+    if hosts_ok:
+        report.problems_as_notes(
+            *worker_lines, f"the host files isolate it on {', '.join(hosts_ok)}"
+        )
     report.verdict = (
         f"{site} can be isolated " + ", and ".join(ways) + (f"; {safari}" if safari else "")
         if ways
-        else f"{site} has neither host files nor jupyter-coi's service worker: build it "
-        "with jupyter-coi installed (`pip install jupyter-coi`, then "
-        "`jupyter lite build`)"
+        else f"{site} has neither host files nor jupyter-coi's service worker: {_how_to_build()}"
     )
     return report
+
+
+def _how_to_build() -> str:
+    """What to do for a build with none of the addon's files, in the environment that runs
+    this check (which has jupyter-coi, and so the addon, installed)."""
+    if importlib.util.find_spec("jupyterlite_core") is None:
+        return (
+            'install JupyterLite beside jupyter-coi (`pip install "jupyter-coi[lite]"`), then '
+            "rebuild it with `jupyter lite build`"
+        )
+    return (
+        f"jupyter-coi {__version__} and JupyterLite are installed here, so rebuild it here "
+        "with `jupyter lite build` and the addon enabled (the build was made elsewhere, or "
+        "with `--disable-addons jupyter-coi` or `CrossOriginIsolationAddon.enabled = False`)"
+    )
 
 
 def _browsers_without_credentialless(hosts_sending_it: list[str], worker: bool) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-OK, NOT_OK = "ok", "problem"
+# A problem is one for the verdict printed below it: what keeps the target from being isolated
+# (or, on an isolated one, what still goes wrong). A note is a fact that does not change it.
+OK, NOT_OK, NOTE = "ok", "problem", "note"
 
 
 class CheckError(Exception):
@@ -13,7 +15,7 @@ class CheckError(Exception):
 
 @dataclass(frozen=True)
 class Finding:
-    status: str  # OK or NOT_OK
+    status: str  # OK, NOT_OK or NOTE
     subject: str
     detail: str
 
@@ -27,6 +29,21 @@ class Report:
 
     def add(self, ok: bool, subject: str, detail: str) -> None:
         self.findings.append(Finding(OK if ok else NOT_OK, subject, detail))
+
+    def note(self, subject: str, detail: str) -> None:
+        self.findings.append(Finding(NOTE, subject, detail))
+
+    def problems_as_notes(self, start: int, end: int, why: str) -> None:
+        """The problems in ``findings[start:end]`` are not problems for the verdict (something
+        else makes up for them): they become notes that say ``why``."""
+        self.findings[start:end] = [
+            Finding(NOTE, f.subject, f"{f.detail}; {why}") if f.status == NOT_OK else f
+            for f in self.findings[start:end]
+        ]
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == NOT_OK]
 
     @property
     def exit_code(self) -> int:

@@ -162,6 +162,8 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     where = (
         shown(page.url) if page.url == url else f"{shown(page.url)} (redirected from {shown(url)})"
     )
+    # _check_headers' first two findings: the page's COOP and COEP
+    header_lines = len(report.findings), len(report.findings) + 2
     headers_isolate, embedder = _check_headers(report, page, where)
 
     found = html.PageHtml()
@@ -183,6 +185,8 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
         report.verdict = f"{shown_page} is cross-origin isolated by its headers"
     elif by_worker and not blocked:
         report.isolated = True
+        # The page's own missing headers do not keep it from being isolated: the worker adds them.
+        report.problems_as_notes(*header_lines, "the service worker adds it")
         report.verdict = (
             f"{shown_page} has no isolating headers; jupyter-coi's service worker "
             "isolates it from the second load on"

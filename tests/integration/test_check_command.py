@@ -36,6 +36,15 @@ def test_server_with_jupyter_coi_is_isolated(jupyter_process):
     assert server.token not in done.stdout and "token=..." in done.stdout
 
 
+def test_a_url_without_its_scheme_is_checked_over_http(jupyter_process):
+    server = jupyter_process("lab")
+    page = server.page_url("lab")
+    assert page.startswith("http://")
+    done = coi_check(page.removeprefix("http://"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith("ISOLATED: ")
+
+
 def test_server_without_jupyter_coi_is_not(jupyter_process):
     server = jupyter_process("lab", before=disable_extension)
     done = coi_check(server.page_url("lab"))
@@ -97,6 +106,14 @@ def test_lite_build_without_the_addon(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "not wrapped by jupyter-coi" in done.stdout
     assert "has neither host files nor jupyter-coi's service worker" in done.stdout
+    # Not isolated: each missing host file is a problem, and the advice is not to install
+    # what runs this check.
+    lines = done.stdout.strip().splitlines()
+    missing = [line for line in lines if "not written" in line]
+    assert len(missing) == 5 and all(line.lstrip().startswith("[problem]") for line in missing)
+    assert "[note]" not in done.stdout and "[ok]" not in done.stdout, done.stdout
+    assert "with `jupyter lite build` and the addon enabled" in lines[-1]
+    assert "pip install jupyter-coi" not in done.stdout
 
 
 def test_folder_that_is_not_a_lite_build(tmp_path):
@@ -126,6 +143,11 @@ def test_static_host_without_headers(tmp_path, addon, code):
                     in done.stdout
                 )
                 assert f"[ok] {served.url}service-worker.js" in done.stdout
+                # The page's missing headers do not disagree with the verdict: notes.
+                assert "[problem]" not in done.stdout, done.stdout
+                notes = [line for line in done.stdout.splitlines() if "[note]" in line]
+                assert len(notes) == 2 and all("missing" in n for n in notes), done.stdout
+                assert all("the service worker adds it" in n for n in notes)
             else:
                 assert "has no jupyter-coi service worker" in done.stdout
 

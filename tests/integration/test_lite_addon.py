@@ -179,7 +179,7 @@ INVALID = [
         None,
         (
             "CrossOriginIsolationAddon.embedder_policy = 'require-cors' is not allowed; choose one of "
-            "'require-corp', 'credentialless', 'unsafe-none'"
+            "'require-corp', 'credentialless', 'unsafe-none', 'auto'"
         ),
     ),
     (
