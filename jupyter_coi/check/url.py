@@ -16,6 +16,13 @@ from . import html
 from .report import CheckError, Report
 
 USER_AGENT = "jupyter-coi-check"
+# A browser that honours COEP credentialless, for servers that answer each browser on its own
+# (``Vary: User-Agent``, as jupyter-coi's ``auto`` does): the check's own User-Agent is nobody's,
+# and such a server gives it what it gives browsers without credentialless (Safari).
+CREDENTIALLESS_BROWSER = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 "
+    "Safari/537.36"
+)
 MAX_BODY = 5 * 1024 * 1024  # the page's HTML is read up to this; resources are not read
 # What fetch() raises for a URL that cannot be loaded at all.
 LOAD_ERRORS = (urllib.error.URLError, OSError, ValueError)
@@ -29,8 +36,10 @@ class Response:
     body: bytes
 
 
-def fetch(url: str, timeout: float, read_body: bool = True) -> Response:
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+def fetch(
+    url: str, timeout: float, read_body: bool = True, user_agent: str = USER_AGENT
+) -> Response:
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as r:
             body = r.read(MAX_BODY) if read_body else b""
@@ -128,9 +137,12 @@ def _check_embeds(
     embedder: str,
     timeout: float,
     max_resources: int,
-) -> int:
-    """Each resource the page embeds, loaded as under ``embedder``; how many it would block."""
-    blocked = 0
+    others: str = "",
+) -> tuple[int, int]:
+    """Each resource the page embeds, loaded as under ``embedder``; how many it would block,
+    and how many of the others it would block only under ``others``, the COEP that the
+    server gives browsers without credentialless (empty: the same for all)."""
+    blocked = others_blocked = 0
     seen: set[str] = set()
     for embed in embeds:
         resource = urllib.parse.urljoin(page.url, embed.url)
@@ -149,8 +161,18 @@ def _check_embeds(
         problem = _resource_problem(embed.element, resource, page.url, embedder, embed.cors, r)
         if problem:
             blocked += 1
+        elif others and (
+            why := _resource_problem(embed.element, resource, page.url, others, embed.cors, r)
+        ):
+            others_blocked += 1
+            report.note(
+                shown(resource),
+                f"<{embed.element}> allowed under {embedder}; in browsers without it (Safari), "
+                f"which get {others}: {why}",
+            )
+            continue
         report.add(problem is None, shown(resource), f"<{embed.element}> " + (problem or "allowed"))
-    return blocked
+    return blocked, others_blocked
 
 
 def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
@@ -165,6 +187,23 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     # _check_headers' first two findings: the page's COOP and COEP
     header_lines = len(report.findings), len(report.findings) + 2
     headers_isolate, embedder = _check_headers(report, page, where)
+    others = ""
+    if headers_isolate and "user-agent" in page.headers.get("vary", "").lower():
+        # Judge the page as the browsers that honour credentialless get it; what the check's
+        # own request got is what the others get.
+        try:
+            browser = fetch(url, timeout, read_body=False, user_agent=CREDENTIALLESS_BROWSER)
+        except LOAD_ERRORS:
+            browser = page
+        _, browsers_embedder = _document_policy(browser.headers)
+        if browsers_embedder != embedder and browsers_embedder in ISOLATING["embedder"]:
+            report.note(
+                where,
+                f"{EMBEDDER} depends on the browser (Vary: User-Agent): {browsers_embedder} "
+                f"for browsers that support it (Chromium, Firefox), {embedder} for the others "
+                "(Safari); what the page embeds is checked for both",
+            )
+            embedder, others = browsers_embedder, embedder
 
     found = html.PageHtml()
     if "html" in page.headers.get("content-type", ""):
@@ -177,12 +216,19 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     # What the browser will embed under this policy; on a page not isolated yet, what would be
     # blocked once it is (with the default policy): what to fix before turning it on.
     effective = embedder if headers_isolate else policy.DEFAULTS["embedder"]
-    blocked = _check_embeds(report, page, found.embeds, effective, timeout, max_resources)
+    blocked, others_blocked = _check_embeds(
+        report, page, found.embeds, effective, timeout, max_resources, others
+    )
 
     shown_page = shown(page.url)
     if headers_isolate and not blocked:
         report.isolated = True
         report.verdict = f"{shown_page} is cross-origin isolated by its headers"
+        if others_blocked:
+            report.verdict += (
+                f"; in browsers without {policy.CREDENTIALLESS} (Safari), {others_blocked} "
+                "resource(s) noted above would be blocked"
+            )
     elif by_worker and not blocked:
         report.isolated = True
         # The page's own missing headers do not keep it from being isolated: the worker adds them.

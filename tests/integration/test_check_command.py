@@ -86,6 +86,22 @@ def test_cross_origin_image_without_corp(jupyter_process, other_origin, embedder
         assert line.lstrip().startswith("[ok]"), line
 
 
+def test_default_server_is_judged_per_browser(jupyter_process, other_origin):
+    """Under the default, auto, the server answers each browser on its own: the image loads in
+    Chromium and Firefox (credentialless), and would be blocked in Safari (require-corp), which
+    the check notes without calling the page broken."""
+    image = f"{other_origin}pixel.png"
+    page = f'<!doctype html><html><body><img src="{image}" alt="a pixel"></body></html>'
+    server = jupyter_process("lab", files={"page.html": page})
+    done = coi_check(server.page_url("files/page.html"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "depends on the browser (Vary: User-Agent): credentialless" in done.stdout
+    line = next(line for line in done.stdout.splitlines() if image in line)
+    assert line.lstrip().startswith("[note]") and "require-corp blocks it" in line, line
+    verdict = done.stdout.strip().splitlines()[-1]
+    assert verdict.startswith("ISOLATED: ") and "(Safari), 1 resource(s)" in verdict, verdict
+
+
 def test_lite_build_with_the_addon(tmp_path):
     site = built_site(tmp_path)
     done = coi_check(str(site.out))

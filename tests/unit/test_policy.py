@@ -123,3 +123,12 @@ def test_reports_while_enforcing_and_document_isolation():
 )
 def test_credentialless_supported(agent, supported):
     assert policy.credentialless_supported(agent) is supported
+
+
+def test_the_checks_browser_is_one_that_honours_credentialless():
+    # `jupyter coi check` asks a server that varies by browser as this browser, to see what
+    # Chromium and Firefox get.
+    from jupyter_coi.check.url import CREDENTIALLESS_BROWSER, USER_AGENT
+
+    assert policy.credentialless_supported(CREDENTIALLESS_BROWSER)
+    assert not policy.credentialless_supported(USER_AGENT)
