@@ -9,7 +9,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from .. import policy
-from ..lite.serviceworker import SERVICE_WORKER, WORKER_MARKER
+from ..lite.serviceworker import SERVICE_WORKER, WORKER_MARKER, rendered_headers
 from ..policy import EMBEDDER, ISOLATING, OPENER, REPORT_ONLY, RESOURCE
 from ..utils import shown
 from . import html
@@ -208,14 +208,20 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     found = html.PageHtml()
     if "html" in page.headers.get("content-type", ""):
         found = html.parse(page.body.decode("utf-8", errors="replace"))
-    by_worker = False
+    by_worker, worker_embedder = False, ""
     if not headers_isolate and found.reload_script:
-        by_worker = _check_service_worker_url(
+        by_worker, worker_embedder = _check_service_worker_url(
             urllib.parse.urljoin(page.url, found.reload_script), timeout, report
         )
     # What the browser will embed under this policy; on a page not isolated yet, what would be
     # blocked once it is (with the default policy): what to fix before turning it on.
     effective = embedder if headers_isolate else policy.DEFAULTS["embedder"]
+    if by_worker and worker_embedder == policy.CREDENTIALLESS:
+        # The worker gives credentialless only to browsers that support it (as the default
+        # build's does), and the others its fallback.
+        effective, others = policy.CREDENTIALLESS, policy.CREDENTIALLESS_FALLBACK
+    elif by_worker and worker_embedder in ISOLATING["embedder"]:
+        effective = worker_embedder
     blocked, others_blocked = _check_embeds(
         report, page, found.embeds, effective, timeout, max_resources, others
     )
@@ -237,6 +243,11 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
             f"{shown_page} has no isolating headers; jupyter-coi's service worker "
             "isolates it from the second load on"
         )
+        if others_blocked:
+            report.verdict += (
+                f"; in browsers without {policy.CREDENTIALLESS} (Safari), {others_blocked} "
+                "resource(s) noted above would be blocked"
+            )
     elif headers_isolate or by_worker:
         report.verdict = f"{blocked} resource(s) of the page would be blocked: see above"
     elif blocked:
@@ -252,9 +263,11 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     return report
 
 
-def _check_service_worker_url(reload_script_url: str, timeout: float, report: Report) -> bool:
+def _check_service_worker_url(
+    reload_script_url: str, timeout: float, report: Report
+) -> tuple[bool, str]:
     """The page loads jupyter-coi's reload script: is the worker it registers beside it, at
-    the site's root?"""
+    the site's root? And the COEP it adds (empty if it is not jupyter-coi's)."""
     worker = urllib.parse.urljoin(reload_script_url, SERVICE_WORKER)
     try:
         r = fetch(worker, timeout)
@@ -262,13 +275,21 @@ def _check_service_worker_url(reload_script_url: str, timeout: float, report: Re
         report.add(
             False, shown(worker), f"jupyter-coi's service worker cannot be loaded: {_why(e)}"
         )
-        return False
+        return False, ""
     ok = r.status == 200 and WORKER_MARKER.encode() in r.body
-    report.add(
-        ok,
-        shown(worker),
-        "jupyter-coi's service worker, which adds the headers"
-        if ok
-        else f"HTTP {r.status}, not jupyter-coi's service worker: the page cannot be isolated",
-    )
-    return ok
+    added = (rendered_headers(r.body.decode("utf-8", errors="replace")) or {}) if ok else {}
+    worker_embedder = policy.token(str(added.get(EMBEDDER, "")))
+    if worker_embedder == policy.CREDENTIALLESS:
+        detail = (
+            f"jupyter-coi's service worker, which adds the headers: {EMBEDDER}: "
+            f"{policy.CREDENTIALLESS} for browsers that support it (Chromium, Firefox), "
+            f"{policy.CREDENTIALLESS_FALLBACK} for the others (Safari)"
+        )
+    elif ok:
+        detail = "jupyter-coi's service worker, which adds the headers" + (
+            f": {EMBEDDER}: {worker_embedder}" if worker_embedder else ""
+        )
+    else:
+        detail = f"HTTP {r.status}, not jupyter-coi's service worker: the page cannot be isolated"
+    report.add(ok, shown(worker), detail)
+    return ok, worker_embedder

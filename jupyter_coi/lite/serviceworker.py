@@ -180,7 +180,8 @@ def install_page_script(output_dir: Path) -> list[Path]:
     return written
 
 
-def _rendered_headers(text: str) -> dict | None:
+def rendered_headers(text: str) -> dict | None:
+    """The headers a wrapped worker adds, read from its text; None if it is not one."""
     match = _RENDERED_HEADERS.search(text)
     if not match:
         return None
@@ -216,7 +217,7 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
                 f"{worker.with_name(ORIGINAL)} is missing: the wrapper in {worker} cannot run "
                 "JupyterLite's worker; rebuild with `jupyter lite build --force`"
             )
-        headers = _rendered_headers(text)
+        headers = rendered_headers(text)
         if headers is None:
             problems.append(f"{worker} was edited: it has no header policy jupyter-coi can read")
             continue

@@ -158,7 +158,12 @@ def test_static_host_without_headers(tmp_path, addon, code):
                     "jupyter-coi's service worker isolates it from the second load on"
                     in done.stdout
                 )
-                assert f"[ok] {served.url}service-worker.js" in done.stdout
+                worker = next(
+                    line for line in done.stdout.splitlines() if "service-worker.js" in line
+                )
+                # The default build's worker: credentialless where the browser has it.
+                assert worker.lstrip().startswith(f"[ok] {served.url}service-worker.js"), worker
+                assert "credentialless for browsers that support it" in worker, worker
                 # The page's missing headers do not disagree with the verdict: notes.
                 assert "[problem]" not in done.stdout, done.stdout
                 notes = [line for line in done.stdout.splitlines() if "[note]" in line]
@@ -166,6 +171,26 @@ def test_static_host_without_headers(tmp_path, addon, code):
                 assert all("the service worker adds it" in n for n in notes)
             else:
                 assert "has no jupyter-coi service worker" in done.stdout
+
+
+def test_service_worker_site_is_judged_per_browser(tmp_path, other_origin):
+    """A default build on a host without headers: its worker gives credentialless to the
+    browsers that support it, so a cross-origin image without CORP loads there, and only Safari
+    (require-corp) would block it, which is a note."""
+    site = built_site(tmp_path)
+    image = f"{other_origin}pixel.png"
+    app = (site.out / "lab" / "index.html").read_text()
+    (site.out / "lab" / "embeds.html").write_text(
+        app.replace("</body>", f'<img src="{image}" alt="a pixel"></body>')
+    )
+    for served in plain_server(site):
+        done = coi_check(f"{served.url}lab/embeds.html")
+        assert done.returncode == 0, done.stdout + done.stderr
+        line = next(line for line in done.stdout.splitlines() if image in line)
+        assert line.lstrip().startswith("[note]") and "require-corp blocks it" in line, line
+        verdict = done.stdout.strip().splitlines()[-1]
+        assert "isolates it from the second load on" in verdict, verdict
+        assert "(Safari), 1 resource(s)" in verdict, verdict
 
 
 def test_unreachable_target():
