@@ -16,6 +16,7 @@ from support.harness import (
     FRONTENDS,
     PROBE_NOTEBOOK,
     disable_extension,
+    embedded,
 )
 
 INDICATOR = ".jp-coi-indicator"
@@ -223,10 +224,7 @@ FRAMED_PICTURE = """(origin) => new Promise((resolve) => {
 def embed_and_open_dialog(server, page, embeds: str, loads: bool):
     page.goto(server.page_url("lab"))
     page.wait_for_selector(FRONTENDS[0].ready, state="attached")
-    state = "loaded" if loads else "blocked"
-    embedded = page.evaluate(EMBED_FROM, embeds)
-    assert embedded == {"picture": state, "tile": state, "script": state, "ran": loads,
-                        "isolated": True}  # fmt: skip
+    assert page.evaluate(EMBED_FROM, embeds) == embedded(loads)
     return blocked_in_dialog(page)
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from support import static_servers
 from support.engines import PageError, is_navigation_error, isolation_seen
-from support.harness import COEP_SEEN, EMBED_FROM, ISOLATION_PROBE
+from support.harness import COEP_SEEN, EMBED_FROM, ISOLATION_PROBE, embedded
 from support.lite_sites import LiteSite, Served, built_site, plain_server
 
 
@@ -199,14 +199,7 @@ def test_default_build_loads_what_people_embed(request, default_host, embeds, en
     first_load = engine.expects("lite-headers-first-load") and not headerless
     assert reloaded_by_the_worker(page) is not first_load
     loads = engine.expects("lite-default-embeds")
-    state = "loaded" if loads else "blocked"
-    assert page.evaluate(EMBED_FROM, embeds) == {
-        "picture": state,
-        "tile": state,
-        "script": state,
-        "ran": loads,
-        "isolated": True,
-    }
+    assert page.evaluate(EMBED_FROM, embeds) == embedded(loads)
     want = "credentialless" if engine.expects("credentialless") else "require-corp"
     assert page.evaluate(COEP_SEEN) == want
 

@@ -17,6 +17,7 @@ from support.harness import (
     PROBE_WORKER_JS,
     Frontend,
     disable_extension,
+    embedded,
 )
 
 pytestmark = pytest.mark.engines()
@@ -97,11 +98,4 @@ def test_what_pages_embed_from_other_sites(jupyter_process, engine, page, embeds
     page.goto(server.page_url("lab"))
     page.wait_for_selector(FRONTENDS[0].ready, state="attached")
     loads = engine.expects("default-embeds") and embedder is None
-    state = "loaded" if loads else "blocked"
-    assert page.evaluate(EMBED_FROM, embeds) == {
-        "picture": state,
-        "tile": state,
-        "script": state,
-        "ran": loads,
-        "isolated": True,
-    }
+    assert page.evaluate(EMBED_FROM, embeds) == embedded(loads)

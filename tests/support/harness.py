@@ -323,3 +323,9 @@ EMBED_FROM = """async (origin) => {
           isolated: self.crossOriginIsolated};
 }"""
 EMBEDDED_PATHS = ("pixel.png", "tiles/3/4/2.png", "widget.js")
+
+
+def embedded(loads: bool) -> dict:
+    """What ``EMBED_FROM`` returns on an isolated page that loads them all, or blocks them all."""
+    state = "loaded" if loads else "blocked"
+    return {"picture": state, "tile": state, "script": state, "ran": loads, "isolated": True}

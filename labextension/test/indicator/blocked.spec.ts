@@ -5,6 +5,7 @@
  * objects with the few members the code reads.
  */
 import policy from '../../src/policy.json';
+import { isolatedFacts } from './facts';
 import {
   BLOCKED_CAP,
   BlockedLoads,
@@ -49,20 +50,10 @@ function element(
 }
 
 function facts(embedder: string | null, userAgent = CHROME): IFacts {
-  return {
-    crossOriginIsolated: true,
-    secureContext: true,
-    sharedArrayBuffer: true,
-    wasmSharedMemory: true,
-    atomicsWaitInWorker: true,
-    timerResolutionMs: 0.005,
-    serviceWorkerControlled: false,
-    navigationViaServiceWorker: false,
-    framed: false,
-    isolationPermitted: true,
+  return isolatedFacts({
     headers: { opener: 'same-origin', embedder, resource: 'same-origin' },
     userAgent
-  };
+  });
 }
 
 function report(overrides: Partial<IReport> = {}): IReport {

@@ -6,29 +6,10 @@ import {
 } from '../../src/indicator/diagnosis';
 import { IFacts } from '../../src/indicator/facts';
 import { headerToken } from '../../src/indicator/headers';
+import { isolatedFacts } from './facts';
 
 /** Facts of a plain, isolated top-level page served with the default headers. */
-function isolated(overrides: Partial<IFacts> = {}): IFacts {
-  return {
-    crossOriginIsolated: true,
-    secureContext: true,
-    sharedArrayBuffer: true,
-    wasmSharedMemory: true,
-    atomicsWaitInWorker: true,
-    timerResolutionMs: 0.005,
-    serviceWorkerControlled: false,
-    navigationViaServiceWorker: false,
-    framed: false,
-    isolationPermitted: true,
-    headers: {
-      opener: 'same-origin',
-      embedder: 'require-corp',
-      resource: 'same-origin'
-    },
-    userAgent: 'test',
-    ...overrides
-  };
-}
+const isolated = isolatedFacts;
 
 /** The same page, not isolated; headers as given. */
 function notIsolated(overrides: Partial<IFacts> = {}): IFacts {

@@ -1,0 +1,27 @@
+/**
+ * Facts of a plain, isolated top-level page served with the default headers, for the tests of
+ * what the indicator makes of them; each test overrides what it is about.
+ */
+import { IFacts } from '../../src/indicator/facts';
+
+export function isolatedFacts(overrides: Partial<IFacts> = {}): IFacts {
+  return {
+    crossOriginIsolated: true,
+    secureContext: true,
+    sharedArrayBuffer: true,
+    wasmSharedMemory: true,
+    atomicsWaitInWorker: true,
+    timerResolutionMs: 0.005,
+    serviceWorkerControlled: false,
+    navigationViaServiceWorker: false,
+    framed: false,
+    isolationPermitted: true,
+    headers: {
+      opener: 'same-origin',
+      embedder: 'require-corp',
+      resource: 'same-origin'
+    },
+    userAgent: 'test',
+    ...overrides
+  };
+}
