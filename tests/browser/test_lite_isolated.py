@@ -92,10 +92,23 @@ def open_isolated(page, served: Served, path: str, ready: str, indicator: str):
     page.goto(served.url + path)
     deadline = time.monotonic() + 60
     last: object = None
+    reloads = 0
     while time.monotonic() < deadline:
         try:
             if page.evaluate("self.crossOriginIsolated"):
-                page.wait_for_selector(ready, state="attached", timeout=30_000)
+                try:
+                    page.wait_for_selector(ready, state="attached", timeout=30_000)
+                except Exception:
+                    # WebKit can leave JupyterLite's app blank just after the worker's reload
+                    # (the cause is not known yet); a user would reload: once, then it must
+                    # render.
+                    if reloads or not page.evaluate("self.crossOriginIsolated"):
+                        raise
+                    reloads += 1
+                    print(f"{served.url + path}: app not shown 30 s after isolation; reloaded")
+                    page.reload()
+                    deadline = time.monotonic() + 60
+                    continue
                 item = page.wait_for_selector(
                     f'{indicator}[data-coi-ready="true"]', state="attached"
                 )
