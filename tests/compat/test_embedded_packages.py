@@ -396,8 +396,13 @@ def settle(page, run: Callable[[], list[dict]], blocked: Callable[[str], bool]) 
     SETTLE_TIMEOUT), then SETTLE_GRACE seconds more for what is still loading."""
     deadline = time.monotonic() + SETTLE_TIMEOUT
     decided_at = None
+    # A package that showed its signal once keeps it: ipympl clears and redraws its canvas when
+    # the output area is laid out again, and a later sample can fall between the two.
+    shown: dict[int, dict] = {}
     while True:
         checks = run()
+        shown.update({i: c for i, c in enumerate(checks) if c["ok"] and i not in shown})
+        checks = [shown.get(i, c) for i, c in enumerate(checks)]
         decided = all(
             c["ok"] or c.get("error") or blocked(p.name)
             for p, c in zip(CELL_PACKAGES, checks, strict=True)
