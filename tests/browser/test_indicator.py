@@ -18,6 +18,7 @@ from support.harness import (
     disable_extension,
     embedded,
 )
+from support.pictures import read_png
 
 INDICATOR = ".jp-coi-indicator"
 DIALOG = ".jp-coi-dialog"
@@ -188,8 +189,15 @@ def test_screenshots_of_item_and_dialog(jupyter_process, page):
     page.screenshot(path=str(ARTIFACTS / "indicator-statusbar.png"))
     open_dialog(page, item)
     page.screenshot(path=str(ARTIFACTS / "indicator-dialog.png"))
-    for name in ("indicator-item.png", "indicator-statusbar.png", "indicator-dialog.png"):
-        assert (ARTIFACTS / name).stat().st_size > 1000
+    # Each picture shows something: the item's text or icon on its background, not one colour.
+    box = item.bounding_box()
+    width, height, colours = read_png(ARTIFACTS / "indicator-item.png")
+    assert width >= int(box["width"]) >= 8 and height >= int(box["height"]) >= 8
+    assert len(colours) > 2, "the item's screenshot is blank"
+    for name in ("indicator-statusbar.png", "indicator-dialog.png"):
+        width, height, colours = read_png(ARTIFACTS / name)
+        assert (width, height) == (page.viewport_size["width"], page.viewport_size["height"])
+        assert len(colours) > 10, f"{name} is nearly blank"
 
 
 def blocked_in_dialog(page) -> dict:
