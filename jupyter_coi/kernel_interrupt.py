@@ -117,6 +117,9 @@ def install(nonce, slots, message_key):  # pragma: no cover - runs in Pyodide
                     pass
 
         sleep.__doc__ = time.sleep.__doc__
+        # Pickled by reference, as `time.sleep`, like the function it stands for: a worker of
+        # jupyter_coi.pool that gets it uses its own.
+        sleep.__module__, sleep.__qualname__ = "time", "sleep"
 
         ours = (on_sigint.__code__, sleep.__code__)
 

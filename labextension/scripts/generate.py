@@ -22,9 +22,12 @@ PACKAGE = SRC.parent.parent / "jupyter_coi"
 
 
 def _load(name: str) -> ModuleType:
+    """``name`` is a path under jupyter_coi/ without ``.py``."""
     # By path, not `import jupyter_coi...`: the package's __init__ needs the _version module
-    # that only a build writes, and both modules import nothing but the standard library.
-    spec = importlib.util.spec_from_file_location(f"_generate_{name}", PACKAGE / f"{name}.py")
+    # that only a build writes, and these modules import nothing but the standard library.
+    spec = importlib.util.spec_from_file_location(
+        f"_generate_{name.replace('/', '_')}", PACKAGE / f"{name}.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
@@ -34,11 +37,15 @@ def _load(name: str) -> ModuleType:
 
 policy = _load("policy")
 kernel_interrupt = _load("kernel_interrupt")
+kernel_pool = _load("kernel_pool")
+mailbox = _load("pool/mailbox")
 
 # File (relative to src/) -> what renders it.
 GENERATED: dict[str, Callable[[], str]] = {
     "policy.json": policy.render_json,
     "interrupt/kernel-interrupt.json": kernel_interrupt.render_json,
+    "pool/kernel-pool.json": kernel_pool.render_json,
+    "pool/layout.json": mailbox.render_json,
 }
 
 

@@ -67,7 +67,13 @@ def capabilities(page) -> dict[str, str]:
     )
 
 
-CAPABILITIES = ("shared-array-buffer", "wasm-threads", "kernel-interrupt", "sync-input")
+CAPABILITIES = (
+    "shared-array-buffer",
+    "wasm-threads",
+    "kernel-interrupt",
+    "worker-pool",
+    "sync-input",
+)
 
 
 def extension_errors(page) -> list[str]:

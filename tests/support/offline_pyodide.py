@@ -44,6 +44,10 @@ LOCK_WHEELS = (
     "stack-data",
     "traitlets",
     "wcwidth",
+    # What the worker pool (jupyter_coi.pool) loads in the kernel and in each worker, and the
+    # joblib that its tests and benchmark run on it.
+    "cloudpickle",
+    "joblib",
 )
 # Installed through piplite, not the lock.
 PIPLITE_WHEELS = {"comm": "0.2.3"}

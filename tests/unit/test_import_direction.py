@@ -16,7 +16,12 @@ SERVER_SIDE = [
     "jupyter_coi.reports",
     "jupyter_coi.extension",
 ]
-LEAVES = ["jupyter_coi.policy", "jupyter_coi.utils", "jupyter_coi.kernel_interrupt"]
+LEAVES = [
+    "jupyter_coi.policy",
+    "jupyter_coi.utils",
+    "jupyter_coi.kernel_interrupt",
+    "jupyter_coi.kernel_pool",
+]
 
 
 def loaded_by(module: str) -> set[str]:
@@ -73,5 +78,14 @@ def test_the_check_command_loads_no_part_of_the_server():
         "jupyter_coi.reports",
         "jupyter_coi.transform",
         "jupyter_coi.lite.addon",
+    }
+    assert not {m for m in loaded if m.startswith(("jupyter_server", "tornado", "traitlets"))}
+
+
+def test_the_pool_loads_nothing_of_jupyter_coi_but_itself():
+    """In a Pyodide kernel and its workers, jupyter_coi.pool is all of jupyter-coi there is."""
+    loaded = loaded_by("jupyter_coi.pool")
+    assert ours(loaded) - {"jupyter_coi", "jupyter_coi._version"} <= {
+        m for m in ours(loaded) if m.startswith("jupyter_coi.pool")
     }
     assert not {m for m in loaded if m.startswith(("jupyter_server", "tornado", "traitlets"))}

@@ -195,6 +195,19 @@ function capabilities(facts: IFacts): ICapability[] {
         needs
     },
     {
+      id: 'worker-pool',
+      label: 'A worker pool for in-browser Python (jupyter_coi.pool)',
+      available: isolated && facts.sharedArrayBuffer,
+      // What jupyter_coi/pool/browser.py needs: workers that the kernel waits for on
+      // shared memory, which a page without isolation cannot share.
+      detail:
+        'from jupyter_coi.pool import WorkerPoolExecutor runs Python functions on several ' +
+        'cores: each worker is a separate Pyodide interpreter in a Web Worker (like a ' +
+        'process, not a thread), and the kernel waits for them on shared memory. On a page ' +
+        'that is not isolated, making a pool raises NotIsolatedError.' +
+        needs
+    },
+    {
       id: 'sync-input',
       label: 'Synchronous input() in in-browser kernels',
       available: inputAvailable,

@@ -14,9 +14,14 @@
  *   fields by type rather than by a private name.
  * - The kernel code (`kernelCode`) runs as one silent execute request through an ordinary
  *   kernel connection: a public API that every version of the kernel honours.
+ * - The same request first puts `jupyter_coi.pool` into the kernel (`kernel-pool.json`), on
+ *   every page: on one that is not isolated, a pool then says why it cannot start. The
+ *   kernel's worker pool is served by a `PoolHost` on its Worker, stopped with the kernel.
  */
 import { Kernel } from '@jupyterlab/services';
 import type { IKernel, IKernelClient } from '@jupyterlite/services';
+import { PoolHost } from '../pool/host';
+import kernelPool from '../pool/kernel-pool.json';
 import {
   InterruptBuffer,
   InterruptOutcome,
@@ -34,6 +39,9 @@ type InterruptState = { status: 'installing' } | Installed;
 export const NOT_ISOLATED =
   'this page is not cross-origin isolated, so it cannot share memory with the kernel: ' +
   'the interrupt button only cancels queued cells';
+
+/** What the console says once the kernel has `jupyter_coi.pool`. */
+export const POOL_INSTALLED = 'jupyter_coi.pool is in the kernel';
 
 /** How long after the reply to the kernel code its answer may still arrive. */
 const ANSWER_GRACE_MS = 2000;
@@ -119,10 +127,6 @@ export class PyodideInterrupts {
     this._kernels.set(id, kernel);
     const isolated =
       this._options.isolated ?? window.crossOriginIsolated === true;
-    if (!isolated) {
-      this._set(kernel, { status: 'unavailable', reason: NOT_ISOLATED });
-      return;
-    }
     const language = this._options.languageOf(kernel.name);
     if (language !== undefined && language.toLowerCase() !== 'python') {
       this._set(kernel, {
@@ -139,7 +143,15 @@ export class PyodideInterrupts {
       });
       return;
     }
-    this._set(kernel, { status: 'installing' });
+    // A restart disposes this kernel object, and its pools' workers go with it.
+    const pools = new PoolHost(worker, `jupyter-coi ${kernel.name} ${id}`);
+    kernel.disposed.connect(() => pools.dispose());
+    this._set(
+      kernel,
+      isolated
+        ? { status: 'installing' }
+        : { status: 'unavailable', reason: NOT_ISOLATED }
+    );
     const nonce = newNonce();
     const answer = new Promise<Installed>(resolve => {
       const listen = (event: MessageEvent) => {
@@ -185,13 +197,17 @@ export class PyodideInterrupts {
       kernel.disposed.connect(() => opened.dispose());
       const future = connection.requestExecute(
         {
-          code: kernelCode(nonce),
+          code: `${kernelPool.code}\n\n${kernelCode(nonce)}`,
           silent: true,
           store_history: false,
           allow_stdin: false,
           stop_on_error: false
         },
         true
+      );
+      void future.done.then(
+        () => console.info(`jupyter-coi | kernel ${id}: ${POOL_INSTALLED}`),
+        () => undefined
       );
       // The worker posts its answer while the code runs, well before the reply comes back
       // through the kernel client; a reply with no answer a while later means it could not.
@@ -214,7 +230,11 @@ export class PyodideInterrupts {
           }) as Installed
       );
       const state = await Promise.race([answer, done]);
-      this._set(kernel, state);
+      // Not isolated: the kernel got its pool package (which says why a pool cannot start),
+      // and the reason why an interrupt cannot stop a cell stays the page's.
+      if (isolated) {
+        this._set(kernel, state);
+      }
     } catch (reason) {
       this._set(kernel, {
         status: 'unavailable',

@@ -79,6 +79,7 @@ describe('diagnose: isolated', () => {
       'shared-array-buffer',
       'wasm-threads',
       'kernel-interrupt',
+      'worker-pool',
       'sync-input',
       'precise-timers'
     ]) {
@@ -157,6 +158,7 @@ describe('diagnose: isolated in a browser without SharedArrayBuffer', () => {
       'shared-array-buffer',
       'wasm-threads',
       'kernel-interrupt',
+      'worker-pool',
       'sync-input'
     ]) {
       expect(capability(d, id)).toBe(false);
@@ -309,6 +311,7 @@ describe('diagnose: not isolated because of headers', () => {
       'shared-array-buffer',
       'wasm-threads',
       'kernel-interrupt',
+      'worker-pool',
       'sync-input',
       'precise-timers'
     ]) {
@@ -317,6 +320,9 @@ describe('diagnose: not isolated because of headers', () => {
     expect(
       d.capabilities.find(c => c.id === 'kernel-interrupt')!.detail
     ).toMatch(/Pyodide/);
+    expect(d.capabilities.find(c => c.id === 'worker-pool')!.detail).toMatch(
+      /NotIsolatedError/
+    );
   });
 
   it('falls back on isolation when the worker check could not run', () => {

@@ -1,0 +1,175 @@
+"""The shared memory between the kernel and one pool worker, and how messages cross it.
+
+While a cell runs, the kernel's Web Worker is blocked: no message posted to it or by the
+page reaches it until the cell ends. Shared memory is the one thing that moves, so each
+worker gets a *mailbox*, a ``SharedArrayBuffer`` that the kernel makes::
+
+    header   HEADER_SLOTS 32-bit slots (HEADER names them)
+    to       WINDOW bytes: kernel -> worker
+    from     WINDOW bytes: worker -> kernel
+
+Each direction is a pipe: the writer waits until its ``*_full`` slot is 0, copies up to
+``WINDOW`` bytes in, sets the length, the message's total length and whether more follows,
+sets ``*_full`` to 1 and wakes the reader, which copies the bytes out and sets it back to 0.
+A message larger than the window goes through in several turns, so tens of megabytes cross
+a window of a few.
+
+``state`` says where the worker is (``STATES``): the kernel asks for it (``requested``), the
+page starts its Web Worker (``started``), its Python loop runs (``ready``), or it failed
+(``failed``, with the reason as UTF-8 text in the ``from`` window). ``interrupt`` is the
+worker's Pyodide interrupt buffer: the kernel stores SIGINT there to stop a task.
+
+One *doorbell* per kernel, a slot in a small buffer of its own, is incremented and notified by
+every worker that writes something for the kernel and by the page when it starts one, so that
+the kernel waits on a single address for all its workers.
+
+The layout is shared with the page (``labextension/src/pool/``), through the JSON that
+``labextension/scripts/generate.py`` writes from :func:`render_json`. This module imports only
+the standard library at import time; the classes use ``js`` (they run in Pyodide).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+HEADER = {
+    "state": 0,
+    "interrupt": 1,
+    "to_full": 2,
+    "to_length": 3,
+    "to_total": 4,
+    "to_more": 5,
+    "from_full": 6,
+    "from_length": 7,
+    "from_total": 8,
+    "from_more": 9,
+}
+HEADER_SLOTS = 16
+HEADER_BYTES = 4 * HEADER_SLOTS
+# 4 MiB each way: a 32 MB argument crosses in eight turns of about a millisecond each.
+WINDOW = 4 << 20
+MAILBOX_BYTES = HEADER_BYTES + 2 * WINDOW
+STATES = {"requested": 0, "started": 1, "ready": 2, "failed": 3}
+DOORBELL_SLOTS = 4
+DOORBELL = 0
+# What the kernel posts to the page, under this key, to start, replace and stop workers.
+MESSAGE_KEY = "jupyter-coi:pool"
+SIGINT = 2
+
+
+def render() -> dict:
+    return {
+        "header": HEADER,
+        "headerSlots": HEADER_SLOTS,
+        "headerBytes": HEADER_BYTES,
+        "window": WINDOW,
+        "mailboxBytes": MAILBOX_BYTES,
+        "states": STATES,
+        "doorbellSlots": DOORBELL_SLOTS,
+        "doorbell": DOORBELL,
+        "messageKey": MESSAGE_KEY,
+    }
+
+
+def render_json() -> str:
+    return json.dumps(render(), indent=2, sort_keys=True) + "\n"
+
+
+class Mailbox:  # pragma: no cover - runs in Pyodide
+    """One worker's mailbox, from either side: ``side`` is ``"kernel"`` or ``"worker"``.
+
+    ``waiting(turn)`` is called between short waits while a message is on its way; it may
+    raise (a deadline passed, the worker died) to give up.
+    """
+
+    SLICE_MS = 5
+
+    def __init__(self, side: str, buffer: Any = None, doorbell: Any = None) -> None:
+        import js
+
+        self._js = js
+        self.buffer = buffer if buffer is not None else js.SharedArrayBuffer.new(MAILBOX_BYTES)
+        self.header = js.Int32Array.new(self.buffer, 0, HEADER_SLOTS)
+        to_window = js.Uint8Array.new(self.buffer, HEADER_BYTES, WINDOW)
+        from_window = js.Uint8Array.new(self.buffer, HEADER_BYTES + WINDOW, WINDOW)
+        self.doorbell = doorbell
+        if side == "kernel":
+            self._out, self._in, self._out_window, self._in_window = (
+                "to",
+                "from",
+                to_window,
+                from_window,
+            )
+        else:
+            self._out, self._in, self._out_window, self._in_window = (
+                "from",
+                "to",
+                from_window,
+                to_window,
+            )
+
+    def slot(self, name: str) -> int:
+        return self._js.Atomics.load(self.header, HEADER[name])
+
+    def store(self, name: str, value: int) -> None:
+        atomics = self._js.Atomics
+        atomics.store(self.header, HEADER[name], value)
+        atomics.notify(self.header, HEADER[name])
+
+    def ring(self) -> None:
+        if self.doorbell is not None:
+            self._js.Atomics.add(self.doorbell, DOORBELL, 1)
+            self._js.Atomics.notify(self.doorbell, DOORBELL)
+
+    def has_message(self) -> bool:
+        return self.slot(f"{self._in}_full") == 1
+
+    def _wait(self, name: str, value: int, waiting: Callable[[], None] | None, ms: float) -> None:
+        """Wait while slot ``name`` holds ``value``."""
+        atomics, index = self._js.Atomics, HEADER[name]
+        while atomics.load(self.header, index) == value:
+            atomics.wait(self.header, index, value, ms)
+            if waiting is not None:
+                waiting()
+
+    def send(self, data: bytes | bytearray | memoryview, waiting=None, ms=SLICE_MS) -> None:
+        view = memoryview(data).cast("B")
+        total, offset, full = len(view), 0, f"{self._out}_full"
+        atomics = self._js.Atomics
+        while True:
+            self._wait(full, 1, waiting, ms)
+            n = min(WINDOW, total - offset)
+            if n:
+                self._out_window.subarray(0, n).assign(view[offset : offset + n])
+            atomics.store(self.header, HEADER[f"{self._out}_length"], n)
+            atomics.store(self.header, HEADER[f"{self._out}_total"], total)
+            offset += n
+            atomics.store(self.header, HEADER[f"{self._out}_more"], int(offset < total))
+            self.store(full, 1)
+            self.ring()
+            if offset >= total:
+                return
+
+    def receive(self, waiting=None, ms=SLICE_MS) -> bytearray:
+        full = f"{self._in}_full"
+        self._wait(full, 0, waiting, ms)
+        data = bytearray(self.slot(f"{self._in}_total"))
+        view, offset = memoryview(data), 0
+        while True:
+            n = self.slot(f"{self._in}_length")
+            if n:
+                self._in_window.subarray(0, n).assign_to(view[offset : offset + n])
+                offset += n
+            more = self.slot(f"{self._in}_more")
+            self.store(full, 0)
+            if not more:
+                return data
+            self._wait(full, 0, waiting, ms)
+
+    def failure(self) -> str:
+        """The reason that the page or the worker wrote when the worker failed."""
+        n = min(self.slot("from_length"), WINDOW)
+        raw = self._in_window if self._in == "from" else self._out_window
+        return bytes(raw.subarray(0, n).to_bytes()).decode("utf-8", "replace") or "no reason given"

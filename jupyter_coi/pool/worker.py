@@ -1,0 +1,42 @@
+"""The loop that each pool worker runs: a Pyodide interpreter in a Web Worker of its own.
+
+The page starts the Web Worker, which loads Pyodide and the kernel's packages, writes this
+package into its file system and calls :func:`serve`. From then on it only waits on its
+mailbox (:mod:`.mailbox`) for a task, runs it (:func:`.tasks.run_call`) and writes back the
+outcome, until the page terminates it.
+
+Messages start with one byte: ``T`` a task (kernel to worker); ``D`` its outcome (worker to
+kernel).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import tasks
+from .mailbox import STATES, Mailbox
+
+TASK = b"T"
+DONE = b"D"
+
+
+def serve(buffer: Any, doorbell_buffer: Any) -> None:  # pragma: no cover - runs in Pyodide
+    import js
+
+    doorbell = js.Int32Array.new(doorbell_buffer)
+    mailbox = Mailbox("worker", buffer, doorbell)
+    mailbox.store("state", STATES["ready"])
+    mailbox.ring()
+    while True:
+        try:
+            message = mailbox.receive(ms=1000)
+            if bytes(message[:1]) != TASK:
+                continue
+            # An interrupt meant for the task before is not one for this task.
+            mailbox.store("interrupt", 0)
+            outcome = tasks.run_call(memoryview(message)[1:])
+            mailbox.send(DONE + outcome)
+        except KeyboardInterrupt:
+            # An interrupt that arrived after its task ended: the kernel stopped waiting for
+            # that task's outcome, and this worker goes on with the next.
+            continue

@@ -1,0 +1,44 @@
+/**
+ * The layout of a pool worker's mailbox and of the kernel's doorbell, shared with the kernel:
+ * `layout.json` is generated from `jupyter_coi/pool/mailbox.py`, which explains them.
+ */
+import layout from './layout.json';
+
+export const LAYOUT = layout;
+export const MESSAGE_KEY = layout.messageKey;
+
+/** What the kernel posts to the page under `MESSAGE_KEY`. */
+export interface IPoolRequest {
+  op: 'spawn' | 'replace' | 'close';
+  pool: string;
+  doorbell?: SharedArrayBuffer;
+  workers?: { number: number; mailbox: SharedArrayBuffer }[];
+  indexURL?: string;
+  lockFileURL?: string;
+  packageBaseUrl?: string;
+  packages?: string[];
+  files?: Record<string, string>;
+}
+
+/** Mark a worker failed, with `reason` in its mailbox, and wake the kernel. */
+export function writeFailure(
+  mailbox: SharedArrayBuffer,
+  doorbell: SharedArrayBuffer,
+  reason: string
+): void {
+  const header = new Int32Array(mailbox, 0, layout.headerSlots);
+  const text = new TextEncoder().encode(reason).slice(0, layout.window);
+  new Uint8Array(mailbox, layout.headerBytes + layout.window, text.length).set(
+    text
+  );
+  Atomics.store(header, layout.header.from_length, text.length);
+  Atomics.store(header, layout.header.state, layout.states.failed);
+  Atomics.notify(header, layout.header.state);
+  ring(doorbell);
+}
+
+export function ring(doorbell: SharedArrayBuffer): void {
+  const bell = new Int32Array(doorbell);
+  Atomics.add(bell, layout.doorbell, 1);
+  Atomics.notify(bell, layout.doorbell);
+}

@@ -1,0 +1,254 @@
+"""The worker pool (``jupyter_coi.pool``) in JupyterLite's Pyodide kernel, offline, in Chromium
+and Firefox: from a plain notebook cell, with nothing installed.
+
+On an isolated site (``jupyter lite serve``): ``map`` gives the serial results; lambdas,
+closures and notebook functions go to the workers by value; an exception comes back with
+the worker's traceback; ``wait`` and ``as_completed`` work; 32 MB cross both ways; joblib
+runs on the pool. The interrupt button stops a blocking ``map`` with ``KeyboardInterrupt``,
+the interrupted pool and a new one work; a restart leaves no worker running (counted from
+the page, by the browser's own list of workers). On a site that is not isolated, making a
+pool raises ``NotIsolatedError`` at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from support.harness import REPO
+from support.lite_sites import Served, lite_serve, new_site, plain_server
+from support.offline_pyodide import OfflinePyodide, offline_pyodide
+from support.pyodide_ui import LiteNotebook, notebook
+
+SETUP = """\
+import time
+from jupyter_coi.pool import WorkerPoolExecutor
+
+def spin(n):
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+started = time.perf_counter()
+pool = WorkerPoolExecutor(max_workers=2)
+print('first result', pool.submit(abs, -3).result(timeout=120),
+      f'after {time.perf_counter() - started:.2f} s')
+"""
+
+SEMANTICS = """\
+import concurrent.futures as cf
+offset = 10
+add = lambda x: x + offset
+def times(k):
+    def f(x):
+        return x * k
+    return f
+def boom(x):
+    raise ValueError(f'bad {x}')
+
+inputs = list(range(0, 40000, 2000))
+print('map', list(pool.map(spin, inputs)) == [spin(n) for n in inputs])
+print('chunked', list(pool.map(add, range(9), chunksize=4)) == [x + 10 for x in range(9)])
+print('closure', pool.submit(times(3), 7).result())
+print('naps', list(pool.map(time.sleep, [0.01, 0.01])))  # the kernel's own time.sleep, by name
+try:
+    pool.submit(boom, 5).result()
+except ValueError as error:
+    print('raised', error, '| worker traceback:', 'in boom' in str(error.__cause__))
+futures = [pool.submit(spin, n) for n in (3000, 1000, 2000)]
+done, not_done = cf.wait(futures, timeout=60)
+print('wait', len(done), len(not_done))
+print('as_completed', sorted(f.result() for f in cf.as_completed(futures))
+      == sorted(spin(n) for n in (3000, 1000, 2000)))
+big = bytes(range(256)) * (1 << 17)
+print('32 MB there', pool.submit(len, big).result(), 'and back', len(pool.submit(bytes, 32 << 20).result()))
+"""
+
+JOBLIB = """\
+import joblib
+with joblib.parallel_config(backend='jupyter-coi', n_jobs=2):
+    out = joblib.Parallel()(joblib.delayed(spin)(n) for n in range(0, 20000, 1000))
+print('joblib', out == [spin(n) for n in range(0, 20000, 1000)])
+"""
+
+FOREVER = """\
+def forever(x):
+    while True:
+        pass
+
+started = time.monotonic()
+try:
+    list(pool.map(forever, range(6)))
+except KeyboardInterrupt:
+    print(f'interrupted after {time.monotonic() - started:.1f} s')
+"""
+
+AFTER = """\
+print('same pool', pool.submit(spin, 1000).result(timeout=60) == spin(1000))
+pool.shutdown()
+with WorkerPoolExecutor(max_workers=2) as again:
+    print('new pool', list(again.map(spin, [10, 20])) == [spin(10), spin(20)])
+"""
+
+NOT_ISOLATED = """\
+from jupyter_coi.pool import NotIsolatedError, WorkerPoolExecutor
+try:
+    WorkerPoolExecutor()
+except NotIsolatedError as error:
+    print('refused:', error)
+"""
+
+POOL_INSTALLED = "jupyter_coi.pool is in the kernel"
+
+
+def in_pyodide(path) -> str:
+    """An example notebook, for JupyterLite's Pyodide kernel (its own is a server's)."""
+    nb = json.loads(path.read_text())
+    nb["metadata"]["kernelspec"] = json.loads(notebook())["metadata"]["kernelspec"]
+    return json.dumps(nb)
+
+
+EXAMPLE = REPO / "examples" / "04-worker-pool.ipynb"
+
+NOTEBOOKS = {
+    "example.ipynb": in_pyodide(EXAMPLE),
+    "pool.ipynb": notebook(SETUP, SEMANTICS, JOBLIB),
+    "interrupt.ipynb": notebook(SETUP, FOREVER, AFTER),
+    "refused.ipynb": notebook(NOT_ISOLATED),
+}
+
+pytestmark = pytest.mark.engines("chromium", "firefox")
+
+
+@pytest.fixture(scope="module")
+def offline() -> OfflinePyodide:
+    try:
+        return offline_pyodide()
+    except Exception as e:
+        pytest.fail(f"could not prepare Pyodide for offline use: {e}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def isolated_site(tmp_path_factory, offline) -> Iterator[Served]:
+    site = new_site(tmp_path_factory.mktemp("pool-isolated"), NOTEBOOKS)
+    offline.install(site.lite_dir)
+    yield from lite_serve(site)
+
+
+@pytest.fixture(scope="module")
+def plain_site(tmp_path_factory, offline) -> Iterator[Served]:
+    """No headers and no service worker: a page that is not isolated."""
+    site = new_site(tmp_path_factory.mktemp("pool-plain"), NOTEBOOKS)
+    offline.install(site.lite_dir)
+    site.write_config({"service_worker": False})
+    done = site.build()
+    assert done.returncode == 0, done.log
+    yield from plain_server(site)
+
+
+def pool_workers(page) -> int:
+    """The page's pool workers (Blob URL workers), from the browser's own list of workers."""
+    return sum(1 for w in page.workers if w.url.startswith("blob:"))
+
+
+def wait_for_pool_package(nb: LiteNotebook, timeout: float = 90) -> None:
+    """Until the labextension says the kernel has jupyter_coi.pool (bounded)."""
+    deadline = time.monotonic() + timeout
+    while not any(POOL_INSTALLED in line for line in nb.console):
+        assert time.monotonic() < deadline, nb.console
+        nb.page.wait_for_timeout(200)
+
+
+def start_pool(page, site: Served, path: str) -> LiteNotebook:
+    nb = LiteNotebook(page, site.url, path)
+    assert page.evaluate("crossOriginIsolated") is True
+    assert nb.kernel_reports() == ("ready", None)
+    nb.run(0, wait_running=False)
+    out = nb.wait_output(0, r"first result .* s|Error", timeout=150)
+    assert re.search(r"first result 3 after [\d.]+ s", out), out
+    return nb
+
+
+def run(nb: LiteNotebook, index: int, timeout: float = 120) -> str:
+    nb.run(index, wait_running=False)
+    nb.wait_done(index, timeout=timeout)
+    return nb.output(index)
+
+
+def test_map_lambdas_closures_errors_and_large_data(isolated_site, page):
+    nb = start_pool(page, isolated_site, "pool.ipynb")
+    assert pool_workers(page) == 2
+    out = run(nb, 1)
+    assert "map True" in out, out
+    assert "chunked True" in out, out
+    assert "closure 21" in out, out
+    assert "naps [None, None]" in out, out
+    assert "raised bad 5 | worker traceback: True" in out, out
+    assert "wait 3 0" in out and "as_completed True" in out, out
+    assert "32 MB there 33554432 and back 33554432" in out, out
+    assert "joblib True" in run(nb, 2)
+    assert page.console_log.errors("jupyter-coi") == []
+
+
+def test_interrupt_stops_a_blocking_map_and_pools_work_after(isolated_site, page):
+    nb = start_pool(page, isolated_site, "interrupt.ipynb")
+    nb.run(1)
+    page.wait_for_timeout(1500)  # both workers are in `forever`, the kernel waits in map
+    pressed = time.monotonic()
+    nb.interrupt()
+    out = nb.wait_output(1, r"interrupted after", timeout=10)
+    assert time.monotonic() - pressed < 5, out
+    assert "Traceback" not in out, out
+    after = run(nb, 2)
+    assert "same pool True" in after and "new pool True" in after, after
+    # shutdown() and the end of `with` stopped both pools' workers.
+    deadline = time.monotonic() + 10
+    while pool_workers(page) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert pool_workers(page) == 0
+
+
+def test_a_restart_leaves_no_worker_running(isolated_site, page):
+    nb = start_pool(page, isolated_site, "interrupt.ipynb")
+    assert pool_workers(page) == 2
+    nb.restart()
+    nb.wait_ready(count=2)
+    deadline = time.monotonic() + 10
+    while pool_workers(page) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert pool_workers(page) == 0
+
+
+def test_a_page_that_is_not_isolated_refuses_a_pool_at_once(plain_site, page):
+    nb = LiteNotebook(page, plain_site.url, "refused.ipynb")
+    assert page.evaluate("crossOriginIsolated") is False
+    wait_for_pool_package(nb)
+    started = time.monotonic()
+    out = run(nb, 0, timeout=90)
+    assert "refused: This page is not cross-origin isolated" in out, out
+    assert "jupyter lite serve" in out
+    assert time.monotonic() - started < 60
+    assert pool_workers(page) == 0
+
+
+@pytest.mark.engines("chromium")
+def test_the_example_notebook_runs_in_jupyterlite(isolated_site, page):
+    nb = LiteNotebook(page, isolated_site.url, "example.ipynb")
+    assert nb.kernel_reports() == ("ready", None)
+    cells = nb.code_cells()
+    outputs = []
+    for index in cells:
+        outputs.append(run(nb, index, timeout=180))
+    text = "\n".join(outputs)
+    assert "in the browser (Pyodide)" in text, text
+    assert re.search(
+        r"serial: [\d.]+ s, pool of \d+ workers: [\d.]+ s, speed-up [\d.]+x, same results: True",
+        text,
+    ), text
+    assert "joblib: same results: True" in text, text
+    assert "Error" not in text, text
