@@ -4,7 +4,8 @@ and the example notebooks run in it.
 
 - the page is isolated and the indicator says so;
 - the notebooks for the regular kernel run top to bottom with nbclient, from that environment
-  and beside that server (the first one asks the server for its own headers);
+  and beside that server (the first one asks the server for its own headers; the worker pool's
+  runs its pool of processes there);
 - in headless Chromium, the Pyodide notebook (an in-browser kernel through
   jupyterlab-hybrid-kernels) runs: the interrupt button stops its loop and its sleep, input() is
   answered, it reads a file of the file browser and writes one that lands on the server's disk;
@@ -29,7 +30,11 @@ from support.harness import FRONTENDS, REPO
 from support.pyodide_ui import ANSWERS_WHOLE, LiteNotebook
 
 EXAMPLES = REPO / "examples"
-KERNEL_NOTEBOOKS = ["01-cross-origin-isolation.ipynb", "03-shared-memory-workers.ipynb"]
+KERNEL_NOTEBOOKS = [
+    "01-cross-origin-isolation.ipynb",
+    "03-shared-memory-workers.ipynb",
+    "04-worker-pool.ipynb",
+]
 STATUSBAR_INDICATOR = FRONTENDS[0].indicator
 
 
@@ -130,6 +135,14 @@ def test_kernel_notebook_runs_top_to_bottom(lab, binder, name):
     text = "\n".join(
         "".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])
     )
+    if name.startswith("04"):
+        # On the server the pool's workers are processes.
+        assert "in a server" in text, text
+        assert re.search(
+            r"serial: [\d.]+ s, pool of \d+ workers: [\d.]+ s, speed-up [\d.]+x, same results: True",
+            text,
+        ), text
+        assert "joblib: same results: True" in text, text
     if name.startswith("01"):
         # Asked through the server's own URL: the headers the page gets.
         assert "Cross-Origin-Opener-Policy: same-origin" in text
