@@ -97,6 +97,7 @@ ROWS = (
             "tests/browser/test_pyodide_kernel.py",
             "tests/browser/test_lite_isolated.py",
             "tests/browser/test_lite_service_worker.py",
+            "tests/browser/test_worker_pool.py",
             "-k",
             "not webkit",
         ),
@@ -106,7 +107,12 @@ ROWS = (
         "pyodide-next",
         "jupyterlite-pyodide-kernel 0.8.7 (it asks for a jupyterlite-core 0.8.7 that is not "
         "published: installed over 0.8.6 without its dependencies) with the newest Pyodide on npm",
-        tests=("tests/browser/test_pyodide_kernel.py",),
+        tests=(
+            "tests/browser/test_pyodide_kernel.py",
+            "tests/browser/test_worker_pool.py",
+            "-k",
+            "not webkit",
+        ),
         without_deps=("jupyterlite-pyodide-kernel==0.8.7",),
         # The kernel's other dependency, which --no-deps leaves out.
         pins=("pkginfo",),
