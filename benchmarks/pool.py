@@ -33,6 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+# The plain cell that the interrupt benchmark spins in, to compare the pool's interrupts with.
+from pyodide_interrupt import SPIN
+
 from support.engines import firefox_launch_options
 from support.harness import CHROMIUM_ARGS, require_chromium
 from support.lite_sites import lite_serve, new_site
@@ -99,16 +102,6 @@ list(held.map(abs, range(WORKERS)))
 print('held', 6 * 7)  # 42 on screen only once it ran, not in a traceback's source
 """
 
-PLAIN_SPIN = """\
-caught = 0
-while True:
-    try:
-        while True:
-            pass
-    except KeyboardInterrupt:
-        caught += 1
-        print(f"interrupt {caught} caught")
-"""
 
 POOL_SPIN = """\
 from jupyter_coi.pool import WorkerPoolExecutor
@@ -158,7 +151,7 @@ def notebooks(workers: int) -> dict[str, str]:
     return {
         "measure.ipynb": notebook(fill(MEASURE)),
         "memory.ipynb": notebook("print('kernel up')", fill(HOLD)),
-        "plain.ipynb": notebook(PLAIN_SPIN),
+        "plain.ipynb": notebook(SPIN),
         "pool.ipynb": notebook(fill(POOL_SPIN)),
     }
 

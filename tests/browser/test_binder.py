@@ -8,7 +8,8 @@ and the example notebooks run in it.
   runs its pool of processes there);
 - in headless Chromium, the Pyodide notebook (an in-browser kernel through
   jupyterlab-hybrid-kernels) runs: the interrupt button stops its loop and its sleep, input() is
-  answered, it reads a file of the file browser and writes one that lands on the server's disk;
+  answered, it reads a file of the file browser and writes one that lands on the server's disk,
+  and a worker pool counts primes on two Pyodide workers;
 - the shared-memory notebook computes over one SharedArrayBuffer with Web Workers and prints
   the speed-up.
 
@@ -231,6 +232,13 @@ def test_pyodide_notebook_in_hybrid_lab(lab, page):
 
     nb.run_to_end(code[6])
     assert "No threads in Pyodide yet:" in nb.output(code[6])
+
+    # The worker pool in an in-browser kernel inside JupyterLab (Pyodide 0.29 here).
+    nb.run(code[7], wait_running=False)
+    nb.wait_done(code[7], timeout=180)
+    assert "counted on 2 workers: [1229, 2262, 3245, 4203]" in nb.output(code[7]), nb.output(
+        code[7]
+    )
 
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
     assert errors.count() == 0, errors.all_inner_texts()

@@ -17,8 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.lite_sites import Served, lite_serve, new_site, plain_server
-from support.offline_pyodide import OfflinePyodide, offline_pyodide
+from support.lite_sites import Served, isolated_pyodide_site, plain_pyodide_site
 from support.pyodide_ui import (
     ANSWERS_WHOLE,
     CHANNEL_FINE,
@@ -56,32 +55,16 @@ NOTEBOOKS = {
 SETTLE_MS = 300
 
 
-@pytest.fixture(scope="session")
-def offline() -> OfflinePyodide:
-    try:
-        return offline_pyodide()
-    except Exception as e:
-        pytest.fail(f"could not prepare Pyodide for offline use: {e}", pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def isolated_site(tmp_path_factory, offline) -> Iterator[Served]:
-    """`jupyter lite serve`, which sends the isolation headers."""
-    site = new_site(tmp_path_factory.mktemp("pyodide-isolated"), NOTEBOOKS)
-    offline.install(site.lite_dir)
-    yield from lite_serve(site)
+    yield from isolated_pyodide_site(
+        tmp_path_factory.mktemp("pyodide-isolated"), NOTEBOOKS, offline
+    )
 
 
 @pytest.fixture(scope="module")
 def plain_site(tmp_path_factory, offline) -> Iterator[Served]:
-    """The same site from a server without headers, and without the service worker that
-    would isolate it: a page that is not isolated."""
-    site = new_site(tmp_path_factory.mktemp("pyodide-plain"), NOTEBOOKS)
-    offline.install(site.lite_dir)
-    site.write_config({"service_worker": False})
-    done = site.build()
-    assert done.returncode == 0, done.log
-    yield from plain_server(site)
+    yield from plain_pyodide_site(tmp_path_factory.mktemp("pyodide-plain"), NOTEBOOKS, offline)
 
 
 def open_ready(page, site: Served, path: str) -> LiteNotebook:

@@ -20,8 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 from support.harness import REPO
-from support.lite_sites import Served, lite_serve, new_site, plain_server
-from support.offline_pyodide import OfflinePyodide, offline_pyodide
+from support.lite_sites import Served, isolated_pyodide_site, plain_pyodide_site
 from support.pyodide_ui import LiteNotebook, notebook
 
 SETUP = """\
@@ -126,29 +125,13 @@ pytestmark = pytest.mark.engines("chromium", "firefox")
 
 
 @pytest.fixture(scope="module")
-def offline() -> OfflinePyodide:
-    try:
-        return offline_pyodide()
-    except Exception as e:
-        pytest.fail(f"could not prepare Pyodide for offline use: {e}", pytrace=False)
-
-
-@pytest.fixture(scope="module")
 def isolated_site(tmp_path_factory, offline) -> Iterator[Served]:
-    site = new_site(tmp_path_factory.mktemp("pool-isolated"), NOTEBOOKS)
-    offline.install(site.lite_dir)
-    yield from lite_serve(site)
+    yield from isolated_pyodide_site(tmp_path_factory.mktemp("pool-isolated"), NOTEBOOKS, offline)
 
 
 @pytest.fixture(scope="module")
 def plain_site(tmp_path_factory, offline) -> Iterator[Served]:
-    """No headers and no service worker: a page that is not isolated."""
-    site = new_site(tmp_path_factory.mktemp("pool-plain"), NOTEBOOKS)
-    offline.install(site.lite_dir)
-    site.write_config({"service_worker": False})
-    done = site.build()
-    assert done.returncode == 0, done.log
-    yield from plain_server(site)
+    yield from plain_pyodide_site(tmp_path_factory.mktemp("pool-plain"), NOTEBOOKS, offline)
 
 
 def pool_workers(page) -> int:
@@ -174,8 +157,11 @@ def start_pool(page, site: Served, path: str) -> LiteNotebook:
     return nb
 
 
-def run(nb: LiteNotebook, index: int, timeout: float = 120) -> str:
+def run(nb: LiteNotebook, index: int, last: str, timeout: float = 120) -> str:
+    """Run a cell; its output once it is done and shows ``last`` (a regular expression), or
+    an error. Both: JupyterLab 4.7 can draw a cell's last lines after its prompt changes."""
     nb.run(index, wait_running=False)
+    nb.wait_output(index, f"{last}|Error", timeout=timeout)
     nb.wait_done(index, timeout=timeout)
     return nb.output(index)
 
@@ -183,7 +169,7 @@ def run(nb: LiteNotebook, index: int, timeout: float = 120) -> str:
 def test_map_lambdas_closures_errors_and_large_data(isolated_site, page):
     nb = start_pool(page, isolated_site, "pool.ipynb")
     assert pool_workers(page) == 2
-    out = run(nb, 1)
+    out = run(nb, 1, r"and back \d+")
     assert "map True" in out, out
     assert "chunked True" in out, out
     assert "closure 21" in out, out
@@ -191,7 +177,7 @@ def test_map_lambdas_closures_errors_and_large_data(isolated_site, page):
     assert "raised bad 5 | worker traceback: True" in out, out
     assert "wait 3 0" in out and "as_completed True" in out, out
     assert "32 MB there 33554432 and back 33554432" in out, out
-    assert "joblib True" in run(nb, 2)
+    assert "joblib True" in run(nb, 2, "joblib")
     assert page.console_log.errors("jupyter-coi") == []
 
 
@@ -204,7 +190,7 @@ def test_interrupt_stops_a_blocking_map_and_pools_work_after(isolated_site, page
     out = nb.wait_output(1, r"interrupted after", timeout=10)
     assert time.monotonic() - pressed < 5, out
     assert "Traceback" not in out, out
-    after = run(nb, 2)
+    after = run(nb, 2, "new pool")
     assert "same pool True" in after and "new pool True" in after, after
     # shutdown() and the end of `with` stopped both pools' workers.
     deadline = time.monotonic() + 10
@@ -229,7 +215,7 @@ def test_a_page_that_is_not_isolated_refuses_a_pool_at_once(plain_site, page):
     assert page.evaluate("crossOriginIsolated") is False
     wait_for_pool_package(nb)
     started = time.monotonic()
-    out = run(nb, 0, timeout=90)
+    out = run(nb, 0, "refused", timeout=90)
     assert "refused: This page is not cross-origin isolated" in out, out
     assert "jupyter lite serve" in out
     assert time.monotonic() - started < 60
@@ -240,11 +226,11 @@ def test_a_page_that_is_not_isolated_refuses_a_pool_at_once(plain_site, page):
 def test_the_example_notebook_runs_in_jupyterlite(isolated_site, page):
     nb = LiteNotebook(page, isolated_site.url, "example.ipynb")
     assert nb.kernel_reports() == ("ready", None)
+    # What each code cell prints last.
+    lasts = ["workers by default", r"estimates in .* mean", r"speed-up .* same results", "joblib"]
     cells = nb.code_cells()
-    outputs = []
-    for index in cells:
-        outputs.append(run(nb, index, timeout=180))
-    text = "\n".join(outputs)
+    assert len(cells) == len(lasts)
+    text = "\n".join(run(nb, i, last, timeout=180) for i, last in zip(cells, lasts, strict=True))
     assert "in the browser (Pyodide)" in text, text
     assert re.search(
         r"serial: [\d.]+ s, pool of \d+ workers: [\d.]+ s, speed-up [\d.]+x, same results: True",

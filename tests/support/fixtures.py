@@ -31,6 +31,7 @@ from .harness import (
     stop_process,
 )
 from .lite_sites import LiteSite, Served, built_site, lite_serve, new_site, wait_for_http
+from .offline_pyodide import OfflinePyodide, offline_pyodide
 
 # A 1x1 PNG.
 PIXEL = bytes.fromhex(
@@ -181,6 +182,15 @@ def jupyter_process(tmp_path: Path) -> Iterator[Callable[..., JupyterProcess]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def offline() -> OfflinePyodide:
+    """The Pyodide that JupyterLite test sites run, without the internet (offline_pyodide.py)."""
+    try:
+        return offline_pyodide()
+    except Exception as e:
+        pytest.fail(f"could not prepare Pyodide for offline use: {e}", pytrace=False)
 
 
 @pytest.fixture

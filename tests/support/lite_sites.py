@@ -198,3 +198,22 @@ def plain_server(site: LiteSite) -> Iterator[Served]:
         yield Served(url, proc, log)
     finally:
         stop(proc)
+
+
+def isolated_pyodide_site(root: Path, notebooks: dict[str, str], offline) -> Iterator[Served]:
+    """`jupyter lite serve` (which sends the isolation headers) of a site with these notebooks
+    and the offline Pyodide."""
+    site = new_site(root, notebooks)
+    offline.install(site.lite_dir)
+    yield from lite_serve(site)
+
+
+def plain_pyodide_site(root: Path, notebooks: dict[str, str], offline) -> Iterator[Served]:
+    """The same from a server without headers, and without the service worker that would
+    isolate it: a page that is not isolated."""
+    site = new_site(root, notebooks)
+    offline.install(site.lite_dir)
+    site.write_config({"service_worker": False})
+    done = site.build()
+    assert done.returncode == 0, done.log
+    yield from plain_server(site)

@@ -7,11 +7,7 @@ joblib the pool imports and registers nothing. Real processes throughout."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -19,6 +15,7 @@ import joblib
 import pytest
 
 from jupyter_coi.pool import default_workers, joblib_backend
+from support.main_script import run_as_main
 
 MODULE = Path(joblib_backend.__file__)
 
@@ -29,15 +26,6 @@ def square(i: int) -> int:
 
 def square_and_pid(i: int) -> tuple[int, int]:
     return i * i, os.getpid()
-
-
-def run_python(code: str) -> dict:
-    """Run ``code`` as ``python -c`` does: its ``__main__`` has no file, as a notebook's."""
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
 
 
 def test_parallel_config_gives_the_serial_results_from_other_processes():
@@ -59,7 +47,7 @@ def test_the_backend_argument_with_a_lambda_and_a_closure():
 
 
 def test_what_an_interactive_main_defines_runs_under_spawn():
-    result = run_python(
+    result = run_as_main(
         """
         import json, multiprocessing
         import joblib
@@ -139,7 +127,7 @@ def test_return_as_generator_and_a_timeout():
 
 
 def test_importing_the_module_does_not_import_joblib():
-    result = run_python(
+    result = run_as_main(
         f"""
         import importlib.util, json, sys
 
@@ -156,7 +144,7 @@ def test_importing_the_module_does_not_import_joblib():
 
 def test_without_joblib_the_pool_imports_and_registers_nothing():
     # As in a Pyodide kernel that has not loaded joblib: no finder finds it.
-    result = run_python(
+    result = run_as_main(
         """
         import importlib.util, json, sys
 
@@ -187,7 +175,7 @@ def test_without_joblib_the_pool_imports_and_registers_nothing():
 
 
 def test_with_joblib_importing_the_pool_registers_the_backend():
-    result = run_python(
+    result = run_as_main(
         """
         import json, sys
         import jupyter_coi.pool

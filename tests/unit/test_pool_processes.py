@@ -8,16 +8,13 @@ timeouts are ProcessPoolExecutor's. Real processes throughout."""
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import os
-import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
 
 from jupyter_coi.pool import WorkerPoolExecutor, default_workers, processes
+from support.main_script import run_as_main
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +33,6 @@ def collatz_steps(n: int) -> int:
 
 def divide(a: float, b: float) -> float:
     return a / b
-
-
-def run_python(code: str) -> dict:
-    """Run ``code`` as ``python -c`` does: its ``__main__`` has no file, as a notebook's."""
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
 
 
 def test_default_workers_is_what_max_workers_none_gives():
@@ -95,7 +83,7 @@ def test_a_result_and_an_exception_of_a_class_defined_in_the_notebook_come_back_
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_what_an_interactive_main_defines_runs_under(method):
-    result = run_python(
+    result = run_as_main(
         f"""
         import concurrent.futures, json, multiprocessing
         from dataclasses import dataclass
