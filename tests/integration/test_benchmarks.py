@@ -77,3 +77,35 @@ def test_pyodide_interrupt_prints_latency_side_by_side():
     # without the plugin nothing stops the loop: that is the comparison
     assert "(b) jupyterlite-pyodide-kernel alone: 2 interrupts, lost 2" in done.stdout, done.stdout
     assert re.search(r"goal \(median < 20 ms, p95 < 50 ms, none lost\): (met|NOT met)", done.stdout)
+
+
+def test_pool_prints_speedups_starts_overheads_and_memory():
+    """One engine, one worker, a few interrupts: every figure of the pool's benchmark prints."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "pool.py"),
+            "--engines",
+            "chromium",
+            "--workers",
+            "1",
+            "--interrupts",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert re.search(r"== chromium: \d+ cores, tasks of \d+ ms, 4 tasks", out), out
+    assert re.search(
+        r"\n +1 +\d+\.\d\ds +\d+\.\d\ds +\d+\.\d\dx +0\.85x +\d+\.\d\ds  (met|NOT met)", out
+    ), out
+    assert re.search(r"pool start \(1 worker\): first \d+\.\d\d s, warm \d+\.\d\d s", out), out
+    assert re.search(r"per-task overhead: \d+\.\d+ ms \(chunksize 1\)", out), out
+    assert re.search(r"32 MB argument: \d+ ms \(\d+ MB/s\); 32 MB result: \d+ ms", out), out
+    assert re.search(r"plain cell \d+\.\d ms, blocked in map \d+\.\d ms", out), out
+    assert re.search(
+        r"memory: page with its kernel \d+ MB, with 1 workers \d+ MB: -?\d+ MB a worker", out
+    ), out
