@@ -31,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,dev]"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,dev,docs]"
 
 # The checks that pre-commit runs on each commit: lint, format and types, Python and TypeScript.
 "$PYTHON" -m ruff check --quiet .

@@ -15,6 +15,7 @@ from support.harness import (
     EMBEDDED_PATHS,
     FRONTENDS,
     PROBE_NOTEBOOK,
+    REPO,
     disable_extension,
     embedded,
 )
@@ -76,6 +77,34 @@ CAPABILITIES = (
 )
 
 
+# The docs' pictures (docs/_static/pictures/<app>-indicator.png, <app>-dialog.png), taken by
+# test_isolated in Chromium on these pages, so that they show what the current code draws.
+DOC_PICTURES = REPO / "docs" / "_static" / "pictures"
+DOC_PICTURE_APPS = {"jupyterlab": "jupyterlab", "notebook7-notebook": "notebook7"}
+
+
+def save_indicator_picture(page, item, app: str) -> None:
+    """The item with a little of the bar around it."""
+    page.wait_for_selector(f'{INDICATOR}[data-coi-ready="true"]', state="attached")
+    box, view = item.bounding_box(), page.viewport_size
+    x, y = max(0, box["x"] - 48), max(0, box["y"] - 6)
+    clip = {
+        "x": x,
+        "y": y,
+        "width": min(view["width"] - x, box["width"] + 96),
+        "height": min(view["height"] - y, box["height"] + 12),
+    }
+    DOC_PICTURES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOC_PICTURES / f"{app}-indicator.png"), clip=clip)
+    assert len(read_png(DOC_PICTURES / f"{app}-indicator.png")[2]) > 2, "blank picture"
+
+
+def save_dialog_picture(page, app: str) -> None:
+    path = DOC_PICTURES / f"{app}-dialog.png"
+    page.wait_for_selector(".jp-Dialog-content").screenshot(path=str(path))
+    assert len(read_png(path)[2]) > 10, f"{path.name} is nearly blank"
+
+
 def extension_errors(page) -> list[str]:
     return [m for m in page.console_log if "coi" in m.lower()]
 
@@ -92,7 +121,12 @@ def test_isolated(jupyter_process, engine, page, frontend):
     assert "Isolated" in item.inner_text()
     assert item.get_attribute("role") == "button"
     assert "isolated" in item.get_attribute("aria-label").lower()
+    app = DOC_PICTURE_APPS.get(frontend.id) if engine.name == "chromium" else None
+    if app:
+        save_indicator_picture(page, item, app)
     open_dialog(page, item)
+    if app:
+        save_dialog_picture(page, app)
     seen = facts(page)
     # Where the engine gives isolated pages no SharedArrayBuffer (WebKitGTK), the dialog says
     # so, and that nothing that needs shared memory works.

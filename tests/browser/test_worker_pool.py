@@ -254,7 +254,7 @@ def test_webkit_refuses_a_pool_with_the_reason(plain_site, page):
     output = ".jp-Notebook .jp-Cell .jp-OutputArea"
     text = "(s) => document.querySelector(s)?.innerText ?? ''"
     # A cell that runs before the kernel's setup (the labextension's silent cell, a moment
-    # after the kernel starts) finds no jupyter_coi yet: docs/pool.md says so. Once more then.
+    # after the kernel starts) finds no jupyter_coi yet: docs/how-to/worker-pool.md says so. Once more then.
     for _ in range(2):
         page.wait_for_timeout(8000)  # the kernel starts, then its setup runs
         page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputPrompt").click()

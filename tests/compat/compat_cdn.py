@@ -45,7 +45,7 @@ CONTENT_TYPES = {
 }
 
 # Files that no package registry has: a stand-in that is valid for its type and changes nothing
-# on the page. Each is named in docs/compatibility.md.
+# on the page. Each is named in docs/reference/compatibility.md.
 STAND_INS = {
     # folium's CSS for rotated markers, from its GitHub repository (jsDelivr's /gh/)
     "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/leaflet.awesome.rotate.min.css": (

@@ -13,7 +13,7 @@ have, with the part of the suite that those versions change:
 - ``pyodide-next``: the kernel's newest 0.8 release with the newest Pyodide from npm, with the
   Pyodide kernel tests;
 - ``jupyterhub-5``: JupyterHub 5, where the main run has 6, with the hub tests;
-- ``packages``: the packages people embed, whose table ``docs/compatibility.md`` is.
+- ``packages``: the packages people embed, whose table ``docs/reference/compatibility.md`` is.
 
 Every row installs jupyter-coi from one wheel built from this tree (as users get it: the
 labextension prebuilt, no npm). ``tests/run.sh`` runs all rows after the main run;
@@ -127,7 +127,7 @@ ROWS = (
     Row(
         "packages",
         "the packages people embed (bokeh, folium, ipyleaflet, ...), under each COEP, with and "
-        "without CORP: the table in docs/compatibility.md",
+        "without CORP: the table in docs/reference/compatibility.md",
         tests=("tests/compat/test_embedded_packages.py",),
         files=("tests/compat/requirements-packages.txt",),
         env={"JUPYTER_COI_COMPAT": "packages"},

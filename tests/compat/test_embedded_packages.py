@@ -1,4 +1,4 @@
-"""What cross-origin isolation does to the packages people use in JupyterLab: docs/compatibility.md,
+"""What cross-origin isolation does to the packages people use in JupyterLab: docs/reference/compatibility.md,
 measured.
 
 For each COEP setting of the server (``require-corp``, ``credentialless``, ``auto``) and each kind
@@ -15,7 +15,7 @@ CORP to real responses of a second origin.
 Each configuration's test asserts what makes the measurement valid (the kernel ran every cell
 without an error, the CDN had every file asked for, every cross-origin request belongs to
 a package, the page's COEP is the one configured); the last test compares the table of what
-was measured with docs/compatibility.md and fails, printing the new table, when they differ
+was measured with docs/reference/compatibility.md and fails, printing the new table, when they differ
 (``JUPYTER_COI_WRITE_TABLE=1`` writes it instead).
 
 Run: ``JUPYTER_COI_COMPAT=packages python -m pytest tests/compat/test_embedded_packages.py``
@@ -40,7 +40,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from jupyter_coi import policy
 from support.harness import ARTIFACTS, COEP_SEEN, REPO
 
-DOC = REPO / "docs" / "compatibility.md"
+DOC = REPO / "docs" / "reference" / "compatibility.md"
 TABLE_START = "<!-- compatibility table: written by tests/compat/test_embedded_packages.py"
 TABLE_END = "<!-- end of compatibility table -->"
 WRITE_TABLE = os.environ.get("JUPYTER_COI_WRITE_TABLE") == "1"

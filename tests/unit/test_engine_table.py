@@ -1,4 +1,4 @@
-"""The README's engine table is what the engine tests assert (the browser harness's other half,
+"""The engine table of docs/reference/browsers.md is what the engine tests assert (the browser harness's other half,
 the three engines answering a test's calls alike, is tests/browser/test_engines_answer_alike.py)."""
 
 from __future__ import annotations
@@ -7,14 +7,21 @@ import re
 
 import pytest
 
-from support.engines import ENGINES, EXPECTED, TESTS, engine_table
+from support.engines import BROWSERS_PAGE, ENGINES, EXPECTED, TESTS, engine_table
 from support.harness import REPO as ROOT
 
 
-def test_readme_table_is_the_one_the_tests_assert():
-    assert engine_table() in (ROOT / "README.md").read_text(), (
-        "README.md's engine table differs from tests/support/engines.py: run `python tests/support/engines.py`"
+def test_docs_table_is_the_one_the_tests_assert():
+    assert BROWSERS_PAGE == ROOT / "docs" / "reference" / "browsers.md"
+    assert engine_table() in BROWSERS_PAGE.read_text(), (
+        "docs/reference/browsers.md's engine table differs from tests/support/engines.py: run `python tests/support/engines.py`"
     )
+
+
+def test_readme_links_to_the_table_instead_of_copying_it():
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/reference/browsers.md" in readme
+    assert engine_table() not in readme
 
 
 @pytest.mark.parametrize("feature", list(EXPECTED))
