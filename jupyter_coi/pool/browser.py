@@ -36,8 +36,9 @@ from . import tasks
 from .mailbox import DOORBELL, DOORBELL_SLOTS, MESSAGE_KEY, SIGINT, STATES, Mailbox
 from .worker import DONE, TASK
 
-# Each worker costs a Pyodide (tens of MB; docs/pool.md has the figures) and a few seconds
-# to start: more than 8 rarely pays on a laptop, and a page has one memory budget for all.
+# Each worker costs a Pyodide (tens of MB; docs/how-to/worker-pool.md has the figures) and a
+# few seconds to start: more than 8 rarely pays on a laptop, and a page has one memory budget
+# for all.
 MOST_WORKERS_BY_DEFAULT = 8
 SLICE_MS = 5
 # The page acknowledges a request for workers at once; without an answer, there is no
