@@ -15,11 +15,10 @@ from support.harness import (
     EMBEDDED_PATHS,
     FRONTENDS,
     PROBE_NOTEBOOK,
-    REPO,
     disable_extension,
     embedded,
 )
-from support.pictures import read_png
+from support.pictures import read_png, save_dialog_picture, save_indicator_picture
 
 INDICATOR = ".jp-coi-indicator"
 DIALOG = ".jp-coi-dialog"
@@ -77,32 +76,8 @@ CAPABILITIES = (
 )
 
 
-# The docs' pictures (docs/_static/pictures/<app>-indicator.png, <app>-dialog.png), taken by
-# test_isolated in Chromium on these pages, so that they show what the current code draws.
-DOC_PICTURES = REPO / "docs" / "_static" / "pictures"
+# The pages whose indicator and dialog test_isolated pictures for the docs, in Chromium.
 DOC_PICTURE_APPS = {"jupyterlab": "jupyterlab", "notebook7-notebook": "notebook7"}
-
-
-def save_indicator_picture(page, item, app: str) -> None:
-    """The item with a little of the bar around it."""
-    page.wait_for_selector(f'{INDICATOR}[data-coi-ready="true"]', state="attached")
-    box, view = item.bounding_box(), page.viewport_size
-    x, y = max(0, box["x"] - 48), max(0, box["y"] - 6)
-    clip = {
-        "x": x,
-        "y": y,
-        "width": min(view["width"] - x, box["width"] + 96),
-        "height": min(view["height"] - y, box["height"] + 12),
-    }
-    DOC_PICTURES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOC_PICTURES / f"{app}-indicator.png"), clip=clip)
-    assert len(read_png(DOC_PICTURES / f"{app}-indicator.png")[2]) > 2, "blank picture"
-
-
-def save_dialog_picture(page, app: str) -> None:
-    path = DOC_PICTURES / f"{app}-dialog.png"
-    page.wait_for_selector(".jp-Dialog-content").screenshot(path=str(path))
-    assert len(read_png(path)[2]) > 10, f"{path.name} is nearly blank"
 
 
 def extension_errors(page) -> list[str]:

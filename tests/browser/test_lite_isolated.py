@@ -19,6 +19,7 @@ from support import static_servers
 from support.engines import PageError, is_navigation_error, isolation_seen
 from support.harness import COEP_SEEN, EMBED_FROM, ISOLATION_PROBE, embedded
 from support.lite_sites import LiteSite, Served, built_site, plain_server
+from support.pictures import save_dialog_picture, save_indicator_picture
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,8 @@ PAGES = [
     ),
 ]
 
+
+DIALOG = ".jp-coi-dialog"
 
 # Set by the service worker's page script before the reload it makes (coi-reload.js).
 RELOADED = "() => sessionStorage.getItem('jupyter-coi-reloaded')"
@@ -137,6 +140,14 @@ def test_served_site_is_isolated(lite_served, engine, page, name, path, ready, i
     assert "Isolated" in text
     # The headers did it, not the service worker, where their credentialless isolates.
     assert reloaded_by_the_worker(page) is not engine.expects("lite-headers-first-load")
+    if engine.name == "chromium" and name == "lab":
+        # The docs' pictures of JupyterLite (docs/_static/pictures/jupyterlite-*.png).
+        item = page.wait_for_selector(indicator)
+        save_indicator_picture(page, item, "jupyterlite")
+        item.click()
+        fact = page.wait_for_selector(f'{DIALOG} [data-coi-fact="crossOriginIsolated"]')
+        assert fact.get_attribute("data-coi-value") == "true"
+        save_dialog_picture(page, "jupyterlite")
     if engine.reads_console:
         assert page.console_log.errors("ERR_BLOCKED_BY") == []
 
