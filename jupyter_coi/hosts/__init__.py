@@ -47,6 +47,7 @@ __all__ = [
     "HostFileConflict",
     "HostFileError",
     "check",
+    "needs_writing",
     "render",
     "write",
 ]
@@ -94,6 +95,15 @@ def write(host: str, policy: Policy, site_dir: Path) -> Path:
     if text != existing:
         atomic_write(path, text)
     return path
+
+
+def needs_writing(host: str, policy: Policy, site_dir: Path) -> bool:
+    """Whether :func:`write` would change ``host``'s file in ``site_dir``; writes nothing, and
+    raises what :func:`write` would raise, so that a caller can refuse before writing any file."""
+    form = _format(host)
+    path = Path(site_dir) / form.file
+    existing = _read(path)
+    return form.merge(policy, path, existing) != existing
 
 
 def check(host: str, policy: Policy, site_dir: Path) -> list[str]:

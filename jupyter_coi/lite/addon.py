@@ -30,19 +30,16 @@ from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 from jupyterlite_core.addons.base import BaseAddon
 from jupyterlite_core.optional import has_optional_dependency
-from traitlets import Bool, List, TraitError, Unicode, validate
+from traitlets import Bool
 
 from .. import hosts, policy
-from ..config import LOG_PREFIX, PolicySettings, embedder_policy_trait
+from ..config import LOG_PREFIX, embedder_policy_trait
 from . import serviceworker
+from .settings import StaticSiteSettings
 from .site import NotALiteSite, check_host_files, host_file_paths, write_host_files
 
 
-def _host_choices() -> str:
-    return ", ".join(f"``{name}`` (``{file}``)" for name, file in hosts.HOST_FILES.items())
-
-
-class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
+class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
     """Cross-origin isolation of a JupyterLite site (jupyter-coi): host config files, headers
     from ``jupyter lite serve``."""
 
@@ -74,26 +71,6 @@ class CrossOriginIsolationAddon(PolicySettings, BaseAddon):
         "to what it serves, and each app page reloads once into it. Where the host sends the "
         "headers itself, pages are isolated from the first load and never reload.",
     )
-
-    host_files = List(
-        Unicode(),
-        default_value=list(hosts.HOST_FILES),
-        config=True,
-        help="The static hosts to write a config file for, into the built site. An empty list "
-        f"writes none. Any of {_host_choices()}.",
-    )
-
-    @validate("host_files")
-    def _check_host_files(self, proposal):
-        unknown = [name for name in proposal["value"] if name not in hosts.HOST_FILES]
-        if unknown:
-            raise TraitError(
-                f"{self.setting_name('host_files')} = {list(proposal['value'])!r} has "
-                f"{', '.join(map(repr, unknown))}, which is not a host jupyter-coi knows; "
-                f"choose among {', '.join(map(repr, hosts.HOST_FILES))}"
-            )
-        # Once each, in the order given: a name twice would write the file twice.
-        return list(dict.fromkeys(proposal["value"]))
 
     @classmethod
     def setting_name(cls, trait: str) -> str:

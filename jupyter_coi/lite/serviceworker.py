@@ -63,11 +63,14 @@ def _template(name: str) -> str:
     return resources.files(__package__).joinpath("js").joinpath(name).read_text(encoding="utf-8")
 
 
-def render_service_worker(policy: Policy, original: str = ORIGINAL) -> str:
-    """The wrapper worker's text for ``policy``, importing ``original`` (a URL relative to it)."""
+def render_service_worker(policy: Policy, original: str | None = ORIGINAL) -> str:
+    """The wrapper worker's text for ``policy``, importing ``original`` (a URL relative to the
+    worker that is registered), or nothing when it is None."""
     text = _template(SERVICE_WORKER)
     # JSON is a JavaScript literal: the values are data in the script, never code.
     text = text.replace(_HEADERS_SLOT, json.dumps(policy.headers(), sort_keys=False))
+    if original is None:
+        text = text.replace(f"importScripts({_ORIGINAL_SLOT});", "")
     text = text.replace(_ORIGINAL_SLOT, json.dumps(original))
     text = text.replace(_CREDENTIALLESS_SLOT, json.dumps(credentialless_rule()))
     assert WORKER_MARKER in text and "__JUPYTER_COI_" not in text, "the worker template is broken"

@@ -92,7 +92,13 @@ def write_host_files(site_dir: Path, policy: Policy, names: Iterable[str]) -> li
     (:class:`hosts.HostFileConflict` for a user's file that sets a header differently) after
     putting back every file it had already written, byte for byte.
     """
-    site = require_lite_site(site_dir)
+    return write_host_files_into(require_lite_site(site_dir), policy, names)
+
+
+def write_host_files_into(folder: Path, policy: Policy, names: Iterable[str]) -> list[Path]:
+    """:func:`write_host_files` into any folder, a JupyterLite build or not (the HTML output
+    of a Sphinx site, which embeds one)."""
+    site = Path(folder)
     names = list(names)
     for name in names:
         if name not in hosts.HOST_FILES:

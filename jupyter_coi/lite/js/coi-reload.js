@@ -20,6 +20,13 @@
 
   // Isolated already, by real headers or by the worker: nothing to do.
   if (window.crossOriginIsolated) return;
+  // A frame is isolated only inside an isolated page: in one that is not (a docs page on its
+  // first visit, before its own reload), reloading the frame cannot help.
+  try {
+    if (window.parent !== window && !window.parent.crossOriginIsolated) return;
+  } catch (e) {
+    // A parent of another origin does not say; reloading may help if it is isolated.
+  }
   // Service workers exist only in secure contexts (https, or http on localhost), and not at all
   // in some modes (Firefox private browsing): no worker, no isolation to reload for.
   if (!window.isSecureContext || !storage) return;
