@@ -6,6 +6,7 @@ internet: no intersphinx, and the theme fetches nothing.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -23,11 +24,19 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "myst_parser",
     "coi_settings",
+    # The live REPL of try-it.md, and this site isolated by jupyter-coi itself.
+    "jupyterlite_sphinx",
+    "jupyter_coi.sphinx",
 ]
+
+# The JupyterLite site that the REPL runs in is built from this folder. Its kernel loads Pyodide
+# from the CDN; where the CDN is not reachable (the tests), JUPYTER_COI_DOCS_LITE_DIR names a
+# folder with an offline Pyodide in it instead.
+jupyterlite_dir = os.environ.get("JUPYTER_COI_DOCS_LITE_DIR", str(HERE / "lite"))
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_contents", "lite", "Thumbs.db", ".DS_Store"]
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3

@@ -104,6 +104,10 @@ FEATURES = {
     "`require-corp` where unsupported)",
     "lite-default-embeds": "JupyterLite with no configuration, with headers (nginx) or without: "
     "images, map tiles and scripts from another site that sends no CORP load on the isolated page",
+    "sphinx-service-worker": "A Sphinx site with `jupyter_coi.sphinx`, on a host without headers: "
+    "its pages and the JupyterLite REPL they embed are isolated, after at most one reload",
+    "sphinx-default-embeds": "On such a Sphinx site with no configuration, images from another "
+    "site that sends no CORP load (frames from another site are blocked in every engine)",
 }
 _ALL = {"chromium": True, "firefox": True, "webkit": True}
 EXPECTED: dict[str, dict[str, bool]] = {
@@ -123,6 +127,9 @@ EXPECTED: dict[str, dict[str, bool]] = {
     "lite-service-worker-credentialless": _ALL,
     # WebKit is isolated by the service worker's require-corp, which blocks them.
     "lite-default-embeds": {"chromium": True, "firefox": True, "webkit": False},
+    "sphinx-service-worker": _ALL,
+    # As for JupyterLite: the service worker gives WebKit require-corp.
+    "sphinx-default-embeds": {"chromium": True, "firefox": True, "webkit": False},
 }
 assert set(FEATURES) == set(EXPECTED)
 
@@ -140,6 +147,8 @@ TESTS = {
     "default-embeds": "tests/browser/test_server_isolated.py",
     "lite-service-worker-credentialless": "tests/browser/test_lite_service_worker.py",
     "lite-default-embeds": "tests/browser/test_lite_isolated.py",
+    "sphinx-service-worker": "tests/browser/test_sphinx_site.py",
+    "sphinx-default-embeds": "tests/browser/test_sphinx_site.py",
 }
 assert set(TESTS) == set(FEATURES)
 

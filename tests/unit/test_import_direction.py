@@ -89,3 +89,21 @@ def test_the_pool_loads_nothing_of_jupyter_coi_but_itself():
         m for m in ours(loaded) if m.startswith("jupyter_coi.pool")
     }
     assert not {m for m in loaded if m.startswith(("jupyter_server", "tornado", "traitlets"))}
+
+
+def test_the_sphinx_extension_loads_neither_the_server_nor_jupyterlite():
+    """A docs build loads the extension into Sphinx: it needs the policy, the settings, the host
+    files and the service worker, not the server, the command line or jupyterlite-core."""
+    loaded = loaded_by("jupyter_coi.sphinx")
+    assert "jupyter_coi.sphinx.site" in loaded
+    assert not ours(loaded) & {
+        "jupyter_coi.extension",
+        "jupyter_coi.reports",
+        "jupyter_coi.transform",
+        "jupyter_coi.check",
+        "jupyter_coi.cli",
+        "jupyter_coi.lite.addon",
+    }
+    assert not {
+        m for m in loaded if m.startswith(("jupyter_server", "tornado.web", "jupyterlite_core"))
+    }

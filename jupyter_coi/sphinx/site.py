@@ -1,0 +1,161 @@
+"""Cross-origin isolation of a built HTML site (Sphinx's output), and of the JupyterLite site it
+embeds, on hosts that send no headers (GitHub Pages, Read the Docs).
+
+The docs pages lie outside the scope of the embedded JupyterLite site's worker, which serves
+``lite/`` only; so the HTML output gets a worker of its own at its root, ``jupyter-coi-worker.js``:
+
+- the isolating wrapper of :mod:`jupyter_coi.lite.serviceworker`, rendered from the same policy,
+  which adds the headers to every response it delivers;
+- JupyterLite's own worker, imported, when there is an embedded site: a JupyterLite page that
+  this worker happens to control (it was opened before its own worker was active) keeps its
+  drive and ``input()``, which JupyterLite serves through the worker;
+- an answer for every request left unanswered, so that those get the headers too.
+
+``_static/jupyter-coi.js``, loaded by every page, registers both workers and reloads a page
+once when it was not delivered through them (first visit, hard reload). The embedded site is
+wrapped with the same policy (whatever its own build was configured with: a page isolated
+with one COEP cannot embed a frame sent without it), and the host files go to the root of the
+output, where hosts that read them apply them to every page.
+
+Independent of Sphinx: :mod:`jupyter_coi.sphinx` calls :func:`isolate_html_site` once the HTML
+and the JupyterLite site are built; a script can call it on any HTML folder.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .. import hosts
+from ..lite import serviceworker
+from ..lite.site import (
+    CONFIG_DATA,
+    LITE_JSON,
+    require_lite_site,
+    write_host_files_into,
+)
+from ..policy import Policy
+from ..utils import atomic_write
+
+WORKER = "jupyter-coi-worker.js"
+STATIC = "_static"
+PAGE_SCRIPT = "jupyter-coi.js"
+# Where jupyterlite-sphinx builds the JupyterLite site, in the HTML output.
+LITE_DIR = "lite"
+
+_SITE_SLOT = "__JUPYTER_COI_SITE__"
+
+
+@dataclass(frozen=True)
+class EmbeddedLite:
+    """The JupyterLite site inside the HTML output, as its pages will register its worker."""
+
+    folder: str
+    version: str | None
+    enable_cache: str
+
+    @property
+    def worker(self) -> str:
+        # JupyterLite's URL for it, query included (ServiceWorkerManager): registering the same
+        # URL keeps it from registering a second worker for the same scope.
+        return f"{self.folder}/{serviceworker.SERVICE_WORKER}?enableCache={self.enable_cache}"
+
+    @property
+    def scope(self) -> str:
+        return f"{self.folder}/"
+
+
+def _template(name: str) -> str:
+    return resources.files(__package__).joinpath("js").joinpath(name).read_text(encoding="utf-8")
+
+
+def embedded_lite(out: Path, folder: str = LITE_DIR) -> EmbeddedLite | None:
+    """The JupyterLite site built into ``out/folder``; None when there is none. A folder that
+    is there but not a complete build raises :class:`~jupyter_coi.lite.site.NotALiteSite`."""
+    site = Path(out) / folder
+    if not site.exists():
+        return None
+    require_lite_site(site)
+    data = json.loads((site / LITE_JSON).read_text(encoding="utf-8"))[CONFIG_DATA]
+    cache = data.get("enableServiceWorkerCache") or "false"
+    # As the page's PageConfig turns it into the worker's query: JSON true is "true".
+    cache = str(cache).lower() if isinstance(cache, bool) else str(cache)
+    version = data.get("appVersion")
+    return EmbeddedLite(folder, str(version) if version is not None else None, cache)
+
+
+def render_worker(policy: Policy, lite: EmbeddedLite | None) -> str:
+    original = f"{lite.folder}/{serviceworker.ORIGINAL}" if lite else None
+    return (
+        serviceworker.render_service_worker(policy, original)
+        + "\n"
+        + _template("docs-worker-tail.js")
+    )
+
+
+def render_page_script(lite: EmbeddedLite | None) -> str:
+    site = {
+        "worker": WORKER,
+        "lite": {"worker": lite.worker, "scope": lite.scope, "version": lite.version}
+        if lite
+        else None,
+    }
+    text = _template("docs-page.js").replace(_SITE_SLOT, json.dumps(site))
+    assert "__JUPYTER_COI_" not in text, "the page script template is broken"
+    return text
+
+
+def _write(path: Path, text: str) -> bool:
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text)
+    return True
+
+
+def isolate_html_site(
+    out: Path, policy: Policy, host_files: list[str], lite_folder: str = LITE_DIR
+) -> list[Path]:
+    """Make the HTML output ``out`` isolated by its worker and host files, and its embedded
+    JupyterLite site (if any) by the same policy; return the files written.
+
+    The pages must load ``_static/jupyter-coi.js`` (the Sphinx extension adds it to each one).
+    Raises :class:`~jupyter_coi.lite.site.NotALiteSite` or
+    :class:`~jupyter_coi.lite.serviceworker.ServiceWorkerError` for an embedded site that
+    cannot be isolated, and :class:`~jupyter_coi.hosts.HostFileError` for a host file of the
+    user's that sets the headers otherwise, before writing anything of the docs' own.
+    """
+    out = Path(out)
+    if not out.is_dir():
+        raise NotADirectoryError(f"{out} is not a folder: no HTML site to isolate there")
+    lite = embedded_lite(out, lite_folder)
+    folders = [out] if lite is None else [out / lite.folder, out]
+    # Every host file is merged in memory first: a user's file that sets a header otherwise is
+    # refused before any file of the site has changed.
+    changing = [
+        (folder, name)
+        for folder in folders
+        for name in host_files
+        if hosts.needs_writing(name, policy, folder)
+    ]
+    written: list[Path] = []
+    if lite is not None:
+        site = out / lite.folder
+        written += serviceworker.wrap_service_worker(site, policy)
+        written += serviceworker.install_page_script(site)
+    for folder in folders:
+        names = [name for changed, name in changing if changed == folder]
+        if names:
+            written += write_host_files_into(folder, policy, names)
+    for path, text in (
+        (out / WORKER, render_worker(policy, lite)),
+        (out / STATIC / PAGE_SCRIPT, render_page_script(lite)),
+    ):
+        if _write(path, text):
+            written.append(path)
+    return written
