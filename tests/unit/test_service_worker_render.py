@@ -10,6 +10,7 @@ import pytest
 
 from jupyter_coi import policy
 from jupyter_coi.lite import serviceworker as sw
+from support.harness import REPO
 
 POLICIES = [
     policy.Policy(),
@@ -50,3 +51,9 @@ def test_the_page_script_is_shipped_and_names_no_template_slot():
     script = sw.page_script()
     assert len(script) > 200 and "__JUPYTER_COI_" not in script
     assert "serviceWorker" in script and "reload" in script
+
+
+def test_the_indicator_knows_the_reload_scripts_id():
+    """The dialog tells a site whose worker gives Safari require-corp by this script's tag."""
+    probe = (REPO / "labextension" / "src" / "indicator" / "probe.ts").read_text()
+    assert f"RELOAD_SCRIPT_ID = '{sw.SCRIPT_ID}'" in probe

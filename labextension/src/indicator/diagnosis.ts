@@ -418,15 +418,31 @@ function isolatedReasons(facts: IFacts): IReason[] {
               'Nothing to do. If a cross-origin resource must be requested with cookies, set ' +
               `${policy.headers.embedder} to ${CREDENTIALLESS_FALLBACK} (embedder_policy).`
           }
-        : {
-            id: 'credentialless',
-            severity: 'info',
-            title: `Isolated with COEP ${CREDENTIALLESS}`,
-            detail:
-              'Cross-origin resources load without cookies. ' +
-              `Safari does not support ${CREDENTIALLESS} and will not isolate this page.`,
-            fix: `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} if Safari users need isolation.`
-          }
+        : facts.headers.fallbackWorker
+          ? {
+              id: 'credentialless',
+              severity: 'info',
+              title: `Isolated with COEP ${CREDENTIALLESS}`,
+              detail:
+                'Cross-origin resources (CDN scripts, map tiles, images from other sites) load ' +
+                "without cookies. This site's service worker (jupyter-coi) answers each browser " +
+                `on its own: browsers without ${CREDENTIALLESS}, such as Safari, get ` +
+                `${CREDENTIALLESS_FALLBACK} from it after one reload and are isolated too, though ` +
+                'there a cross-origin resource loads only if its server allows it.',
+              fix:
+                'Nothing to do. If a cross-origin resource must be requested with cookies, set ' +
+                `CrossOriginIsolationAddon.embedder_policy (jupyter_coi_embedder_policy for a ` +
+                `Sphinx site) to ${CREDENTIALLESS_FALLBACK} and build the site again.`
+            }
+          : {
+              id: 'credentialless',
+              severity: 'info',
+              title: `Isolated with COEP ${CREDENTIALLESS}`,
+              detail:
+                'Cross-origin resources load without cookies. ' +
+                `Safari does not support ${CREDENTIALLESS} and will not isolate this page.`,
+              fix: `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} if Safari users need isolation.`
+            }
     );
   }
   return reasons;

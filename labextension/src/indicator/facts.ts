@@ -15,6 +15,11 @@ export interface IHeaderValues {
    * `auto` does: another browser may get another COEP value.
    */
   perBrowser?: boolean;
+  /**
+   * The page loads jupyter-coi's reload script for static sites: a JupyterLite site built with
+   * jupyter-coi, whose service worker gives browsers without `credentialless` the fallback.
+   */
+  fallbackWorker?: boolean;
 }
 
 export interface IFacts {

@@ -209,6 +209,12 @@ export function isolationPermitted(win: Window): boolean | null {
  * GET, not HEAD: Jupyter Server's page handlers answer HEAD with 405, which the
  * browser logs as a console error. The body is discarded unread.
  */
+/**
+ * The id of the script tag by which jupyter-coi's JupyterLite addon loads its reload script
+ * (`SCRIPT_ID` in jupyter_coi/lite/serviceworker.py, which a unit test compares).
+ */
+export const RELOAD_SCRIPT_ID = 'jupyter-coi-reload';
+
 /** Whether a `Vary` header value names `header` (or `*`). */
 export function varies(vary: string | null, header: string): boolean {
   return (vary ?? '')
@@ -240,7 +246,8 @@ export async function readHeaders(
       opener: response.headers.get(policy.headers.opener),
       embedder: response.headers.get(policy.headers.embedder),
       resource: response.headers.get(policy.headers.resource),
-      perBrowser: varies(response.headers.get('Vary'), 'user-agent')
+      perBrowser: varies(response.headers.get('Vary'), 'user-agent'),
+      fallbackWorker: !!win.document?.getElementById(RELOAD_SCRIPT_ID)
     };
   } catch {
     return null;

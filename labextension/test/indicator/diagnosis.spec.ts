@@ -105,6 +105,27 @@ describe('diagnose: isolated', () => {
     );
   });
 
+  it('notes credentialless on a static site whose worker gives Safari require-corp', () => {
+    const d = diagnose(
+      isolated({
+        headers: {
+          opener: 'same-origin',
+          embedder: 'credentialless',
+          resource: 'same-origin',
+          fallbackWorker: true
+        }
+      })
+    );
+    expect(ids(d)).toEqual(['credentialless']);
+    expect(d.reasons[0].detail).toContain(
+      'such as Safari, get require-corp from it after one reload'
+    );
+    expect(d.reasons[0].detail).not.toContain('will not isolate');
+    expect(d.reasons[0].fix).toContain(
+      'CrossOriginIsolationAddon.embedder_policy'
+    );
+  });
+
   it('notes credentialless from a server that gives Safari require-corp (auto)', () => {
     const d = diagnose(
       isolated({
