@@ -80,6 +80,8 @@ ROWS = (
             "not firefox and not webkit and not command_palette",
         ),
         python="3.10",
+        # docs: tests/unit sets up Sphinx apps with jupyter_coi.sphinx (Sphinx 8 on Python 3.10).
+        extras="test,lite,docs",
         pins=(
             "jupyter_server==2.4.0",
             "jupyterlab==4.0.2",
