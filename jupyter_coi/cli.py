@@ -18,8 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     audit = commands.add_parser(
         "check",
         help="check whether a deployment is (or can be) cross-origin isolated",
-        description="Check a running server or static site (a URL) or a JupyterLite build (a "
-        "folder) for cross-origin isolation: the page's COOP and COEP headers, what the page "
+        description="Check a running server or static site (a URL), or a JupyterLite build or "
+        "the HTML output of a Sphinx site built with jupyter_coi.sphinx (a folder), for "
+        "cross-origin isolation: the page's COOP and COEP headers, what the page "
         "embeds that they would block, jupyter-coi's service worker, and a build's host files. "
         "Exit code: 0 isolated, 1 not, 2 could not check. It needs no project or "
         "configuration; `jupyter lite check`, run in a JupyterLite project, checks that "
@@ -30,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         "target",
         metavar="TARGET",
         help="a page's URL (add ?token=... for a Jupyter server that needs one; without a "
-        "scheme, as in 127.0.0.1:8888/lab, http:// is meant), or the output folder of "
-        "`jupyter lite build`",
+        "scheme, as in 127.0.0.1:8888/lab, http:// is meant), the output folder of "
+        "`jupyter lite build`, or a Sphinx HTML output",
     )
     audit.add_argument("--timeout", type=float, default=15, help="seconds per request (15)")
     audit.add_argument(

@@ -11,6 +11,7 @@ from .. import __version__, hosts
 from ..lite.serviceworker import SERVICE_WORKER, check_service_worker
 from ..lite.site import NotALiteSite, require_lite_site
 from ..policy import ALLOWED, CREDENTIALLESS, CREDENTIALLESS_FALLBACK, ISOLATING, Policy
+from ..sphinx import site as html_site
 from .report import CheckError, Report
 
 # Every policy that isolates, the default first: a host file passes if it sends one of them.
@@ -39,11 +40,23 @@ def _host_policy(host: str, site: Path) -> tuple[Policy | None, list[str]]:
 
 
 def check_folder(folder: Path) -> Report:
+    """A JupyterLite build, or the HTML output of a Sphinx site built with jupyter_coi.sphinx
+    (its own worker and page script, and the JupyterLite site it embeds)."""
     report = Report(str(folder))
-    try:
-        site = require_lite_site(folder)
-    except NotALiteSite as e:
-        raise CheckError(str(e)) from None
+    docs = html_site.is_html_site(folder)
+    if docs:
+        site = Path(folder)
+        worker_problems = html_site.check_html_site(site)
+        worker_file = site / html_site.WORKER
+    else:
+        try:
+            site = require_lite_site(folder)
+        except NotALiteSite as e:
+            raise CheckError(
+                f"{e} Or at the HTML output of a Sphinx site built with jupyter_coi.sphinx."
+            ) from None
+        worker_problems = check_service_worker(site)
+        worker_file = site / SERVICE_WORKER
     hosts_ok = []
     credentialless = []
     # Missing host files, filled in once the verdict says whether they are a problem.
@@ -62,14 +75,13 @@ def check_folder(folder: Path) -> Report:
             report.add(True, str(path), f"{host} sends {good.describe()}")
         else:
             report.add(False, str(path), "; ".join(problems))
-    worker_problems = check_service_worker(site)
     worker_lines = len(report.findings), len(report.findings) + len(worker_problems)
     for problem in worker_problems:
         report.add(False, "service worker", problem)
     if not worker_problems:
         report.add(
             True,
-            str(site / SERVICE_WORKER),
+            str(worker_file),
             "jupyter-coi's service worker isolates hosts that cannot set headers",
         )
     safari = _browsers_without_credentialless(credentialless, not worker_problems)
@@ -91,7 +103,8 @@ def check_folder(folder: Path) -> Report:
     report.verdict = (
         f"{site} can be isolated " + ", and ".join(ways) + (f"; {safari}" if safari else "")
         if ways
-        else f"{site} has neither host files nor jupyter-coi's service worker: {_how_to_build()}"
+        else f"{site} has neither host files nor jupyter-coi's service worker: "
+        + (_how_to_build_docs() if docs else _how_to_build())
     )
     return report
 
@@ -108,6 +121,13 @@ def _how_to_build() -> str:
         f"jupyter-coi {__version__} and JupyterLite are installed here, so rebuild it here "
         "with `jupyter lite build` and the addon enabled (the build was made elsewhere, or "
         "with `--disable-addons jupyter-coi` or `CrossOriginIsolationAddon.enabled = False`)"
+    )
+
+
+def _how_to_build_docs() -> str:
+    return (
+        'build the docs again with `extensions = [..., "jupyter_coi.sphinx"]` in conf.py '
+        "(and `jupyter_coi_enabled` left true)"
     )
 
 

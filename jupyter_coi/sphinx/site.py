@@ -27,16 +27,18 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .. import hosts
 from ..lite import serviceworker
 from ..lite.site import (
     CONFIG_DATA,
     LITE_JSON,
+    NotALiteSite,
     require_lite_site,
     write_host_files_into,
 )
-from ..policy import Policy
+from ..policy import HEADERS, Policy, PolicyError
 from ..utils import atomic_write
 
 WORKER = "jupyter-coi-worker.js"
@@ -159,3 +161,64 @@ def isolate_html_site(
         if _write(path, text):
             written.append(path)
     return written
+
+
+def _loads_page_script(page: Path, out: Path) -> bool:
+    # As Sphinx writes the tag, relative to the page (a `?v=` checksum may follow).
+    depth = len(page.parent.relative_to(out).parts)
+    src = "../" * depth + f"{STATIC}/{PAGE_SCRIPT}"
+    return f'src="{src}' in page.read_text(encoding="utf-8", errors="replace")
+
+
+def is_html_site(folder: Path) -> bool:
+    """Whether ``folder`` looks like an HTML output that ``jupyter_coi.sphinx`` isolated."""
+    folder = Path(folder)
+    return (folder / WORKER).is_file() or (folder / STATIC / PAGE_SCRIPT).is_file()
+
+
+def check_html_site(out: Path, lite_folder: str = LITE_DIR) -> list[str]:
+    """What keeps an HTML output from being isolated by its worker, in words; empty when all
+    is in place: the worker, the page script, every page loading it, the embedded JupyterLite
+    site's own worker (with the same policy)."""
+    out = Path(out)
+    rebuild = "build the site again with jupyter_coi.sphinx in conf.py's extensions"
+    try:
+        lite = embedded_lite(out, lite_folder)
+    except NotALiteSite as e:
+        return [str(e)]
+    problems = []
+    worker = out / WORKER
+    found = None
+    if not worker.is_file():
+        problems.append(f"{worker} is missing: pages are not isolated on hosts without headers")
+    else:
+        text = worker.read_text(encoding="utf-8", errors="replace")
+        headers = serviceworker.rendered_headers(text)
+        try:
+            # A header missing from the worker is None here, which Policy refuses.
+            values: dict[str, Any] = {f: (headers or {}).get(n) for f, n in HEADERS.items()}
+            found = Policy(**values)
+        except PolicyError as e:
+            problems.append(f"{worker} has no header policy jupyter-coi can read ({e})")
+        if found is not None and not found.isolates:
+            problems.append(f"{worker} adds {found.describe()}, which does not isolate")
+        elif found is not None and text != render_worker(found, lite):
+            problems.append(f"{worker} was written by another version of jupyter-coi; {rebuild}")
+    script = out / STATIC / PAGE_SCRIPT
+    if not script.is_file():
+        problems.append(f"{script} is missing: first visits and hard reloads stay unisolated")
+    elif script.read_text(encoding="utf-8", errors="replace") != render_page_script(lite):
+        problems.append(f"{script} is not the one this jupyter-coi writes; {rebuild}")
+    pages = [
+        page
+        for page in sorted(out.rglob("*.html"))
+        if page.relative_to(out).parts[0] not in {lite_folder, STATIC, "_sources"}
+    ]
+    missing = [page for page in pages if not _loads_page_script(page, out)]
+    if missing:
+        shown = ", ".join(str(p.relative_to(out)) for p in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        problems.append(f"{len(missing)} pages do not load {STATIC}/{PAGE_SCRIPT}: {shown}{more}")
+    if lite is not None:
+        problems += serviceworker.check_service_worker(out / lite.folder, found)
+    return problems

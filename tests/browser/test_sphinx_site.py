@@ -128,6 +128,15 @@ def docs_site(tmp_path_factory, other_origin) -> Path:
     )
     assert done.returncode == 0, f"sphinx failed:\n{done.stderr}\n{done.stdout[-4000:]}"
     assert (out / "lite" / "static" / "pyodide" / "pyodide.mjs").is_file()
+    # What a deploy pipeline would run on it.
+    checked = subprocess.run(
+        [sys.executable, "-m", "jupyter", "coi", "check", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "[problem]" not in checked.stdout, checked.stdout
     return out
 
 

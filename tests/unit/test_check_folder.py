@@ -1,6 +1,7 @@
-"""`jupyter coi check FOLDER`'s verdicts, in-process, on synthetic JupyterLite builds: a
+"""`jupyter coi check FOLDER`'s verdicts, in-process, on synthetic JupyterLite builds (a
 ``jupyter-lite.json``, host files written by :mod:`jupyter_coi.hosts`, a service worker wrapped
-and pages given the reload script by :mod:`jupyter_coi.lite.serviceworker`. The command itself
+and pages given the reload script by :mod:`jupyter_coi.lite.serviceworker`) and Sphinx outputs
+(pages that load the page script, then :mod:`jupyter_coi.sphinx.site`). The command itself
 on real builds and servers is tests/integration/test_check_command.py."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from jupyter_coi import hosts
 from jupyter_coi.check import CheckError, check
 from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.policy import Policy
+from jupyter_coi.sphinx import site as docs
 from support.lite_sites import DEFAULT_BUILD_POLICY
 
 ALL_HOSTS = "netlify, vercel, apache, nginx, firebase"
@@ -52,7 +54,9 @@ def verdict(report) -> str:
 def test_a_folder_that_is_not_a_build_cannot_be_checked(tmp_path):
     (tmp_path / "notes.txt").write_text("not a site")
     with pytest.raises(
-        CheckError, match=r"is not a JupyterLite build: it has no jupyter-lite\.json"
+        CheckError,
+        match=r"is not a JupyterLite build: it has no jupyter-lite\.json.* Or at the HTML output "
+        "of a Sphinx site built with jupyter_coi.sphinx",
     ):
         check(str(tmp_path))
     with pytest.raises(CheckError, match="is not a folder"):
@@ -169,3 +173,57 @@ def test_a_worker_put_back_unwrapped_is_reported_with_the_host_files_still_good(
 def test_a_url_scheme_other_than_http_cannot_be_checked():
     with pytest.raises(CheckError, match="only http:// and https:// URLs"):
         check("ftp://example.org/site")
+
+
+# --- the HTML output of a Sphinx site built with jupyter_coi.sphinx ---------------------------
+
+
+def docs_output(tmp_path: Path, host_files: list[str], lite: bool = False) -> Path:
+    """HTML pages as Sphinx writes them (one nested), loading the page script, then what the
+    extension does to the output when the build finishes."""
+    out = tmp_path / "html"
+    (out / "how-to").mkdir(parents=True)
+    (out / "index.html").write_text('<head><script src="_static/jupyter-coi.js"></script></head>')
+    (out / "how-to" / "sphinx.html").write_text(
+        '<head><script src="../_static/jupyter-coi.js?v=1"></script></head>'
+    )
+    if lite:
+        with_worker(lite_build(out / docs.LITE_DIR))
+    docs.isolate_html_site(out, DEFAULT_BUILD_POLICY, host_files)
+    return out
+
+
+def test_a_docs_site_with_its_worker_isolates_on_any_static_host(tmp_path):
+    out = docs_output(tmp_path, [], lite=True)
+    report = check(str(out))
+    assert (report.isolated, report.exit_code) == (True, 0), report.render()
+    assert (
+        verdict(report) == f"ISOLATED: {out} can be isolated {THROUGH_THE_WORKER} (GitHub Pages...)"
+    )
+    assert str(out / docs.WORKER) in report.render()
+
+
+def test_a_docs_site_with_host_files_isolates_both_ways(tmp_path):
+    out = docs_output(tmp_path, list(hosts.HOST_FILES))
+    report = check(str(out))
+    assert report.isolated and not report.problems, report.render()
+    assert f"with headers on {ALL_HOSTS}" in verdict(report)
+    assert THROUGH_THE_WORKER in verdict(report)
+
+
+def test_a_docs_page_without_the_page_script_is_a_problem(tmp_path):
+    out = docs_output(tmp_path, [])
+    (out / "extra.html").write_text("<head></head><p>added after the build</p>")
+    report = check(str(out))
+    assert not report.isolated
+    assert "1 pages do not load _static/jupyter-coi.js: extra.html" in report.render()
+    assert "build the docs again" in verdict(report)
+
+
+def test_an_embedded_lite_site_left_unwrapped_is_a_problem(tmp_path):
+    out = docs_output(tmp_path, [], lite=True)
+    site = out / docs.LITE_DIR
+    (site / sw.SERVICE_WORKER).write_text((site / sw.ORIGINAL).read_text())
+    report = check(str(out))
+    assert not report.isolated
+    assert "is JupyterLite's worker, not wrapped by jupyter-coi" in report.render()

@@ -94,7 +94,7 @@ def test_the_pool_loads_nothing_of_jupyter_coi_but_itself():
 def test_the_sphinx_extension_loads_neither_the_server_nor_jupyterlite():
     """A docs build loads the extension into Sphinx: it needs the policy, the settings, the host
     files and the service worker, not the server, the command line or jupyterlite-core."""
-    loaded = loaded_by("jupyter_coi.sphinx")
+    loaded = loaded_by("jupyter_coi.sphinx.extension")
     assert "jupyter_coi.sphinx.site" in loaded
     assert not ours(loaded) & {
         "jupyter_coi.extension",

@@ -16,8 +16,8 @@ from jupyter_coi import hosts, policy
 from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.lite.site import NotALiteSite
 from jupyter_coi.policy import Policy
-from jupyter_coi.sphinx import DocsSettings, _settings
 from jupyter_coi.sphinx import site as docs
+from jupyter_coi.sphinx.settings import DocsSettings, from_config
 
 POLICY = Policy(embedder="credentialless")
 HOSTS = ["netlify", "apache"]
@@ -249,10 +249,10 @@ def conf_values(**changes):
 
 
 def test_the_conf_py_values_become_the_settings():
-    settings = _settings(conf_values(embedder_policy="require-corp", host_files=["netlify"]))
+    settings = from_config(conf_values(embedder_policy="require-corp", host_files=["netlify"]))
     assert settings.policy() == Policy(embedder="require-corp")
     assert settings.host_files == ["netlify"]
-    assert _settings(conf_values()).policy() == DocsSettings().policy()
+    assert from_config(conf_values()).policy() == DocsSettings().policy()
 
 
 @pytest.mark.parametrize(
@@ -267,7 +267,7 @@ def test_a_bad_conf_py_value_stops_the_build_naming_the_setting(changes, name):
     from sphinx.errors import ConfigError
 
     with pytest.raises(ConfigError, match=f"jupyter-coi: {name} = "):
-        _settings(conf_values(**changes))
+        from_config(conf_values(**changes))
 
 
 def sphinx_app(tmp_path, conf: str, builder: str = "html"):
