@@ -54,3 +54,17 @@ def shown(url: str) -> str:
         safe=".",
     )
     return urllib.parse.urlunsplit(parts._replace(query=query))
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` (whole or not at all, its folder made if need be); False if
+    the file already said that, and was left untouched."""
+    path = Path(path)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text)
+    return True

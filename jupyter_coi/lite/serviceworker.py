@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..policy import HEADERS, Policy, PolicyError, credentialless_rule
-from ..utils import atomic_write
+from ..utils import write_if_changed
 from .site import NotALiteSite, require_lite_site
 
 SERVICE_WORKER = "service-worker.js"
@@ -81,17 +81,6 @@ def page_script() -> str:
     return _template(PAGE_SCRIPT)
 
 
-def _write(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` (whole or not at all); False if it already said that."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    except (FileNotFoundError, UnicodeDecodeError):
-        pass
-    atomic_write(path, text)
-    return True
-
-
 def _is_wrapped(text: str) -> bool:
     return WORKER_MARKER in text
 
@@ -127,14 +116,14 @@ def wrap_service_worker(output_dir: Path, policy: Policy) -> list[Path]:
         if not _is_wrapped(current):
             # Keep the original first: an interrupted build leaves JupyterLite's worker in
             # place, unwrapped, and the next build wraps it.
-            if _write(original, current):
+            if write_if_changed(original, current):
                 written.append(original)
         elif not original.is_file():
             raise ServiceWorkerError(
                 f"{worker} is jupyter-coi's wrapper, but JupyterLite's worker it runs, "
                 f"{original}, is gone. Rebuild the site with `jupyter lite build --force`."
             )
-        if _write(worker, render_service_worker(policy)):
+        if write_if_changed(worker, render_service_worker(policy)):
             written.append(worker)
     return written
 
@@ -167,7 +156,7 @@ def install_page_script(output_dir: Path) -> list[Path]:
     site = require_lite_site(output_dir)
     written = []
     script = site / PAGE_SCRIPT
-    if _write(script, page_script()):
+    if write_if_changed(script, page_script()):
         written.append(script)
     for page in _app_pages(site):
         html = page.read_text(encoding="utf-8")
@@ -178,7 +167,7 @@ def install_page_script(output_dir: Path) -> list[Path]:
             continue
         tag = _script_tag(site, page)
         html = f"{html[: head.end()]}\n    {tag}{html[head.end() :]}"
-        _write(page, html)
+        write_if_changed(page, html)
         written.append(page)
     return written
 

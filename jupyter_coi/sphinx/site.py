@@ -39,7 +39,7 @@ from ..lite.site import (
     write_host_files_into,
 )
 from ..policy import HEADERS, Policy, PolicyError
-from ..utils import atomic_write
+from ..utils import write_if_changed
 
 WORKER = "jupyter-coi-worker.js"
 STATIC = "_static"
@@ -106,18 +106,9 @@ def render_page_script(lite: EmbeddedLite | None) -> str:
     }
     text = _template("docs-page.js").replace(_SITE_SLOT, json.dumps(site))
     assert "__JUPYTER_COI_" not in text, "the page script template is broken"
-    return text
-
-
-def _write(path: Path, text: str) -> bool:
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    except (FileNotFoundError, UnicodeDecodeError):
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text)
-    return True
+    # Then the one reload, as JupyterLite's pages do it: once the docs' worker is active for
+    # this page, a page that came without the headers is loaded again, through it.
+    return text + "\n" + serviceworker.page_script()
 
 
 def isolate_html_site(
@@ -158,7 +149,7 @@ def isolate_html_site(
         (out / WORKER, render_worker(policy, lite)),
         (out / STATIC / PAGE_SCRIPT, render_page_script(lite)),
     ):
-        if _write(path, text):
+        if write_if_changed(path, text):
             written.append(path)
     return written
 
