@@ -402,47 +402,48 @@ function isolatedReasons(facts: IFacts): IReason[] {
     facts.headers !== null &&
     headerToken(facts.headers.embedder ?? '') === CREDENTIALLESS
   ) {
+    // Who answers each browser on its own, if anyone: the server (`auto`), or a static site's
+    // jupyter-coi worker, which gives the fallback to browsers without credentialless.
+    const perBrowser = facts.headers.perBrowser
+      ? {
+          who: 'This server answers',
+          when: '',
+          setting: `set ${policy.headers.embedder} to ${CREDENTIALLESS_FALLBACK} (embedder_policy).`
+        }
+      : facts.headers.fallbackWorker
+        ? {
+            who: "This site's service worker (jupyter-coi) answers",
+            when: ' from it after one reload',
+            setting:
+              'set CrossOriginIsolationAddon.embedder_policy (jupyter_coi_embedder_policy for a ' +
+              `Sphinx site) to ${CREDENTIALLESS_FALLBACK} and build the site again.`
+          }
+        : null;
     reasons.push(
-      facts.headers.perBrowser
+      perBrowser
         ? {
             id: 'credentialless',
             severity: 'info',
             title: `Isolated with COEP ${CREDENTIALLESS}`,
             detail:
               'Cross-origin resources (CDN scripts, map tiles, images from other sites) load ' +
-              'without cookies. This server answers each browser on its own: browsers without ' +
-              `${CREDENTIALLESS}, such as Safari, get ${CREDENTIALLESS_FALLBACK} and are ` +
-              'isolated too, though there a cross-origin resource loads only if its server ' +
-              'allows it.',
+              `without cookies. ${perBrowser.who} each browser on its own: browsers without ` +
+              `${CREDENTIALLESS}, such as Safari, get ${CREDENTIALLESS_FALLBACK}${perBrowser.when} ` +
+              'and are isolated too, though there a cross-origin resource loads only if its ' +
+              'server allows it.',
             fix:
-              'Nothing to do. If a cross-origin resource must be requested with cookies, set ' +
-              `${policy.headers.embedder} to ${CREDENTIALLESS_FALLBACK} (embedder_policy).`
+              'Nothing to do. If a cross-origin resource must be requested with cookies, ' +
+              perBrowser.setting
           }
-        : facts.headers.fallbackWorker
-          ? {
-              id: 'credentialless',
-              severity: 'info',
-              title: `Isolated with COEP ${CREDENTIALLESS}`,
-              detail:
-                'Cross-origin resources (CDN scripts, map tiles, images from other sites) load ' +
-                "without cookies. This site's service worker (jupyter-coi) answers each browser " +
-                `on its own: browsers without ${CREDENTIALLESS}, such as Safari, get ` +
-                `${CREDENTIALLESS_FALLBACK} from it after one reload and are isolated too, though ` +
-                'there a cross-origin resource loads only if its server allows it.',
-              fix:
-                'Nothing to do. If a cross-origin resource must be requested with cookies, set ' +
-                `CrossOriginIsolationAddon.embedder_policy (jupyter_coi_embedder_policy for a ` +
-                `Sphinx site) to ${CREDENTIALLESS_FALLBACK} and build the site again.`
-            }
-          : {
-              id: 'credentialless',
-              severity: 'info',
-              title: `Isolated with COEP ${CREDENTIALLESS}`,
-              detail:
-                'Cross-origin resources load without cookies. ' +
-                `Safari does not support ${CREDENTIALLESS} and will not isolate this page.`,
-              fix: `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} if Safari users need isolation.`
-            }
+        : {
+            id: 'credentialless',
+            severity: 'info',
+            title: `Isolated with COEP ${CREDENTIALLESS}`,
+            detail:
+              'Cross-origin resources load without cookies. ' +
+              `Safari does not support ${CREDENTIALLESS} and will not isolate this page.`,
+            fix: `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} if Safari users need isolation.`
+          }
     );
   }
   return reasons;
