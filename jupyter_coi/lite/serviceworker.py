@@ -184,6 +184,18 @@ def rendered_headers(text: str) -> dict | None:
     return headers if isinstance(headers, dict) else None
 
 
+def rendered_policy(text: str) -> Policy | None:
+    """The policy a wrapped worker adds, read from its text; None if it is not one. Raises
+    :class:`~jupyter_coi.policy.PolicyError` for values the policy does not allow."""
+    headers = rendered_headers(text)
+    if headers is None:
+        return None
+    # A header missing from the worker is None here, which Policy refuses like any value it
+    # does not allow.
+    values: dict[str, Any] = {field: headers.get(name) for field, name in HEADERS.items()}
+    return Policy(**values)
+
+
 def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list[str]:
     """What keeps a built site from being isolated by its service worker, in words; empty when
     all is in place. With ``policy``, a worker rendered from another policy is reported too."""
@@ -209,17 +221,13 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
                 f"{worker.with_name(ORIGINAL)} is missing: the wrapper in {worker} cannot run "
                 "JupyterLite's worker; rebuild with `jupyter lite build --force`"
             )
-        headers = rendered_headers(text)
-        if headers is None:
-            problems.append(f"{worker} was edited: it has no header policy jupyter-coi can read")
-            continue
-        # A header missing from the worker is None here, which Policy refuses like any value
-        # it does not allow.
-        values: dict[str, Any] = {field: headers.get(name) for field, name in HEADERS.items()}
         try:
-            found = Policy(**values)
+            found = rendered_policy(text)
         except PolicyError as e:
             problems.append(f"{worker} sends an invalid policy: {e}")
+            continue
+        if found is None:
+            problems.append(f"{worker} was edited: it has no header policy jupyter-coi can read")
             continue
         if policy is not None and found != policy:
             problems.append(

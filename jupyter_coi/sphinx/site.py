@@ -27,7 +27,6 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from .. import hosts
 from ..lite import serviceworker
@@ -38,7 +37,7 @@ from ..lite.site import (
     require_lite_site,
     write_host_files_into,
 )
-from ..policy import HEADERS, Policy, PolicyError
+from ..policy import Policy, PolicyError
 from ..utils import write_if_changed
 
 WORKER = "jupyter-coi-worker.js"
@@ -130,19 +129,16 @@ def isolate_html_site(
     folders = [out] if lite is None else [out / lite.folder, out]
     # Every host file is merged in memory first: a user's file that sets a header otherwise is
     # refused before any file of the site has changed.
-    changing = [
-        (folder, name)
+    changing = {
+        folder: [name for name in host_files if hosts.needs_writing(name, policy, folder)]
         for folder in folders
-        for name in host_files
-        if hosts.needs_writing(name, policy, folder)
-    ]
+    }
     written: list[Path] = []
     if lite is not None:
         site = out / lite.folder
         written += serviceworker.wrap_service_worker(site, policy)
         written += serviceworker.install_page_script(site)
-    for folder in folders:
-        names = [name for changed, name in changing if changed == folder]
+    for folder, names in changing.items():
         if names:
             written += write_host_files_into(folder, policy, names)
     for path, text in (
@@ -184,13 +180,15 @@ def check_html_site(out: Path, lite_folder: str = LITE_DIR) -> list[str]:
         problems.append(f"{worker} is missing: pages are not isolated on hosts without headers")
     else:
         text = worker.read_text(encoding="utf-8", errors="replace")
-        headers = serviceworker.rendered_headers(text)
         try:
-            # A header missing from the worker is None here, which Policy refuses.
-            values: dict[str, Any] = {f: (headers or {}).get(n) for f, n in HEADERS.items()}
-            found = Policy(**values)
+            found = serviceworker.rendered_policy(text)
         except PolicyError as e:
-            problems.append(f"{worker} has no header policy jupyter-coi can read ({e})")
+            problems.append(f"{worker} sends an invalid policy: {e}")
+        else:
+            if found is None:
+                problems.append(
+                    f"{worker} was edited: it has no header policy jupyter-coi can read"
+                )
         if found is not None and not found.isolates:
             problems.append(f"{worker} adds {found.describe()}, which does not isolate")
         elif found is not None and text != render_worker(found, lite):
