@@ -48,7 +48,7 @@ START_WITHIN_S = 180.0
 # How long an interrupted task may take to stop before its worker is replaced.
 STOP_WITHIN_S = 2.0
 
-# Written by the kernel's setup (jupyter_coi/kernel_pool.py): the packages loaded before it.
+# Written by the kernel's set-up (jupyter_coi/kernel/setup.py): the packages loaded before it.
 STARTUP_PACKAGES = "startup-packages.json"
 
 NOT_ISOLATED = (
@@ -255,15 +255,9 @@ def _pyodide_config() -> dict:
     return out
 
 
-def _package_files() -> dict[str, str]:
-    """This package's sources, for each worker's file system."""
-    here = Path(__file__).parent
-    files = {f"jupyter_coi/pool/{p.name}": p.read_text() for p in sorted(here.glob("*.py"))}
-    files["jupyter_coi/__init__.py"] = '"""jupyter-coi\'s modules in a Pyodide worker."""\n'
-    return files
-
-
 def _require_cloudpickle() -> None:
+    # The kernel's set-up loads it before the first cell; this is for a kernel where that
+    # failed (the browser's console says why).
     try:
         import cloudpickle  # noqa: F401
     except ImportError:
@@ -272,8 +266,8 @@ def _require_cloudpickle() -> None:
 
         if not can_run_sync():
             raise RuntimeError(
-                "cloudpickle, which sends functions to the workers, is still loading in this "
-                "kernel: run the cell again in a moment"
+                "cloudpickle, which sends functions to the workers, is not loaded in this "
+                "kernel: run `import cloudpickle` in a cell of its own, then this one again"
             ) from None
         run_sync(pyodide_js.loadPackage("cloudpickle"))
 
@@ -312,7 +306,6 @@ class WorkerPoolExecutor(Executor):
         self._spawn_config = {
             **_pyodide_config(),
             "packages": _kernel_packages(),
-            "files": _package_files(),
         }
         self._workers = [_Worker(n) for n in range(max_workers)]
         _live.add(self)

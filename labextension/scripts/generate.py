@@ -36,15 +36,13 @@ def _load(name: str) -> ModuleType:
 
 
 policy = _load("policy")
-kernel_interrupt = _load("kernel_interrupt")
-kernel_pool = _load("kernel_pool")
+kernel_bundle = _load("kernel/bundle")
 mailbox = _load("pool/mailbox")
 
 # File (relative to src/) -> what renders it.
 GENERATED: dict[str, Callable[[], str]] = {
     "policy.json": policy.render_json,
-    "interrupt/kernel-interrupt.json": kernel_interrupt.render_json,
-    "pool/kernel-pool.json": kernel_pool.render_json,
+    "kernel/kernel.json": kernel_bundle.render_json,
     "pool/layout.json": mailbox.render_json,
 }
 

@@ -7,7 +7,8 @@ import json
 import subprocess
 import sys
 
-from jupyter_coi import kernel_interrupt, policy
+from jupyter_coi import policy
+from jupyter_coi.kernel import bundle
 from support.harness import REPO
 
 SCRIPT = REPO / "labextension" / "scripts" / "generate.py"
@@ -33,8 +34,8 @@ def test_writes_every_file_from_its_module(tmp_path):
     done = generate("--src", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "policy.json").read_text()) == policy.as_json()
-    written = (tmp_path / "interrupt" / "kernel-interrupt.json").read_text()
-    assert written == kernel_interrupt.render_json()
+    written = (tmp_path / "kernel" / "kernel.json").read_text()
+    assert written == bundle.render_json()
     assert generate("--check", "--src", str(tmp_path)).returncode == 0
 
 

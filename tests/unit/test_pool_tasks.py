@@ -1,8 +1,7 @@
 """What crosses between the kernel and a pool worker (jupyter_coi.pool.tasks), in-process: a
 call goes by value and its outcome comes back; an exception comes back with the worker's
 traceback as its cause, one that does not pickle as a WorkerError; the user's own modules go
-by value, installed ones and jupyter_coi by name. And the pool package that the kernel gets
-(jupyter_coi.kernel_pool) is the pool's own files, in code that compiles."""
+by value, installed ones and jupyter_coi by name."""
 
 from __future__ import annotations
 
@@ -12,8 +11,7 @@ import threading
 
 import pytest
 
-from jupyter_coi import kernel_pool
-from jupyter_coi.pool import browser, tasks
+from jupyter_coi.pool import tasks
 
 
 def test_a_closure_goes_by_value_and_its_result_comes_back():
@@ -76,13 +74,3 @@ def test_installed_modules_and_jupyter_coi_go_by_name():
     payload = tasks.dumps_call(pickle.dumps, ())
     assert b"pickle" in payload and len(payload) < 200
     assert len(tasks.dumps_call(tasks.run_chunk, ())) < 200
-
-
-def test_the_kernel_gets_the_pools_files_in_code_that_compiles():
-    files = kernel_pool.package_files()
-    here = {p.name for p in kernel_pool.POOL.glob("*.py")} - {"processes.py"}
-    assert {f"jupyter_coi/pool/{name}" for name in here} <= set(files)
-    assert "jupyter_coi/pool/processes.py" not in files
-    assert "jupyter_coi/__init__.py" in files
-    compile(kernel_pool.render()["code"], "<kernel setup>", "exec")
-    assert kernel_pool.STARTUP_PACKAGES == browser.STARTUP_PACKAGES

@@ -1,22 +1,12 @@
 /**
  * The page's half of interrupting a Pyodide kernel: writing SIGINT into the kernel's
  * interrupt buffer until the kernel answers. The kernel's half, and the layout of the buffer,
- * are in `jupyter_coi/kernel_interrupt.py`; `kernel-interrupt.json` is generated from it.
+ * are in `jupyter_coi/kernel/interrupt.py`.
  */
-import kernelInterrupt from './kernel-interrupt.json';
+import { INTERRUPT } from '../kernel/bundle';
 
-export const SLOTS = kernelInterrupt.slots;
-export const SIGINT = kernelInterrupt.sigint;
-/** The key of the message that the kernel code posts from the kernel's worker. */
-export const MESSAGE_KEY = kernelInterrupt.messageKey;
-
-/** The Python code that installs the buffer in a kernel and posts it back with `nonce`. */
-export function kernelCode(nonce: string): string {
-  return kernelInterrupt.code.replace(
-    kernelInterrupt.nonce,
-    JSON.stringify(nonce)
-  );
-}
+export const SLOTS = INTERRUPT.slots;
+export const SIGINT = INTERRUPT.sigint;
 
 /**
  * How a request ended: the kernel raised `KeyboardInterrupt` for it; no cell was running, so

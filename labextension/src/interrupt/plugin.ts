@@ -1,6 +1,6 @@
 /**
- * The interrupt plugin's wiring: JupyterLite's kernel client, the workarounds for its worker
- * channel, and the controller that gives each Pyodide kernel an interrupt buffer.
+ * The in-browser kernels' plugin: JupyterLite's kernel client, the workarounds for its worker
+ * channel, and the set-up of each Pyodide kernel, whose users are interrupts and the pool.
  */
 import {
   JupyterFrontEnd,
@@ -11,6 +11,8 @@ import { PageConfig } from '@jupyterlab/coreutils';
 import { CommandIDs } from '../commands';
 import { channelVerdict, kernelExtensionVersion } from './channel';
 import { answerWhole, settleWaitAsync } from './coincident';
+import { KernelSetup } from '../kernel/setup';
+import { kernelPools } from '../pool/host';
 import { PyodideInterrupts } from './controller';
 import { findKernelClient } from './kernelclient';
 
@@ -45,11 +47,8 @@ export const interruptPlugin: JupyterFrontEndPlugin<void> = {
         answerWhole();
       }
     }
-    new PyodideInterrupts({
+    const interrupts = new PyodideInterrupts({
       client,
-      kernels: app.serviceManager.kernels,
-      languageOf: name =>
-        app.serviceManager.kernelspecs.specs?.kernelspecs[name]?.language,
       tell: message =>
         Notification.warning(message, {
           autoClose: 10_000,
@@ -61,6 +60,12 @@ export const interruptPlugin: JupyterFrontEndPlugin<void> = {
             }
           ]
         })
+    });
+    new KernelSetup({
+      client,
+      languageOf: name =>
+        app.serviceManager.kernelspecs.specs?.kernelspecs[name]?.language,
+      users: [interrupts, kernelPools]
     });
   }
 };

@@ -8,6 +8,9 @@
  * kernel's `postMessage` reaches it while the cell still runs. The page never touches the
  * tasks; they cross the shared memory between the kernel and each worker.
  */
+import type { IKernel } from '@jupyterlite/services';
+import { POOL_FILES } from '../kernel/bundle';
+import type { IKernelSetupUser } from '../kernel/setup';
 import {
   IPoolRequest,
   LAYOUT,
@@ -141,7 +144,8 @@ export class PoolHost {
       lockFileURL: request.lockFileURL,
       packageBaseUrl: request.packageBaseUrl,
       packages: request.packages ?? [],
-      files: request.files ?? {}
+      // The page's copy of the package, the same files that the kernel got.
+      files: POOL_FILES
     });
   }
 
@@ -158,3 +162,15 @@ export class PoolHost {
   private readonly _pools = new Map<string, Map<number, Worker>>();
   private _disposed = false;
 }
+
+/** Every Pyodide kernel's pool workers are served from its start, and stopped with it (a
+ * restart disposes the kernel object). */
+export const kernelPools: IKernelSetupUser = {
+  started(kernel: IKernel, worker: Worker): void {
+    const host = new PoolHost(
+      worker,
+      `jupyter-coi ${kernel.name} ${kernel.id}`
+    );
+    kernel.disposed.connect(() => host.dispose());
+  }
+};

@@ -17,7 +17,6 @@ export interface IPoolRequest {
   lockFileURL?: string;
   packageBaseUrl?: string;
   packages?: string[];
-  files?: Record<string, string>;
 }
 
 /** Mark a worker failed, with `reason` in its mailbox, and wake the kernel. */

@@ -1,15 +1,10 @@
 /**
  * The page's side of the interrupt protocol against a stand-in for the kernel that follows
- * the kernel code's rules (jupyter_coi/kernel_interrupt.py): Pyodide clears the signal slot
+ * the kernel code's rules (jupyter_coi/kernel/interrupt.py): Pyodide clears the signal slot
  * when it reads it, and can lose a store that lands between its read and its clear; the
  * handler raises only for an unanswered request while a cell runs.
  */
-import {
-  InterruptBuffer,
-  SIGINT,
-  SLOTS,
-  kernelCode
-} from '../../src/interrupt/buffer';
+import { InterruptBuffer, SIGINT, SLOTS } from '../../src/interrupt/buffer';
 
 const FAST = { resendMs: 1, startGraceMs: 20, giveUpMs: 150 };
 
@@ -167,14 +162,5 @@ describe('InterruptBuffer', () => {
     expect(() => new InterruptBuffer(new SharedArrayBuffer(4))).toThrow(
       /needs 16 bytes/
     );
-  });
-});
-
-describe('kernelCode', () => {
-  it('passes the nonce as a Python string literal and leaves no placeholder', () => {
-    const code = kernelCode('abc-"1"');
-    expect(code).toContain('__jupyter_coi_interrupt__("abc-\\"1\\"", ');
-    expect(code).not.toContain('__JUPYTER_COI_NONCE__');
-    expect(code).toMatch(/del __jupyter_coi_interrupt__\s*$/);
   });
 });

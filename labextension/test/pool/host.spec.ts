@@ -48,8 +48,7 @@ describe('PoolHost', () => {
       doorbell,
       workers: boxes.map((box, number) => ({ number, mailbox: box })),
       indexURL: 'http://127.0.0.1/static/pyodide/',
-      packages: ['cloudpickle'],
-      files: { 'jupyter_coi/pool/worker.py': '' }
+      packages: ['cloudpickle']
     });
     expect(started.map(w => w.name)).toEqual([
       'kernel-1 pool-1 worker 0',
@@ -60,6 +59,13 @@ describe('PoolHost', () => {
     expect(job.mailbox).toBe(boxes[0]);
     expect(job.doorbell).toBe(doorbell);
     expect(job.packages).toEqual(['cloudpickle']);
+    // The page's copy of the pool package, not one the kernel sends.
+    const files = job.files as Record<string, string>;
+    expect(Object.keys(files)).toContain('jupyter_coi/pool/worker.py');
+    expect(Object.keys(files)).toContain('jupyter_coi/__init__.py');
+    expect(
+      Object.keys(files).some(p => p.startsWith('jupyter_coi/kernel/'))
+    ).toBe(false);
     for (const box of boxes) {
       const header = new Int32Array(box, 0, LAYOUT.headerSlots);
       expect(header[LAYOUT.header.state]).toBe(LAYOUT.states.started);
