@@ -14,9 +14,9 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    from .extension import load
+    from .extension import load_or_stop
 
-    load(serverapp)
+    load_or_stop(serverapp)
 
 
 __all__ = ["__version__"]

@@ -20,6 +20,51 @@ LOG_PREFIX = "jupyter_coi |"
 T = TypeVar("T")
 
 
+_FLAG_LETTERS = {
+    re.ASCII: "a",
+    re.IGNORECASE: "i",
+    re.LOCALE: "L",
+    re.MULTILINE: "m",
+    re.DOTALL: "s",
+    re.VERBOSE: "x",
+}
+
+
+def exclusion_pattern(patterns: list[str]) -> re.Pattern[str] | None:
+    """The one expression that ``exclude_paths`` become, matched from the start of each request's
+    path: every response whose path it matches goes without the headers. Raises ``ValueError``,
+    naming the pattern, for any pattern that would not apply as written: one that is not a
+    regular expression, is empty or matches every path (all paths start with ``/``), has a
+    global inline flag (it would apply to every pattern), or cannot be joined with the others.
+    """
+    for i, pattern in enumerate(patterns):
+        if not pattern:
+            raise ValueError(f"{pattern!r}, which is empty, and matches every path")
+        try:
+            compiled = re.compile(pattern)
+        except re.error as e:
+            raise ValueError(f"{pattern!r}, which is not a regular expression: {e}") from None
+        flags = "".join(letter for flag, letter in _FLAG_LETTERS.items() if compiled.flags & flag)
+        if flags:
+            raise ValueError(
+                f"{pattern!r}, whose inline flag (?{flags}) applies to every pattern: scope it "
+                f"to this one, as (?{flags}:...)"
+            )
+        if compiled.match("/"):
+            raise ValueError(f"{pattern!r}, which matches every path (they all start with /)")
+        try:
+            _join(patterns[: i + 1])
+        except re.error as e:
+            raise ValueError(
+                f"{pattern!r}, which cannot be combined with the patterns before it: {e}"
+            ) from None
+    return _join(patterns) if patterns else None
+
+
+def _join(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
 class ConfigurationError(SystemExit):
     """Stops the tool (``jupyter lab``, ``jupyter lite build``) that found bad settings.
 
@@ -224,17 +269,18 @@ class CrossOriginIsolation(PolicySettings, Configurable):
         help="Regular expressions for paths to leave without any of the headers, matched from "
         "the start of the path below ``base_url`` (which begins with ``/``), for example "
         "``/proxy/8050/`` for an app that cannot work isolated. Open such pages in a tab of "
-        "their own: an isolated page cannot frame them.",
+        "their own: an isolated page cannot frame them. The patterns run on every request, "
+        "joined into one expression: keep them to literal prefixes where you can (a pattern "
+        "that backtracks slows every response). Refused at start: an empty pattern, one that "
+        "matches every path (such as ``/`` or ``.*``), a global inline flag such as ``(?i)`` "
+        "(scope it instead: ``(?i:/apps/)``) and patterns that cannot be joined (one group "
+        "name used twice).",
     )
 
     @validate("exclude_paths")
     def _check_exclude_paths(self, proposal):
-        for pattern in proposal["value"]:
-            try:
-                re.compile(pattern)
-            except re.error as e:
-                raise TraitError(
-                    f"{self.setting_name('exclude_paths')} has {pattern!r}, which is not a "
-                    f"regular expression: {e}"
-                ) from None
+        try:
+            exclusion_pattern(proposal["value"])
+        except ValueError as e:
+            raise TraitError(f"{self.setting_name('exclude_paths')} has {e}") from None
         return proposal["value"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jupyter_server.utils import url_path_join
 
-from .config import LOG_PREFIX, CrossOriginIsolation
+from .config import LOG_PREFIX, ConfigurationError, CrossOriginIsolation
 from .policy import (
     CREDENTIALLESS,
     CREDENTIALLESS_FALLBACK,
@@ -18,6 +18,21 @@ from .reports import RateLimit, ReportsHandler, ReportStore
 from .transform import make_transform
 
 REPORTS_PATH = "api/coi/reports"
+
+
+def load_or_stop(serverapp) -> CrossOriginIsolation:
+    """:func:`load`, or stop the server. Jupyter Server logs an extension that fails to load
+    and runs on without it: every response without the headers, while pages and users count
+    on them."""
+    try:
+        return load(serverapp)
+    except Exception as error:
+        serverapp.log.critical(
+            "%s could not load (%r): the server does not start without its isolation headers",
+            LOG_PREFIX,
+            error,
+        )
+        raise ConfigurationError([f"jupyter-coi could not load: {error!r}"]) from error
 
 
 def load(serverapp) -> CrossOriginIsolation:

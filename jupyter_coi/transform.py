@@ -9,7 +9,6 @@ is why jupyter-coi hooks in here rather than in ``tornado_settings["headers"]``,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from re import Pattern
@@ -18,6 +17,7 @@ from tornado.httputil import HTTPHeaders, HTTPServerRequest
 from tornado.web import OutputTransform
 
 from . import policy
+from .config import exclusion_pattern
 
 
 class IsolationTransform(OutputTransform):
@@ -77,8 +77,8 @@ def make_transform(
     Tornado instantiates transforms per request from a class, so the configuration lives on a
     subclass made for this server rather than in module globals.
     """
-    patterns = list(excluded)
-    combined = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    # Checked when the settings were read: here it cannot fail.
+    combined = exclusion_pattern(list(excluded))
     if not base_url.endswith("/"):
         base_url += "/"
     return type(

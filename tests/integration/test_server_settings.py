@@ -92,3 +92,32 @@ def test_startup_log_line(jupyter_process):
 def test_startup_warns_when_policy_does_not_isolate(jupyter_process):
     server = jupyter_process("server", "--CrossOriginIsolation.opener_policy=unsafe-none")
     assert "this policy does not make pages cross-origin isolated" in server.log()
+
+
+@pytest.mark.parametrize(
+    "pattern, says",
+    [
+        ("(?i)/proxy/", "inline flag (?i) applies to every pattern"),
+        (".*", "matches every path"),
+    ],
+)
+def test_exclude_paths_that_would_switch_isolation_off_stop_the_server(tmp_path, pattern, says):
+    code, log, port = start_refused(tmp_path, f"--CrossOriginIsolation.exclude_paths={pattern}")
+    assert code == 1, log
+    assert says in log, log
+    assert "does not start" in log
+    assert "is running at" not in log
+    assert_not_listening(port)
+
+
+def test_any_failure_to_load_stops_the_server(jp_serverapp, monkeypatch):
+    """Jupyter Server would log it and serve every response without the headers."""
+    from jupyter_coi import _load_jupyter_server_extension
+    from jupyter_coi.config import ConfigurationError
+
+    def broken(transform):
+        raise RuntimeError("no transforms today")
+
+    monkeypatch.setattr(jp_serverapp.web_app, "add_transform", broken)
+    with pytest.raises(ConfigurationError, match="no transforms today"):
+        _load_jupyter_server_extension(jp_serverapp)

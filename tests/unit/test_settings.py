@@ -6,6 +6,7 @@ tests/integration/test_server_settings.py."""
 from __future__ import annotations
 
 import pytest
+from traitlets import TraitError
 from traitlets.config import Config
 
 from jupyter_coi import policy
@@ -104,3 +105,37 @@ def test_every_trait_is_documented():
     for settings in (CrossOriginIsolation, CrossOriginIsolationAddon):
         for name, trait in settings.class_own_traits(config=True).items():
             assert len(trait.help) > 40, (settings.__name__, name)
+
+
+@pytest.mark.parametrize(
+    "patterns, says",
+    [
+        # An inline flag applies to the whole expression: joined with the others it is an error
+        # (or, first, a flag for every pattern), and the server ran without the headers.
+        (["(?i)/proxy/"], "inline flag (?i) applies to every pattern"),
+        (["/a/", "(?s)/b/"], "inline flag (?s) applies to every pattern"),
+        # One name for two groups: each compiles, joined they do not.
+        (["(?P<app>/a/)", "(?P<app>/b/)"], "cannot be combined with the patterns before it"),
+        # Empty (an environment variable split on commas) and match-all patterns leave every
+        # response without the headers, while the log said every response was isolated.
+        ([""], "is empty, and matches every path"),
+        ([".*"], "matches every path"),
+        (["/"], "matches every path"),
+        (["/lab", "(|/x)"], "matches every path"),
+    ],
+)
+def test_exclude_paths_that_cannot_apply_whole_are_refused(patterns, says):
+    config = Config({"CrossOriginIsolation": {"exclude_paths": patterns}})
+    with pytest.raises(TraitError) as raised:
+        CrossOriginIsolation(config=config)
+    message = str(raised.value)
+    assert "c.CrossOriginIsolation.exclude_paths" in message, message
+    assert says in message, message
+
+
+def test_exclude_paths_that_apply_whole_are_kept():
+    patterns = ["/proxy/8050/", "/voila/render/(?P<name>[^/]+)", "(?i:/Apps/)"]
+    settings = CrossOriginIsolation(
+        config=Config({"CrossOriginIsolation": {"exclude_paths": patterns}})
+    )
+    assert settings.exclude_paths == patterns
