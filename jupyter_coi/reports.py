@@ -10,7 +10,6 @@ limit, a bounded list and bounded strings, and answers that never repeat what wa
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -51,7 +50,6 @@ BLOCKED_FIELDS = (
     "openeeURL",
     "otherDocumentURL",
 )
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class BadReport(ValueError):
@@ -85,7 +83,10 @@ def _text(value: object) -> str:
     """A string from a report, safe to log and to keep: printable, bounded, no token."""
     if not isinstance(value, str):
         return ""
-    return shown(_UNPRINTABLE.sub("?", value[:MAX_TEXT]))
+    # Every character that is not printable (controls, format characters such as U+202E that
+    # turn text around, line and paragraph separators): a log line shows what was posted, as
+    # it was posted, on one line.
+    return shown("".join(c if c.isprintable() else "?" for c in value[:MAX_TEXT]))
 
 
 def _inherits_policy(url: str) -> bool:

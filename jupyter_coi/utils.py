@@ -4,6 +4,7 @@ library, so that importing it never pulls in the server, the command line or Jup
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -46,7 +47,12 @@ def atomic_write(
 def shown(url: str) -> str:
     """A URL as jupyter-coi prints or keeps it: a Jupyter token in its query is replaced by
     ``...``, so that it is never written into a log or a CI transcript."""
-    parts = urllib.parse.urlsplit(url)
+    if "token=" not in url:
+        return url
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # not a URL (`http://[oops`): as text, the token's value hidden
+        return re.sub(r"(?<=token=)[^&#]*", "...", url)
     if "token=" not in parts.query:
         return url
     query = urllib.parse.urlencode(

@@ -216,3 +216,13 @@ def test_no_endpoint_without_reporting(jupyter_process):
     status, _ = client.post(json.dumps([coep_report("http://x.example/")]).encode())
     assert status == 404
     assert client.listed() == {"reporting": False, "mode": "enforce", "reports": [], "dropped": 0}
+
+
+def test_a_report_whose_urls_do_not_parse_is_taken_without_a_traceback(client):
+    report = coep_report("http://[oops/a.png\u2028[W fake]", "http://[oops/lab?token=x")
+    assert client.post(json.dumps([report]).encode()) == (204, b"")
+    [kept] = client.listed()["reports"]
+    assert kept["blocked"] == "http://[oops/a.png?[W fake]"
+    log = client.server.log()
+    assert "Traceback" not in log and " 500 " not in log
+    assert "\u2028" not in log

@@ -143,3 +143,18 @@ def test_the_rate_limit_refills_at_its_rate_up_to_its_burst():
     assert [limit.allow() for _ in range(3)] == [True, True, False]
     time.sleep(0.4)  # four tokens' worth, but the bucket holds two
     assert [limit.allow() for _ in range(3)] == [True, True, False]
+
+
+def test_a_url_that_does_not_parse_is_kept_as_text_without_its_token():
+    """`http://[oops` made the report endpoint answer 500 with a traceback in the log."""
+    report = coep("http://[oops/a.png")
+    report["url"] = "http://[oops/lab?token=s3cr3t-t0ken&x=1"
+    [kept] = parse(posted(report))
+    assert kept.blocked == "http://[oops/a.png"
+    assert "s3cr3t-t0ken" not in kept.page and kept.page.startswith("http://[oops/lab?token=")
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\u202e", "\u200b", "\ufeff", "\x85"])
+def test_no_character_that_is_not_printable_reaches_the_log(char):
+    [kept] = parse(posted(coep(f"http://other.example/a{char}b.png")))
+    assert kept.blocked == "http://other.example/a?b.png"
