@@ -227,7 +227,18 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     )
 
     shown_page = shown(page.url)
-    if headers_isolate and not blocked:
+    # Error pages and the login page carry the headers too; passing them would pass a check
+    # that never reached the page it was asked about.
+    not_the_page = ""
+    if page.status >= 400:
+        not_the_page = f"answered HTTP {page.status}"
+    elif urllib.parse.urlsplit(page.url).path.endswith("/login"):
+        not_the_page = "is the login page, not the page to check"
+    if not_the_page:
+        report.verdict = (
+            f"{shown_page} {not_the_page}: check the URL (and its ?token=...), then check again"
+        )
+    elif headers_isolate and not blocked:
         report.isolated = True
         report.verdict = f"{shown_page} is cross-origin isolated by its headers"
         if others_blocked:

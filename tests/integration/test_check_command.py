@@ -63,10 +63,25 @@ def test_report_only_server_is_not_isolated_yet(jupyter_process):
     assert "enforces nothing" in done.stdout
 
 
-def test_login_redirect_is_pointed_out(jupyter_process):
+def test_login_redirect_is_pointed_out_and_fails(jupyter_process):
+    """The login page carries the headers too: passing it would pass a CI step that never
+    reached the app."""
     server = jupyter_process("lab")
     done = coi_check(f"{server.url}lab")
     assert "this is the login page: add ?token=" in done.stdout, done.stdout
+    assert done.returncode == 1, done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("NOT ISOLATED: ")
+    assert "is the login page, not the page to check" in done.stdout.strip().splitlines()[-1]
+
+
+def test_a_page_that_is_not_found_fails(jupyter_process):
+    """A mistyped URL: Jupyter's 404 page is sent with the isolation headers."""
+    server = jupyter_process("lab")
+    done = coi_check(server.page_url("files/no-such-file.html"))
+    assert "[problem]" in done.stdout and "HTTP 404" in done.stdout, done.stdout
+    assert done.returncode == 1, done.stdout
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("NOT ISOLATED: ") and "answered HTTP 404" in last, last
 
 
 @pytest.mark.parametrize("embedder, code", [("require-corp", 1), ("credentialless", 0)])
