@@ -3,6 +3,8 @@ would under the page's embedder policy, with each resource the policy would bloc
 
 from __future__ import annotations
 
+import http.client
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,8 +26,8 @@ CREDENTIALLESS_BROWSER = (
     "Safari/537.36"
 )
 MAX_BODY = 5 * 1024 * 1024  # the page's HTML is read up to this; resources are not read
-# What fetch() raises for a URL that cannot be loaded at all.
-LOAD_ERRORS = (urllib.error.URLError, OSError, ValueError)
+# What fetch() raises for a URL that cannot be loaded at all, or whose reply is not HTTP.
+LOAD_ERRORS = (urllib.error.URLError, OSError, ValueError, http.client.HTTPException)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,29 @@ class Response:
 def fetch(
     url: str, timeout: float, read_body: bool = True, user_agent: str = USER_AGENT
 ) -> Response:
+    """One request, whole within ``timeout`` seconds. The socket's own timeout is per read: a
+    server that sends a byte now and then would hold the check for ever. So the request runs
+    in a thread of its own, given up (``TimeoutError``) when its time is over; the thread,
+    a daemon, ends with the command at the latest."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(_fetch(url, timeout, read_body, user_agent))
+        except BaseException as error:  # handed to the caller as it is
+            outcome.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise TimeoutError(f"no whole answer within {timeout:g} s")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _fetch(url: str, timeout: float, read_body: bool, user_agent: str) -> Response:
     request = urllib.request.Request(url, headers={"User-Agent": user_agent})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as r:

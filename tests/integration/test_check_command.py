@@ -217,3 +217,86 @@ def test_unreachable_target():
 def test_not_a_web_url(tmp_path):
     done = coi_check("ftp://example.org/site")
     assert done.returncode == 2 and "only http:// and https:// URLs" in done.stderr
+
+
+class Hostile:
+    """A loopback server that answers every connection with ``reply`` (bytes, or a list of
+    chunks sent a second apart: a server that drips), for at most ``seconds``."""
+
+    def __init__(self, reply, seconds: float = 30):
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(seconds)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+        self.reply, self.seconds = reply, seconds
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        import time
+
+        end = time.monotonic() + self.seconds
+        while time.monotonic() < end:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                chunks = self.reply if isinstance(self.reply, list) else [self.reply]
+                for i, chunk in enumerate(chunks):
+                    if i:
+                        time.sleep(1)
+                    try:
+                        conn.sendall(chunk)
+                    except OSError:
+                        break
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.1 OK-ish\r\n\r\n",  # a bad status line
+        b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(150)) + b"\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Long: " + b"y" * 70_000 + b"\r\n\r\n",
+    ],
+    ids=["bad status line", "150 headers", "a 70 KB header line"],
+)
+def test_a_malformed_reply_is_could_not_check(reply):
+    server = Hostile(reply)
+    try:
+        done = coi_check(server.url)
+    finally:
+        server.close()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("jupyter coi check: cannot load"), done.stderr
+
+
+def test_timeout_bounds_a_server_that_drips_its_headers():
+    """One header line a second, for 30 s: every read is in time, the request never is."""
+    import time
+
+    drip = [b"HTTP/1.1 200 OK\r\n"] + [b"X-Drip: %d\r\n" % i for i in range(30)]
+    server = Hostile(drip)
+    try:
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "jupyter", "coi", "check", "--timeout", "3", server.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "within 3 s" in done.stderr, done.stderr
+    # The command's own start-up aside, the request took its 3 s, not the server's 30.
+    assert took < 20, took
