@@ -34,7 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         "scheme, as in 127.0.0.1:8888/lab, http:// is meant), the output folder of "
         "`jupyter lite build`, or a Sphinx HTML output",
     )
-    audit.add_argument("--timeout", type=float, default=15, help="seconds that each request may take, from its start to its last byte (15)")
+    audit.add_argument(
+        "--timeout",
+        type=float,
+        default=15,
+        help="seconds that each request may take, from its start to its last byte (15)",
+    )
     audit.add_argument(
         "--max-resources",
         type=int,

@@ -63,13 +63,34 @@ def fetch(
     return outcome[0]
 
 
+# What a URL may hold as it is; the rest (spaces, non-ASCII letters) browsers percent-encode
+# as UTF-8 before they send it.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
+def as_sent(url: str) -> str:
+    """``url`` as a browser sends it: ``/café.png`` asks for ``/caf%C3%A9.png``."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    rest = urllib.parse.quote(urllib.parse.urlunsplit(parts._replace(netloc="")), safe=_URL_SAFE)
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(rest)._replace(netloc=host))
+
+
 def _fetch(url: str, timeout: float, read_body: bool, user_agent: str) -> Response:
-    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
+    request = urllib.request.Request(as_sent(url), headers={"User-Agent": user_agent})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as r:
             body = r.read(MAX_BODY) if read_body else b""
             return Response(r.url, r.status, {k.lower(): v for k, v in r.headers.items()}, body)
     except urllib.error.HTTPError as e:
+        if 300 <= e.code < 400:
+            # A redirect urllib would not follow: a loop, or to a scheme that is not HTTP.
+            why = str(e.msg).splitlines()[0] if e.msg else ""
+            raise urllib.error.URLError(
+                f"a redirect that leads to no page (HTTP {e.code}: {why})"
+            ) from None
         # An error page still has headers, and the browser applies them the same way.
         return Response(e.url or url, e.code, {k.lower(): v for k, v in e.headers.items()}, b"")
 

@@ -117,6 +117,33 @@ def test_default_server_is_judged_per_browser(jupyter_process, other_origin):
     assert verdict.startswith("ISOLATED: ") and "(Safari), 1 resource(s)" in verdict, verdict
 
 
+def test_a_resource_named_in_unicode_is_loaded_as_browsers_load_it(jupyter_process):
+    """`<img src="café.png">`: a browser asks for caf%C3%A9.png; the check said it 'could not
+    be loaded: ordinal not in range(128)' and called the page not isolated."""
+    page = '<!doctype html><html><body><img src="café.png" alt="a coffee"></body></html>'
+    server = jupyter_process("lab", files={"page.html": page, "café.png": "not really a png"})
+    done = coi_check(server.page_url("files/page.html"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ordinal" not in done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("ISOLATED: ")
+
+
+@pytest.mark.parametrize(
+    "location, says",
+    [("/again", "redirect"), ("file:///etc/passwd", "redirect")],
+    ids=["a redirect loop", "a redirect to file:"],
+)
+def test_a_redirect_that_leads_nowhere_is_could_not_check(location, says):
+    server = Hostile(f"HTTP/1.1 302 Found\r\nLocation: {location}\r\n\r\n".encode())
+    try:
+        done = coi_check(server.url)
+    finally:
+        server.close()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("jupyter coi check: cannot load") and says in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_lite_build_with_the_addon(tmp_path):
     site = built_site(tmp_path)
     done = coi_check(str(site.out))
