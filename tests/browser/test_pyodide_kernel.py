@@ -68,9 +68,11 @@ def plain_site(tmp_path_factory, offline) -> Iterator[Served]:
 
 
 def open_ready(page, site: Served, path: str) -> LiteNotebook:
+    """The notebook, once its kernel shows idle: what a person sees before running a cell
+    that they mean to interrupt (one still queued is only cancelled)."""
     nb = LiteNotebook(page, site.url, path)
     assert page.evaluate("crossOriginIsolated") is True
-    assert nb.kernel_reports() == ("ready", None)
+    nb.wait_kernel_idle(timeout=120)
     return nb
 
 

@@ -102,8 +102,6 @@ except NotIsolatedError as error:
     print('refused:', error)
 """
 
-POOL_INSTALLED = "jupyter_coi.pool is in the kernel"
-
 
 def in_pyodide(path) -> str:
     """An example notebook, for JupyterLite's Pyodide kernel (its own is a server's)."""
@@ -139,18 +137,11 @@ def pool_workers(page) -> int:
     return sum(1 for w in page.workers if w.url.startswith("blob:"))
 
 
-def wait_for_pool_package(nb: LiteNotebook, timeout: float = 90) -> None:
-    """Until the labextension says the kernel has jupyter_coi.pool (bounded)."""
-    deadline = time.monotonic() + timeout
-    while not any(POOL_INSTALLED in line for line in nb.console):
-        assert time.monotonic() < deadline, nb.console
-        nb.page.wait_for_timeout(200)
-
-
-def start_pool(page, site: Served, path: str) -> LiteNotebook:
+def start_pool(page, site: Served, path: str, cells: int) -> LiteNotebook:
+    """Open the notebook and run its first cell as soon as its cells show."""
     nb = LiteNotebook(page, site.url, path)
+    nb.wait_cells(cells)
     assert page.evaluate("crossOriginIsolated") is True
-    assert nb.kernel_reports() == ("ready", None)
     nb.run(0, wait_running=False)
     out = nb.wait_output(0, r"first result .* s|Error", timeout=150)
     assert re.search(r"first result 3 after [\d.]+ s", out), out
@@ -167,7 +158,7 @@ def run(nb: LiteNotebook, index: int, last: str, timeout: float = 120) -> str:
 
 
 def test_map_lambdas_closures_errors_and_large_data(isolated_site, page):
-    nb = start_pool(page, isolated_site, "pool.ipynb")
+    nb = start_pool(page, isolated_site, "pool.ipynb", 3)
     assert pool_workers(page) == 2
     out = run(nb, 1, r"and back \d+")
     assert "map True" in out, out
@@ -182,7 +173,7 @@ def test_map_lambdas_closures_errors_and_large_data(isolated_site, page):
 
 
 def test_interrupt_stops_a_blocking_map_and_pools_work_after(isolated_site, page):
-    nb = start_pool(page, isolated_site, "interrupt.ipynb")
+    nb = start_pool(page, isolated_site, "interrupt.ipynb", 3)
     nb.run(1)
     page.wait_for_timeout(1500)  # both workers are in `forever`, the kernel waits in map
     pressed = time.monotonic()
@@ -200,7 +191,7 @@ def test_interrupt_stops_a_blocking_map_and_pools_work_after(isolated_site, page
 
 
 def test_a_restart_leaves_no_worker_running(isolated_site, page):
-    nb = start_pool(page, isolated_site, "interrupt.ipynb")
+    nb = start_pool(page, isolated_site, "interrupt.ipynb", 3)
     assert pool_workers(page) == 2
     nb.restart()
     nb.wait_ready(count=2)
@@ -212,8 +203,8 @@ def test_a_restart_leaves_no_worker_running(isolated_site, page):
 
 def test_a_page_that_is_not_isolated_refuses_a_pool_at_once(plain_site, page):
     nb = LiteNotebook(page, plain_site.url, "refused.ipynb")
+    nb.wait_cells(1)
     assert page.evaluate("crossOriginIsolated") is False
-    wait_for_pool_package(nb)
     started = time.monotonic()
     out = run(nb, 0, "refused", timeout=90)
     assert "refused: This page is not cross-origin isolated" in out, out
@@ -225,9 +216,9 @@ def test_a_page_that_is_not_isolated_refuses_a_pool_at_once(plain_site, page):
 @pytest.mark.engines("chromium")
 def test_the_example_notebook_runs_in_jupyterlite(isolated_site, page):
     nb = LiteNotebook(page, isolated_site.url, "example.ipynb")
-    assert nb.kernel_reports() == ("ready", None)
     # What each code cell prints last.
     lasts = ["workers by default", r"estimates in .* mean", r"speed-up .* same results", "joblib"]
+    nb.wait_cells(len(json.loads(EXAMPLE.read_text())["cells"]))
     cells = nb.code_cells()
     assert len(cells) == len(lasts)
     text = "\n".join(run(nb, i, last, timeout=180) for i, last in zip(cells, lasts, strict=True))
@@ -253,20 +244,31 @@ def test_webkit_refuses_a_pool_with_the_reason(plain_site, page):
     page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputPrompt", timeout=60_000)
     output = ".jp-Notebook .jp-Cell .jp-OutputArea"
     text = "(s) => document.querySelector(s)?.innerText ?? ''"
-    # A cell that runs before the kernel's setup (the labextension's silent cell, a moment
-    # after the kernel starts) finds no jupyter_coi yet: docs/how-to/worker-pool.md says so. Once more then.
-    for _ in range(2):
-        page.wait_for_timeout(8000)  # the kernel starts, then its setup runs
+    # As soon as the cell shows its code (before the file is read, the notebook shows the one
+    # empty cell of a new notebook): the kernel's set-up runs before any cell.
+    page.wait_for_function(
+        "() => document.querySelector('.jp-Notebook .jp-Cell')?.innerText"
+        ".includes('WorkerPoolExecutor')",
+        timeout=60_000,
+    )
+    prompt = "() => document.querySelector('.jp-Notebook .jp-Cell .jp-InputPrompt').innerText"
+    before = page.evaluate(prompt)
+    # Keys that arrive while the page still settles can go nowhere: pressed again (at most 3
+    # times) until the prompt shows the cell queued, and never once it has.
+    for _ in range(3):
         page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputPrompt").click()
         ActionChains(page.driver).send_keys(Keys.ESCAPE).key_down(Keys.CONTROL).send_keys(
             Keys.ENTER
         ).key_up(Keys.CONTROL).perform()
-        page.wait_for_function(
-            "(s) => /refused:|Error/.test(document.querySelector(s)?.innerText ?? '')",
-            output,
-            timeout=90_000,
-        )
-        if "No module named 'jupyter_coi'" not in page.evaluate(text, output):
+        try:
+            page.wait_for_function(f"(before) => ({prompt})() !== before", before, timeout=5_000)
             break
+        except TimeoutError:
+            continue
+    page.wait_for_function(
+        "(s) => /refused:|Error/.test(document.querySelector(s)?.innerText ?? '')",
+        output,
+        timeout=90_000,
+    )
     out = page.evaluate(text, output)
     assert "refused: This page is not cross-origin isolated" in out, out

@@ -100,10 +100,13 @@ ROWS = (
             "tests/browser/test_lite_isolated.py",
             "tests/browser/test_lite_service_worker.py",
             "tests/browser/test_worker_pool.py",
+            "tests/browser/test_first_cell.py",
             "-k",
             "not webkit",
         ),
         pins=("jupyterlite-core==0.9.0a2", "jupyterlite-pyodide-kernel==0.9.0a1"),
+        # Each first-cell case once: the main run repeats them.
+        env={"JUPYTER_COI_REPEATS": "1"},
     ),
     Row(
         "pyodide-next",

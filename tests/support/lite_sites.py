@@ -217,3 +217,13 @@ def plain_pyodide_site(root: Path, notebooks: dict[str, str], offline) -> Iterat
     done = site.build()
     assert done.returncode == 0, done.log
     yield from plain_server(site)
+
+
+def worker_pyodide_site(root: Path, notebooks: dict[str, str], offline) -> Iterator[Served]:
+    """The same from a server without headers, isolated by the addon's service worker (after
+    one reload on the first visit), as on GitHub Pages."""
+    site = new_site(root, notebooks)
+    offline.install(site.lite_dir)
+    done = site.build()
+    assert done.returncode == 0, done.log
+    yield from plain_server(site)

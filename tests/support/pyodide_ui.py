@@ -245,6 +245,11 @@ class LiteNotebook:
         )
         return self.output(index)
 
+    def run_all_from_menu(self) -> None:
+        """Run > Run All Cells, with the mouse, as a person does."""
+        self.page.click('.lm-MenuBar-itemLabel:text-is("Run")')
+        self.page.click('.lm-Menu-itemLabel:text-is("Run All Cells")')
+
     def interrupt(self) -> None:
         self.page.click(INTERRUPT_BUTTON)
 
