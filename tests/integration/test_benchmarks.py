@@ -109,3 +109,25 @@ def test_pool_prints_speedups_starts_overheads_and_memory():
     assert re.search(
         r"memory: page with its kernel \d+ MB, with 1 workers \d+ MB: -?\d+ MB a worker", out
     ), out
+
+
+def test_first_cell_prints_both_variants_and_the_ratio():
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "first_cell.py"),
+            "--visits",
+            "1",
+            "--engines",
+            "chromium",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"\(a\) with jupyter-coi +\d+ms +\d+ms", done.stdout), done.stdout
+    assert re.search(r"\(b\) without jupyter-coi +\d+ms +\d+ms", done.stdout), done.stdout
+    assert re.search(
+        r"ratio a/b = \d+\.\d{3}, difference [+-]\d+ ms; goal .*: (met|NOT met)", done.stdout
+    )

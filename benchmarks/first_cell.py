@@ -1,0 +1,128 @@
+"""What jupyter-coi's kernel set-up costs a person who opens a notebook and runs its first cell
+at once, in JupyterLite's Pyodide kernel, offline, side by side in one run.
+
+(a) with jupyter-coi: the kernel's set-up (the pool package, cloudpickle, the interrupt
+    buffer) runs before the first cell;
+(b) without it: the same site with jupyter-coi's labextension disabled in jupyter-lite.json,
+    so no set-up: jupyterlite-pyodide-kernel on its own.
+
+Both sites are served by `jupyter lite serve`, which sends the isolation headers, so both pages
+are isolated. A visit is timed from navigation to the first cell's output on screen: the cell
+is run with Ctrl+Enter as soon as it shows. The variants take turns, `--visits` each, in each
+engine. Prints medians, p90s, the ratio a/b and the difference (goal: a/b <= 1.10, or
+a - b <= 300 ms).
+
+    python benchmarks/first_cell.py [--visits 5] [--engines chromium firefox]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.engines import firefox_launch_options
+from support.harness import CHROMIUM_ARGS, require_chromium
+from support.lite_sites import lite_serve, new_site
+from support.offline_pyodide import offline_pyodide
+from support.pyodide_ui import LiteNotebook, notebook
+
+FIRST = "print('first cell', 6 * 7)"
+VARIANTS = {"a": "with jupyter-coi", "b": "without jupyter-coi"}
+DISABLED = {"a": [], "b": ["jupyter-coi"]}
+
+
+def visit(browser, url: str) -> float:
+    """Seconds from navigation to the first cell's output, in a new page of one context (the
+    browser's cache warm, as on a repeat visit)."""
+    page = browser.new_page()
+    try:
+        started = time.perf_counter()
+        nb = LiteNotebook(page, url, "first.ipynb")
+        nb.wait_cells(1)
+        nb.run(0, wait_running=False)
+        out = nb.wait_output(0, r"first cell 42|Error", timeout=180)
+        took = time.perf_counter() - started
+        if "first cell 42" not in out:
+            raise RuntimeError(out)
+        return took
+    finally:
+        page.close()
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=5)
+    parser.add_argument("--engines", nargs="+", default=["chromium", "firefox"])
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    pyodide = offline_pyodide()
+    results: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="jupyter-coi-bench-") as tmp:
+        sites = {}
+        for variant in VARIANTS:
+            site = new_site(Path(tmp) / variant, {"first.ipynb": notebook(FIRST)})
+            pyodide.install(site.lite_dir)
+            (site.lite_dir / "jupyter-lite.json").write_text(
+                json.dumps(
+                    {
+                        "jupyter-lite-schema-version": 0,
+                        "jupyter-config-data": {"disabledExtensions": DISABLED[variant]},
+                    }
+                )
+            )
+            sites[variant] = site
+        with contextlib.ExitStack() as stack, sync_playwright() as p:
+            urls = {
+                v: stack.enter_context(contextlib.contextmanager(lite_serve)(s)).url
+                for v, s in sites.items()
+            }
+            for name in args.engines:
+                if name == "chromium":
+                    browser = p.chromium.launch(
+                        executable_path=require_chromium(), headless=True, args=CHROMIUM_ARGS
+                    )
+                else:
+                    browser = p.firefox.launch(**firefox_launch_options())
+                try:
+                    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+                    for v in VARIANTS:  # a first visit each, to fill the cache
+                        visit(browser, urls[v])
+                    for _ in range(args.visits):
+                        for v in VARIANTS:
+                            times[v].append(visit(browser, urls[v]))
+                    results[name] = times
+                finally:
+                    browser.close()
+    print(f"Pyodide {pyodide.version}; page open to the first cell's output, {args.visits} visits")
+    for name, times in results.items():
+        print(f"{name}:")
+        print(f"  {'variant':<26}{'median':>9}{'p90':>9}")
+        for v, label in VARIANTS.items():
+            ms = [1000 * t for t in times[v]]
+            print(f"  ({v}) {label:<22}{statistics.median(ms):>7.0f}ms{p90(ms):>7.0f}ms")
+        a = statistics.median(times["a"])
+        b = statistics.median(times["b"])
+        met = a / b <= 1.10 or (a - b) * 1000 <= 300
+        print(
+            f"  ratio a/b = {a / b:.3f}, difference {1000 * (a - b):+.0f} ms; "
+            f"goal (a/b <= 1.10 or <= 300 ms): {'met' if met else 'NOT met'}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
