@@ -34,6 +34,14 @@ def require_lite_site(site_dir: Path) -> Path:
     """
     site = Path(site_dir)
     hint = "Point it at the output folder of `jupyter lite build` (its --output-dir)."
+    built = site / "_output"
+    if (built / LITE_JSON).is_file() and any(
+        (site / marker).exists() for marker in ("jupyter_lite_config.json", LITE_JSON, "files")
+    ):
+        # The folder `jupyter lite build` runs in, with its build where it puts it by default.
+        hint = f"{site} looks like a JupyterLite source folder: its build is in {built}."
+    if not site.exists():
+        raise NotALiteSite(f"{site} does not exist. {hint}")
     if not site.is_dir():
         raise NotALiteSite(f"{site} is not a folder: no JupyterLite site to isolate there. {hint}")
     config = site / LITE_JSON

@@ -59,8 +59,10 @@ def test_a_folder_that_is_not_a_build_cannot_be_checked(tmp_path):
         "of a Sphinx site built with jupyter_coi.sphinx",
     ):
         check(str(tmp_path))
+    (tmp_path / "a-file").write_text("")
     with pytest.raises(CheckError, match="is not a folder"):
-        check(str(tmp_path / "missing"))
+        check(str(tmp_path / "a-file"))
+    (tmp_path / "a-file").unlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing written
 
 
@@ -227,3 +229,26 @@ def test_an_embedded_lite_site_left_unwrapped_is_a_problem(tmp_path):
     report = check(str(out))
     assert not report.isolated
     assert "is JupyterLite's worker, not wrapped by jupyter-coi" in report.render()
+
+
+def test_a_folder_that_does_not_exist_is_named_as_missing(tmp_path):
+    with pytest.raises(CheckError) as raised:
+        check(str(tmp_path / "_ouptut"))
+    assert "does not exist" in str(raised.value), raised.value
+    assert "not a folder" not in str(raised.value)
+
+
+@pytest.mark.parametrize("marker", ["jupyter_lite_config.json", "jupyter-lite.json", "files"])
+def test_a_jupyterlite_source_folder_points_at_its_output(tmp_path, marker):
+    source = tmp_path / "site"
+    source.mkdir()
+    if marker == "files":
+        (source / marker).mkdir()
+    else:
+        (source / marker).write_text("{}")
+    lite_build(source / "_output")
+    with pytest.raises(CheckError) as raised:
+        check(str(source))
+    message = str(raised.value)
+    assert "a JupyterLite source folder" in message, message
+    assert str(source / "_output") in message, message
