@@ -5,6 +5,7 @@ worker run in Node for each browser's User-Agent. In the browser: tests/browser/
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.policy import Policy, credentialless_supported
+from support.harness import REPO
 from support.lite_sites import plain_build
 
 pytestmark = pytest.mark.timeout(180)
@@ -179,3 +181,27 @@ def test_worker_gives_each_browser_a_coep_that_isolates_it(embedder):
         False,
         False,
     ]
+
+
+def test_the_workers_header_token_is_the_browsers():
+    """The rendered worker's own `token` function, run by Node on the table of cases that
+    policy.token (pytest) and the labextension's headerToken (jest) are run on."""
+    worker = sw.render_service_worker(Policy(embedder="credentialless"))
+    function = re.search(r"function token\(value\) \{.*?\n  \}", worker, re.S)
+    assert function, "the worker has no token function"
+    cases = json.loads((REPO / "labextension" / "test" / "header-tokens.json").read_text())
+    done = subprocess.run(
+        [
+            "node",
+            "-e",
+            function.group(0)
+            + "; const cases = JSON.parse(require('fs').readFileSync(0, 'utf8')).cases;"
+            "process.stdout.write(JSON.stringify(cases.map(([raw]) => token(raw))));",
+        ],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [token for _, token in cases["cases"]]

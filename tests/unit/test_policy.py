@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from jupyter_coi import policy
@@ -132,3 +134,12 @@ def test_the_checks_browser_is_one_that_honours_credentialless():
 
     assert policy.credentialless_supported(CREDENTIALLESS_BROWSER)
     assert not policy.credentialless_supported(USER_AGENT)
+
+
+HEADER_TOKENS = json.loads((REPO / "labextension" / "test" / "header-tokens.json").read_text())
+
+
+@pytest.mark.parametrize("raw, token", HEADER_TOKENS["cases"])
+def test_a_header_value_reads_as_the_browsers_token(raw, token):
+    """The same table the labextension's jest tests and the service worker's are run on."""
+    assert policy.token(raw) == token

@@ -28,8 +28,9 @@
     return false;
   }
 
+  // The browsers' rule, case kept (policy.token's; labextension/test/header-tokens.json).
   function token(value) {
-    return value.split(";")[0].trim().toLowerCase();
+    return value.split(";")[0].trim();
   }
 
   // With credentialless configured, a browser without it gets the fallback: in the responses

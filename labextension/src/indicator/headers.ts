@@ -12,11 +12,13 @@ export const CREDENTIALLESS = policy.credentialless.value;
 export const CREDENTIALLESS_FALLBACK = policy.credentialless.fallback;
 
 /**
- * The token a browser would parse out of a raw header value: parameters after
- * `;` (such as `report-to`) are dropped, case and whitespace ignored.
+ * The token a browser would parse out of a raw header value: parameters after `;` (such as
+ * `report-to`) and surrounding whitespace are dropped, and case is kept, as browsers compare
+ * these tokens (`Same-Origin` isolates nothing). The same rule as `policy.token` in Python and
+ * the service worker's; `test/header-tokens.json` holds the cases all three are tested on.
  */
 export function headerToken(raw: string): string {
-  return raw.split(';')[0].trim().toLowerCase();
+  return raw.split(';')[0].trim();
 }
 
 /**

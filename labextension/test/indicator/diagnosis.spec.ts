@@ -42,9 +42,9 @@ describe('policy.json', () => {
 });
 
 describe('headerToken / judgeHeader', () => {
-  it('drops parameters, case and whitespace', () => {
+  it('drops parameters and whitespace, and keeps case as browsers do', () => {
     expect(headerToken(' Require-CORP ; report-to="coep"')).toBe(
-      'require-corp'
+      'Require-CORP'
     );
   });
 
@@ -59,6 +59,8 @@ describe('headerToken / judgeHeader', () => {
       'not-isolating'
     );
     expect(judgeHeader('opener', facts('same_origin'))).toBe('invalid');
+    // Browsers compare the tokens as they are: Chromium does not isolate with this one.
+    expect(judgeHeader('opener', facts('Same-Origin'))).toBe('invalid');
     expect(judgeHeader('opener', facts('same-origin, same-origin'))).toBe(
       'repeated'
     );
