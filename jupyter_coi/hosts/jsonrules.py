@@ -5,6 +5,7 @@ with, so our rule (every path, the three headers, nothing else) is merged into t
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,15 +18,40 @@ from .base import OUR_NAMES, HostFileConflict, HostFileError, HostFormat, canoni
 _FIREBASE_NEW_HOSTING = {"public": ".", "ignore": ["firebase.json", "**/.*", "**/node_modules/**"]}
 
 
+class _NotStrictJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> object:
+    raise _NotStrictJson(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotStrictJson(f"{text} is too large a number for JSON to keep")
+    return value
+
+
 def _load(text: str, path: Path) -> object:
+    """The document, as strict JSON: what Python's reader takes beyond it (NaN, Infinity, a
+    number it reads as infinite) would be written back as no JSON at all."""
+    advice = (
+        "jupyter-coi merges its headers into it and needs to read it. Fix the file, or remove "
+        "it to have jupyter-coi write a new one."
+    )
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as e:
         raise HostFileError(
-            f"{path} is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); "
-            "jupyter-coi merges its headers into it and needs to read it. Fix the file, or "
-            "remove it to have jupyter-coi write a new one."
+            f"{path} is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); {advice}"
         ) from None
+    except _NotStrictJson as e:
+        raise HostFileError(f"{path} is not valid JSON ({e}); {advice}") from None
+    except RecursionError:
+        raise HostFileError(f"{path} is nested too deeply to read; {advice}") from None
+    except ValueError as e:  # a number with more digits than Python converts
+        raise HostFileError(f"{path} has a number with too many digits ({e}); {advice}") from None
 
 
 def _rules(holder: dict, path: Path, create: bool) -> list[dict]:
@@ -155,6 +181,10 @@ class FirebaseFormat(JsonFormat):
         holders = hosting if isinstance(hosting, list) else [hosting]
         if not all(isinstance(h, dict) for h in holders):
             raise HostFileError(f"{path}: `hosting` must be an object or a list of objects")
+        if not holders:
+            raise HostFileError(
+                f"{path}: `hosting` is an empty list: there is no site to give the headers to"
+            )
         return holders
 
 

@@ -357,3 +357,35 @@ def test_a_conflict_is_refused_and_leaves_the_file_byte_for_byte(tmp_path, host)
     assert (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_mode) == before
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left
     assert hosts.check(host, Policy(), tmp_path) != []  # and the check does not pass it
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ('{"x": NaN}', "NaN is not JSON"),
+        ('{"x": Infinity}', "Infinity is not JSON"),
+        ('{"x": 1e400}', "1e400 is too large a number"),
+        ('{"x": ' + "9" * 5000 + "}", "too many digits"),
+        ('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ],
+    ids=["NaN", "Infinity", "1e400", "5000 digits", "deep nesting"],
+)
+@pytest.mark.parametrize("host", JSON_HOSTS)
+def test_json_that_would_not_be_written_back_as_json_is_refused(tmp_path, host, text, says):
+    """Python reads these; written back they would be invalid JSON (NaN, Infinity) or never
+    read at all (a traceback): refused, naming the file, which is left as it was."""
+    path = file_in(tmp_path, host)
+    path.write_text(text)
+    with pytest.raises(hosts.HostFileError) as e:
+        hosts.write(host, Policy(), tmp_path)
+    assert str(path) in str(e.value) and says in str(e.value), str(e.value)[:300]
+    assert path.read_text() == text
+
+
+def test_firebase_with_no_site_is_refused(tmp_path):
+    """`"hosting": []` has no site to give the headers: 'written' with no headers at all."""
+    path = tmp_path / "firebase.json"
+    path.write_text('{"hosting": []}')
+    with pytest.raises(hosts.HostFileError, match="`hosting` is an empty list"):
+        hosts.write("firebase", Policy(), tmp_path)
+    assert path.read_text() == '{"hosting": []}'
