@@ -57,8 +57,9 @@ interface IExecutes {
 /** How long after the set-up's reply its answer may still arrive. */
 const ANSWER_GRACE_MS = 2000;
 /**
- * A set-up that has not finished by then lets the kernel's messages through all the same: a
- * kernel must never be held for ever by code of ours.
+ * A set-up that has not finished this long after the kernel is ready lets the kernel's
+ * messages through all the same: a kernel must never be held for ever by code of ours. (From
+ * ready, not from the start: loading Pyodide from a slow CDN can take longer than that.)
  */
 export const SETUP_WITHIN_MS = 120_000;
 
@@ -114,12 +115,13 @@ export class KernelSetup {
       }
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const held = Promise.race([
-      setUp,
-      new Promise<void>(
-        resolve => (timer = setTimeout(resolve, SETUP_WITHIN_MS))
-      )
-    ])
+    const bound = new Promise<void>(resolve => {
+      kernel.ready.then(
+        () => (timer = setTimeout(resolve, SETUP_WITHIN_MS)),
+        () => resolve()
+      );
+    });
+    const held = Promise.race([setUp, bound])
       .catch(reason => console.error('jupyter-coi | kernel set-up:', reason))
       .finally(() => clearTimeout(timer));
     const handle = kernel.handleMessage.bind(kernel);
