@@ -69,14 +69,40 @@ def _send_exceptions_of_this_type_by_value(error: BaseException) -> None:
         ForkingPickler.register(type(error), _reduce_by_value)
 
 
+_ALWAYS_ROUND_TRIP = {bytes, bytearray, str, int, float, complex, bool, type(None)}
+
+
+def _round_trips(value: Any) -> bool:
+    """Whether ``value`` comes out of the kernel's side of the result queue again. One that
+    does not (an exception class with an ``__init__`` of its own, a ``__reduce__`` that
+    fails) is unpickled in the pool's own thread, and breaks the whole pool. The trial costs a
+    second pickling, spared for the built-in types that always come back."""
+    if type(value) in _ALWAYS_ROUND_TRIP:
+        return True
+    try:
+        tasks.loads(tasks.dumps(value))
+    except Exception:
+        return False
+    return True
+
+
 def _call_by_value(payload: bytes) -> _ByValue:
-    """What each worker process runs: a call made by :func:`tasks.dumps_call`."""
+    """What each worker process runs: a call made by :func:`tasks.dumps_call`. An outcome
+    that would not come back whole fails its own future with a :class:`tasks.WorkerError`,
+    as in the browser's pool."""
     fn, args, kwargs = tasks.loads(payload)
     try:
-        return _ByValue(fn(*args, **kwargs))
+        value = fn(*args, **kwargs)
     except BaseException as error:
         _send_exceptions_of_this_type_by_value(error)
+        if not _round_trips(error):
+            raise tasks.WorkerError(
+                f"{type(error).__qualname__}: {error} (the exception could not be sent back)"
+            ) from error
         raise
+    if not _round_trips(value):
+        raise tasks.WorkerError(f"the result, a {type(value).__qualname__}, could not be sent back")
+    return _ByValue(value)
 
 
 class WorkerPoolExecutor(concurrent.futures.ProcessPoolExecutor):

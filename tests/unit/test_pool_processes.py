@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from jupyter_coi.pool import WorkerPoolExecutor, default_workers, processes
+from jupyter_coi.pool import WorkerError, WorkerPoolExecutor, default_workers, processes
 from support.main_script import run_as_main
 
 
@@ -181,3 +181,45 @@ def test_map_with_a_timeout_raises_timeout_error_for_a_slow_task():
 def test_the_initializer_goes_by_value_too():
     with WorkerPoolExecutor(1, initializer=lambda: os.environ.update(POOL_STARTED="yes")) as pool:
         assert pool.submit(lambda: os.environ.get("POOL_STARTED")).result() == "yes"
+
+
+class NeedsTwo(Exception):
+    """Its own __init__: it pickles, but unpickling calls NeedsTwo(message) and fails."""
+
+    def __init__(self, a, b):
+        super().__init__(f"{a} and {b}")
+
+
+class Fragile:
+    """Pickles, and fails to unpickle."""
+
+    def __reduce__(self):
+        return (Fragile._refuse, ())
+
+    @staticmethod
+    def _refuse():
+        raise RuntimeError("cannot be rebuilt")
+
+
+def raise_needs_two(x):
+    raise NeedsTwo(x, x + 1)
+
+
+def fragile(x):
+    return Fragile()
+
+
+@pytest.mark.parametrize(
+    "fn, says",
+    [
+        (raise_needs_two, "NeedsTwo: 1 and 2"),
+        (fragile, "could not be sent back"),
+    ],
+    ids=["an exception that does not unpickle", "a result that does not unpickle"],
+)
+def test_an_outcome_that_does_not_round_trip_fails_its_future_only(fn, says):
+    """It broke the whole pool ('a process terminated abruptly'), and every later submit."""
+    with WorkerPoolExecutor(max_workers=1) as pool:
+        with pytest.raises(WorkerError, match=says):
+            pool.submit(fn, 1).result(timeout=60)
+        assert pool.submit(divide, 6, 3).result(timeout=60) == 2
