@@ -3,6 +3,7 @@ library, so that importing it never pulls in the server, the command line or Jup
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import tempfile
@@ -26,10 +27,19 @@ def atomic_write(
     ``times`` (access and modification, in nanoseconds) puts back a file's timestamps.
     """
     path = Path(path)
+    # Through a symbolic link, to the file it names: replacing the link with a regular file
+    # would leave the user's real file as it was, and their link gone.
+    if path.is_symlink():
+        path = path.resolve()
     if mode is None:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix = f".{path.name}."
+    # What a write that was killed left (the names mkstemp gives with this prefix and suffix).
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)

@@ -65,7 +65,8 @@ class _Split:
 
 def _split(text: str, path: Path) -> _Split:
     lines = text.splitlines(keepends=True)
-    begins = [i for i, line in enumerate(lines) if line.startswith(BEGIN)]
+    # Whole lines only: a comment of the user's may start the same way.
+    begins = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == BEGIN]
     ends = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == END]
     if not begins and not ends:
         return _Split(text, None, "")
@@ -103,6 +104,10 @@ class LineFormat(HostFormat):
         block = self.block(policy)
         if existing is None:
             return block
+        # The block's lines end as the user's do: a file all CRLF stays CRLF throughout.
+        crlf = "\r\n" in existing and "\n" not in existing.replace("\r\n", "")
+        eol = "\r\n" if crlf else "\n"
+        block = block.replace("\n", eol)
         parts = _split(existing, path)
         # The same value outside our block is refused too: the host would send it twice, and
         # browsers read a repeated COOP or COEP as one invalid comma-joined value.
@@ -113,8 +118,8 @@ class LineFormat(HostFormat):
         if parts.block is not None:
             return parts.before + block + parts.after
         # A blank line sets our block apart from the user's last rule for whoever reads the file.
-        before = existing if existing.endswith("\n") or not existing else existing + "\n"
-        return before + ("\n" if before else "") + block
+        before = existing if existing.endswith("\n") or not existing else existing + eol
+        return before + (eol if before else "") + block
 
     def check(self, policy: Policy, path: Path, text: str) -> list[str]:
         try:

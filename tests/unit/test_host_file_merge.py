@@ -389,3 +389,55 @@ def test_firebase_with_no_site_is_refused(tmp_path):
     with pytest.raises(hosts.HostFileError, match="`hosting` is an empty list"):
         hosts.write("firebase", Policy(), tmp_path)
     assert path.read_text() == '{"hosting": []}'
+
+
+@pytest.mark.parametrize("host", LINE_HOSTS)
+def test_a_comment_that_only_starts_like_our_marker_is_the_users(tmp_path, host):
+    """`# BEGIN jupyter-coi-legacy` was refused as a damaged block."""
+    path = file_in(tmp_path, host)
+    users = "# BEGIN jupyter-coi-legacy (an old note of the user's)\n" + USER_UNRELATED[host]
+    path.write_text(users)
+    hosts.write(host, Policy(), tmp_path)
+    text = path.read_text()
+    assert text.startswith(users)
+    assert hosts.check(host, Policy(), tmp_path) == []
+
+
+@pytest.mark.parametrize("host", LINE_HOSTS)
+def test_a_crlf_file_gets_a_crlf_block(tmp_path, host):
+    path = file_in(tmp_path, host)
+    users = USER_UNRELATED[host].replace("\n", "\r\n")
+    path.write_bytes(users.encode())
+    hosts.write(host, Policy(), tmp_path)
+    raw = path.read_bytes()
+    assert raw.startswith(users.encode())
+    assert b"\n" not in raw.replace(b"\r\n", b""), raw  # every line ends as the user's do
+    assert hosts.check(host, Policy(), tmp_path) == []
+    hosts.write(host, OTHER, tmp_path)  # the block replaced, still CRLF
+    assert b"\n" not in path.read_bytes().replace(b"\r\n", b"")
+
+
+@pytest.mark.parametrize("host", ["netlify", "vercel"])
+def test_a_symlinked_host_file_is_written_through_the_link(tmp_path, host):
+    """The link was replaced by a regular file, and the file it pointed at left unchanged."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    real = shared / hosts.HOST_FILES[host]
+    real.write_text("{}" if host == "vercel" else "")
+    site = tmp_path / "site"
+    site.mkdir()
+    link = file_in(site, host)
+    link.symlink_to(real)
+    hosts.write(host, Policy(), site)
+    assert link.is_symlink()
+    assert hosts.check(host, Policy(), shared) == []
+
+
+def test_a_temporary_file_left_by_a_killed_write_is_removed(tmp_path):
+    stale = tmp_path / "._headers.k1ll3d.tmp"
+    stale.write_text("half a file")
+    unrelated = tmp_path / "._headers.notes"
+    unrelated.write_text("the user's")
+    hosts.write("netlify", Policy(), tmp_path)
+    assert not stale.exists()
+    assert unrelated.read_text() == "the user's"
