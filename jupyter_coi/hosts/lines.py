@@ -87,6 +87,9 @@ class LineFormat(HostFormat):
     body: Callable[[Policy], str]
     # Matches a line that sets a header: group 1 the name, group 2 the value.
     setting: re.Pattern[str]
+    # Other directives that set headers, as `Name: value` in each quoted argument (group 1 the
+    # arguments): nginx's headers-more module.
+    name_value_lists: re.Pattern[str] | None = None
 
     def settings(self, text: str) -> Iterator[tuple[str, str]]:
         """The (header, value) pairs that ``text`` sets for the policy's headers."""
@@ -96,6 +99,12 @@ class LineFormat(HostFormat):
             match = self.setting.match(line)
             if match and _unquote(match.group(1)).lower() in OUR_NAMES:
                 yield canonical(_unquote(match.group(1))), _unquote(match.group(2))
+            listed = self.name_value_lists and self.name_value_lists.match(line)
+            if listed:
+                for argument in re.findall(_QUOTED, listed.group(1)):
+                    name, colon, value = _unquote(argument).partition(":")
+                    if colon and name.strip().lower() in OUR_NAMES:
+                        yield canonical(name.strip()), value.strip()
 
     def block(self, policy: Policy) -> str:
         return f"{BEGIN}\n{_BLOCK_NOTE}{self.body(policy)}{END}\n"
@@ -157,4 +166,5 @@ NGINX = LineFormat(
     "nginx-coi.conf",
     _nginx_body,
     re.compile(r"^\s*add_header\s+" + _QUOTED + r"\s+" + _QUOTED, re.IGNORECASE),
+    re.compile(r"^\s*more_set_headers\s+([^;]*)", re.IGNORECASE),
 )

@@ -441,3 +441,20 @@ def test_a_temporary_file_left_by_a_killed_write_is_removed(tmp_path):
     hosts.write("netlify", Policy(), tmp_path)
     assert not stale.exists()
     assert unrelated.read_text() == "the user's"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'more_set_headers "Cross-Origin-Opener-Policy: same-origin";',
+        "more_set_headers -s 404 'X-Frame-Options: DENY' 'Cross-Origin-Opener-Policy: unsafe-none';",
+    ],
+)
+def test_nginx_headers_more_is_seen_too(tmp_path, line):
+    """nginx's headers-more module sets a header as well as add_header: the host would send
+    it twice (browsers read a repeated COOP as invalid), and the file was 'written'."""
+    path = tmp_path / "nginx-coi.conf"
+    path.write_text(line + "\n")
+    with pytest.raises(hosts.HostFileConflict):
+        hosts.write("nginx", Policy(), tmp_path)
+    assert path.read_text() == line + "\n"
