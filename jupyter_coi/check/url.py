@@ -8,7 +8,9 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .. import policy
 from ..lite.serviceworker import SERVICE_WORKER, WORKER_MARKER, rendered_headers
@@ -42,14 +44,25 @@ def fetch(
     url: str, timeout: float, read_body: bool = True, user_agent: str = USER_AGENT
 ) -> Response:
     """One request, whole within ``timeout`` seconds. The socket's own timeout is per read: a
-    server that sends a byte now and then would hold the check for ever. So the request runs
-    in a thread of its own, given up (``TimeoutError``) when its time is over; the thread,
-    a daemon, ends with the command at the latest."""
+    server that sends a byte now and then would hold the check for ever."""
+    return _within(
+        timeout,
+        lambda: _fetch(url, timeout, read_body, user_agent),
+        f"no whole answer within {timeout:g} s",
+    )
+
+
+T = TypeVar("T")
+
+
+def _within(timeout: float, work: Callable[[], T], too_long: str) -> T:
+    """``work()``, given up with ``TimeoutError(too_long)`` after ``timeout`` seconds. It runs
+    in a thread of its own, a daemon, which ends with the command at the latest."""
     outcome: list = []
 
     def run() -> None:
         try:
-            outcome.append(_fetch(url, timeout, read_body, user_agent))
+            outcome.append(work())
         except BaseException as error:  # handed to the caller as it is
             outcome.append(error)
 
@@ -57,7 +70,7 @@ def fetch(
     worker.start()
     worker.join(timeout)
     if not outcome:
-        raise TimeoutError(f"no whole answer within {timeout:g} s")
+        raise TimeoutError(too_long)
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0]
@@ -253,7 +266,15 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
 
     found = html.PageHtml()
     if "html" in page.headers.get("content-type", ""):
-        found = html.parse(page.body.decode("utf-8", errors="replace"))
+        text = page.body.decode("utf-8", errors="replace")
+        # Python's HTML parser takes time quadratic in some crafted pages (`<!--` repeated).
+        try:
+            found = _within(timeout, lambda: html.parse(text), "")
+        except TimeoutError:
+            raise CheckError(
+                f"cannot check {shown(page.url)}: its HTML could not be read within "
+                f"{timeout:g} s (what it embeds is unknown)"
+            ) from None
     by_worker, worker_embedder = False, ""
     if not headers_isolate and found.reload_script:
         by_worker, worker_embedder = _check_service_worker_url(
