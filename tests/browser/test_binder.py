@@ -192,11 +192,11 @@ with WorkerPoolExecutor(max_workers=2) as pool:
 
 def test_pyodide_first_cell_at_once_in_hybrid_lab(lab, page):
     """JupyterLab's in-browser kernel, where no JupyterLite addon runs: Run All the moment the
-    notebook shows, and its first cell uses a pool; five times, each a fresh page and kernel."""
+    notebook shows, and its first cell uses a pool; three times, each a fresh page and kernel."""
     path = lab.root_dir / "examples" / "first-cell.ipynb"
     path.write_text(notebook(FIRST_CELL, "print('second cell', 1 + 1)"))
     try:
-        for _ in range(5):
+        for _ in range(3):
             nb = LiteNotebook(page, url=lab.page_url("lab/tree/examples/first-cell.ipynb?reset"))
             nb.wait_cells(2)
             nb.run_all_from_menu()

@@ -196,6 +196,12 @@ class LiteNotebook:
         press that took is never repeated: its prompt has changed."""
         before = self.prompt(index)
         for _ in range(3):
+            asks = self.page.locator('.jp-Dialog:has-text("Select Kernel")')
+            if asks.count():
+                # JupyterLab asks for a kernel when a cell is run before the notebook's session
+                # has one: a person takes the one it offers, and runs the cell again.
+                asks.locator(".jp-mod-accept").click()
+                asks.wait_for(state="detached", timeout=10_000)
             self.cell(index).locator(".jp-InputPrompt").click()
             self.page.keyboard.press("Escape")
             self.page.keyboard.press("Control+Enter")
