@@ -306,39 +306,12 @@ def test_a_malformed_reply_is_could_not_check(reply):
     assert done.stderr.startswith("jupyter coi check: cannot load"), done.stderr
 
 
-def test_timeout_bounds_a_server_that_drips_its_headers():
-    """One header line a second, for 30 s: every read is in time, the request never is."""
+def check_with_timeout_3(reply) -> tuple[subprocess.CompletedProcess, float]:
+    """`jupyter coi check --timeout 3` against a server that answers ``reply``; its result and
+    how long it took, in seconds."""
     import time
 
-    drip = [b"HTTP/1.1 200 OK\r\n"] + [b"X-Drip: %d\r\n" % i for i in range(30)]
-    server = Hostile(drip)
-    try:
-        started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "jupyter", "coi", "check", "--timeout", "3", server.url],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        took = time.monotonic() - started
-    finally:
-        server.close()
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "within 3 s" in done.stderr, done.stderr
-    # The command's own start-up aside, the request took its 3 s, not the server's 30.
-    assert took < 20, took
-
-
-def test_a_page_built_to_be_slow_to_parse_is_bounded_by_the_timeout():
-    """`<!--` repeated: Python's HTML parser takes minutes on a few hundred kB of it."""
-    import time
-
-    page = b"<!doctype html>" + b"<!--" * 200_000
-    head = (
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nCross-Origin-Opener-Policy: same-origin"
-        b"\r\nCross-Origin-Embedder-Policy: require-corp\r\nContent-Length: %d\r\n\r\n" % len(page)
-    )
-    server = Hostile(head + page)
+    server = Hostile(reply)
     try:
         started = time.monotonic()
         done = subprocess.run(
@@ -347,9 +320,29 @@ def test_a_page_built_to_be_slow_to_parse_is_bounded_by_the_timeout():
             text=True,
             timeout=120,
         )
-        took = time.monotonic() - started
+        return done, time.monotonic() - started
     finally:
         server.close()
+
+
+def test_timeout_bounds_a_server_that_drips_its_headers():
+    """One header line a second, for 30 s: every read is in time, the request never is."""
+    drip = [b"HTTP/1.1 200 OK\r\n"] + [b"X-Drip: %d\r\n" % i for i in range(30)]
+    done, took = check_with_timeout_3(drip)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "within 3 s" in done.stderr, done.stderr
+    # The command's own start-up aside, the request took its 3 s, not the server's 30.
+    assert took < 20, took
+
+
+def test_a_page_built_to_be_slow_to_parse_is_bounded_by_the_timeout():
+    """`<!--` repeated: Python's HTML parser takes minutes on a few hundred kB of it."""
+    page = b"<!doctype html>" + b"<!--" * 200_000
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nCross-Origin-Opener-Policy: same-origin"
+        b"\r\nCross-Origin-Embedder-Policy: require-corp\r\nContent-Length: %d\r\n\r\n" % len(page)
+    )
+    done, took = check_with_timeout_3(head + page)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "its HTML could not be read within 3 s" in done.stderr, done.stderr
     assert took < 30, took
