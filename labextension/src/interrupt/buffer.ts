@@ -75,10 +75,15 @@ export class InterruptBuffer {
     return Atomics.load(this._view, SLOTS.running) === 1;
   }
 
-  /** Ask the kernel to raise `KeyboardInterrupt` in the running cell. */
-  async interrupt(): Promise<InterruptOutcome> {
+  /**
+   * Ask the kernel to raise `KeyboardInterrupt` in the running cell; `startGraceMs`, when a
+   * cell is known to be about to start, is how long to wait for it.
+   */
+  async interrupt(
+    startGraceMs = this._timing.startGraceMs
+  ): Promise<InterruptOutcome> {
     const view = this._view;
-    const { resendMs, startGraceMs, giveUpMs } = this._timing;
+    const { resendMs, giveUpMs } = this._timing;
     const request = Atomics.add(view, SLOTS.requested, 1) + 1;
     const started = performance.now();
     for (;;) {

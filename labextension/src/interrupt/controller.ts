@@ -12,7 +12,7 @@ import type { IKernelSetupUser, SetupOutcome } from '../kernel/setup';
 import { InterruptBuffer, InterruptOutcome } from './buffer';
 
 type InterruptState =
-  | { status: 'installing' }
+  | { status: 'installing'; cellHeld: boolean }
   | { status: 'ready'; buffer: InterruptBuffer }
   | { status: 'unavailable'; reason: string };
 
@@ -20,6 +20,12 @@ type InterruptState =
 export const NOT_ISOLATED =
   'this page is not cross-origin isolated, so it cannot share memory with the kernel: ' +
   'the interrupt button only cancels queued cells';
+
+/**
+ * A cell held for the set-up is the next code the kernel runs once the set-up is done; on a
+ * loaded machine it takes a while to reach Python.
+ */
+const HELD_CELL_STARTS_WITHIN_MS = 5000;
 
 export interface IPyodideInterruptsOptions {
   client: IKernelClient;
@@ -52,7 +58,7 @@ export class PyodideInterrupts implements IKernelSetupUser {
     this._set(
       kernel,
       this._isolated
-        ? { status: 'installing' }
+        ? { status: 'installing', cellHeld: false }
         : { status: 'unavailable', reason: NOT_ISOLATED }
     );
   }
@@ -71,6 +77,16 @@ export class PyodideInterrupts implements IKernelSetupUser {
           }
         : { status: 'unavailable', reason: outcome.reason }
     );
+  }
+
+  cellHeld(kernel: IKernel): void {
+    const state = this._states.get(kernel.id);
+    if (
+      this._kernels.get(kernel.id) === kernel &&
+      state?.status === 'installing'
+    ) {
+      state.cellHeld = true;
+    }
   }
 
   skipped(kernel: IKernel, reason: string): void {
@@ -92,6 +108,9 @@ export class PyodideInterrupts implements IKernelSetupUser {
       return;
     }
     this._states.set(kernel.id, state);
+    if (state.status !== 'installing') {
+      this._settle(kernel.id);
+    }
     if (state.status === 'ready') {
       console.info(
         `jupyter-coi | kernel ${kernel.id}: interrupts stop running code`
@@ -109,12 +128,39 @@ export class PyodideInterrupts implements IKernelSetupUser {
     }
     this._kernels.delete(kernel.id);
     this._states.delete(kernel.id);
+    this._settle(kernel.id);
   }
 
-  private async _interrupt(kernelId: string): Promise<InterruptOutcome | null> {
+  /** Resolves when the kernel's state is no longer `installing` (or it is gone). */
+  private _settled(kernelId: string): Promise<void> {
+    let waiting = this._waiting.get(kernelId);
+    if (!waiting) {
+      let resolve!: () => void;
+      const promise = new Promise<void>(r => (resolve = r));
+      waiting = { promise, resolve };
+      this._waiting.set(kernelId, waiting);
+    }
+    return waiting.promise;
+  }
+
+  private _settle(kernelId: string): void {
+    this._waiting.get(kernelId)?.resolve();
+    this._waiting.delete(kernelId);
+  }
+
+  private async _interrupt(
+    kernelId: string,
+    startGraceMs?: number
+  ): Promise<InterruptOutcome | null> {
     const state = this._states.get(kernelId);
     if (!state) {
       return null;
+    }
+    if (state.status === 'installing' && state.cellHeld) {
+      // The cell waits inside the kernel for the set-up, and runs right after it: the user
+      // meant to stop that cell, so the interrupt waits for it too.
+      await this._settled(kernelId);
+      return this._interrupt(kernelId, HELD_CELL_STARTS_WITHIN_MS);
     }
     if (state.status === 'installing') {
       this._options.tell(
@@ -130,7 +176,7 @@ export class PyodideInterrupts implements IKernelSetupUser {
       return null;
     }
     const pressed = performance.now();
-    const outcome = await state.buffer.interrupt();
+    const outcome = await state.buffer.interrupt(startGraceMs);
     const ms = (performance.now() - pressed).toFixed(1);
     console.debug(
       `jupyter-coi | kernel ${kernelId}: interrupt ${outcome} in ${ms} ms`
@@ -147,4 +193,8 @@ export class PyodideInterrupts implements IKernelSetupUser {
 
   private _kernels = new Map<string, IKernel>();
   private _states = new Map<string, InterruptState>();
+  private _waiting = new Map<
+    string,
+    { promise: Promise<void>; resolve: () => void }
+  >();
 }

@@ -33,20 +33,8 @@ export const interruptPlugin: JupyterFrontEndPlugin<void> = {
     if (!client) {
       return;
     }
-    if (window.crossOriginIsolated) {
-      // Before activation ends: the kernel module, which captures Atomics.waitAsync as it
-      // loads, loads with the first kernel, after the app has started.
-      const verdict = channelVerdict(
-        await kernelExtensionVersion(
-          PageConfig.getOption('fullLabextensionsUrl')
-        )
-      );
-      console.info(verdict.message);
-      if (verdict.workaround) {
-        settleWaitAsync();
-        answerWhole();
-      }
-    }
+    // Before the channel check, which fetches: a kernel started meanwhile would miss its
+    // set-up.
     const interrupts = new PyodideInterrupts({
       client,
       tell: message =>
@@ -67,5 +55,19 @@ export const interruptPlugin: JupyterFrontEndPlugin<void> = {
         app.serviceManager.kernelspecs.specs?.kernelspecs[name]?.language,
       users: [interrupts, kernelPools]
     });
+    if (window.crossOriginIsolated) {
+      // Before activation ends: the kernel module, which captures Atomics.waitAsync as it
+      // loads, loads with the first kernel, after the app has started.
+      const verdict = channelVerdict(
+        await kernelExtensionVersion(
+          PageConfig.getOption('fullLabextensionsUrl')
+        )
+      );
+      console.info(verdict.message);
+      if (verdict.workaround) {
+        settleWaitAsync();
+        answerWhole();
+      }
+    }
   }
 };

@@ -38,6 +38,12 @@ export interface IKernelSetupUser {
   setUp?(kernel: IKernel, outcome: SetupOutcome): void;
   /** A kernel that gets no set-up, and why (not a Pyodide kernel the page can reach). */
   skipped?(kernel: IKernel, reason: string): void;
+  /**
+   * A cell the page sent waits for the set-up inside the kernel: to the page's client it is
+   * already running, so the client's own interrupt, which cancels queued cells, would not
+   * stop it.
+   */
+  cellHeld?(kernel: IKernel): void;
 }
 
 export interface IKernelSetupOptions {
@@ -121,14 +127,23 @@ export class KernelSetup {
         () => resolve()
       );
     });
+    let holding = true;
     const held = Promise.race([setUp, bound])
       .catch(reason => console.error('jupyter-coi | kernel set-up:', reason))
-      .finally(() => clearTimeout(timer));
+      .finally(() => {
+        clearTimeout(timer);
+        holding = false;
+      });
     const handle = kernel.handleMessage.bind(kernel);
     kernel.handleMessage = async (msg: KernelMessage.IMessage) => {
       // An answer to input() goes to the code that asked for it, which is running: the
       // set-up is long done, and the client does not wait for this call.
-      if (msg.header.msg_type !== 'input_reply') {
+      if (msg.header.msg_type !== 'input_reply' && holding) {
+        if (msg.header.msg_type === 'execute_request') {
+          for (const user of users) {
+            user.cellHeld?.(kernel);
+          }
+        }
         await held;
       }
       return handle(msg);

@@ -5,72 +5,9 @@
  * handler raises only for an unanswered request while a cell runs.
  */
 import { InterruptBuffer, SIGINT, SLOTS } from '../../src/interrupt/buffer';
+import { FakeKernel, newBuffer } from './fakekernel';
 
 const FAST = { resendMs: 1, startGraceMs: 20, giveUpMs: 150 };
-
-class FakeKernel {
-  readonly view: Int32Array;
-  raised = 0;
-  private _reads = 0;
-  private _timer: ReturnType<typeof setInterval>;
-
-  /** `loseEvery`: every n-th signal Pyodide sees is cleared without reaching the handler. */
-  constructor(
-    readonly buffer: SharedArrayBuffer,
-    private readonly _loseEvery = 0,
-    private readonly _taking = true
-  ) {
-    this.view = new Int32Array(buffer);
-    this._timer = setInterval(() => this.tick(), 1);
-  }
-
-  set running(value: boolean) {
-    Atomics.store(this.view, SLOTS.running, value ? 1 : 0);
-  }
-
-  /** One look at the buffer by Pyodide's eval loop. */
-  tick(): void {
-    if (!this._taking || Atomics.load(this.view, SLOTS.signal) === 0) {
-      return;
-    }
-    Atomics.store(this.view, SLOTS.signal, 0);
-    this._reads++;
-    if (this._loseEvery && this._reads % this._loseEvery === 0) {
-      return; // gh-157548: a store that arrived between read and clear
-    }
-    this.handler();
-  }
-
-  /** on_sigint: true when it raised KeyboardInterrupt. */
-  handler(): boolean {
-    const requested = Atomics.load(this.view, SLOTS.requested);
-    const answered = Atomics.load(this.view, SLOTS.answered);
-    if (answered >= requested || Atomics.load(this.view, SLOTS.running) === 0) {
-      return false;
-    }
-    if (
-      Atomics.compareExchange(
-        this.view,
-        SLOTS.answered,
-        answered,
-        requested
-      ) !== answered
-    ) {
-      return false;
-    }
-    Atomics.notify(this.view, SLOTS.answered);
-    this.raised++;
-    return true;
-  }
-
-  stop(): void {
-    clearInterval(this._timer);
-  }
-}
-
-function newBuffer(): SharedArrayBuffer {
-  return new SharedArrayBuffer(4 * Object.keys(SLOTS).length);
-}
 
 describe('InterruptBuffer', () => {
   it('delivers every interrupt when Pyodide loses some of the stores', async () => {
