@@ -54,6 +54,7 @@ except NotIsolatedError as error:
 
 NOTEBOOKS = {
     "pool.ipynb": notebook(POOL, SECOND),
+    "spin.ipynb": notebook("i = 0\nwhile True:\n    i += 1", SECOND),
     "loop.ipynb": notebook(POOL_THEN_LOOP, AFTER_LOOP),
     "refused.ipynb": notebook(REFUSED),
 }
@@ -131,6 +132,20 @@ def test_ctrl_enter_at_once_then_the_interrupt_button(isolated_site, engine, pag
         assert "the loop reached True" in nb.wait_output(
             1, f"the loop reached (True|False)|{FAILED}"
         )
+
+
+def test_the_interrupt_button_while_the_kernel_starts(isolated_site, engine, page):
+    """A person runs an endless first cell as the notebook opens and presses interrupt at
+    once, while the kernel is still loading: the cell does not run on regardless (it is
+    cancelled, or stopped as it starts), and the next cell runs."""
+    nb = open_notebook(page, isolated_site, "spin.ipynb", 2)
+    nb.run(0, wait_running=False)
+    nb.interrupt()
+    nb.wait_done(0, timeout=180)
+    assert re.search("Kernel Interrupt|KeyboardInterrupt", nb.output(0)), nb.output(0)
+    nb.run(1, wait_running=False)
+    out = nb.wait_output(1, rf"second cell \d+|{FAILED}", timeout=60)
+    assert "second cell 2" in out, out
 
 
 def test_a_repl_runs_its_code_parameter(isolated_site, engine, page):

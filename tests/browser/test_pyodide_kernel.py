@@ -68,11 +68,14 @@ def plain_site(tmp_path_factory, offline) -> Iterator[Served]:
 
 
 def open_ready(page, site: Served, path: str) -> LiteNotebook:
-    """The notebook, once its kernel shows idle: what a person sees before running a cell
-    that they mean to interrupt (one still queued is only cancelled)."""
+    """The notebook, once its kernel has started: these tests interrupt a cell that runs (a
+    cell still queued is cancelled instead). Idle in the toolbar is not enough: JupyterLab 4.7
+    can show it for a kernel still loading. (A person's first cell, run at once, is
+    test_first_cell's.)"""
     nb = LiteNotebook(page, site.url, path)
     assert page.evaluate("crossOriginIsolated") is True
-    nb.wait_kernel_idle(timeout=120)
+    nb.wait_ready(timeout=120)
+    nb.wait_kernel_idle(timeout=60)
     return nb
 
 
