@@ -101,8 +101,9 @@ ROWS = (
             "tests/browser/test_lite_service_worker.py",
             "tests/browser/test_worker_pool.py",
             "tests/browser/test_first_cell.py",
+            # Chromium only, to keep CI's time: the main run has the three engines.
             "-k",
-            "not webkit",
+            "not webkit and not firefox",
         ),
         pins=("jupyterlite-core==0.9.0a2", "jupyterlite-pyodide-kernel==0.9.0a1"),
         # Each first-cell case once: the main run repeats them.
@@ -116,7 +117,7 @@ ROWS = (
             "tests/browser/test_pyodide_kernel.py",
             "tests/browser/test_worker_pool.py",
             "-k",
-            "not webkit",
+            "not webkit and not firefox",
         ),
         without_deps=("jupyterlite-pyodide-kernel==0.8.7",),
         # The kernel's other dependency, which --no-deps leaves out.
