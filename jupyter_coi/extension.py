@@ -14,7 +14,7 @@ from .policy import (
     isolation_requirement,
     response_headers,
 )
-from .reports import RateLimit, ReportsHandler, ReportStore
+from .reports import RateLimit, ReportsHandler, ReportStore, new_key
 from .transform import make_transform
 
 REPORTS_PATH = "api/coi/reports"
@@ -74,10 +74,13 @@ def load(serverapp) -> CrossOriginIsolation:
     )
     policy = settings.policy()
     excluded = ", ".join(settings.exclude_paths) or "none"
+    # The key in the reports' path is for the server's pages to tell browsers, not for logs.
+    shown_url = report_url.rsplit("/", 1)[0] + "/<key made at start>" if report_url else ""
+    sent_text = ", ".join(f"{k}: {v}" for k, v in sent.items())
     log.info(
         "%s cross-origin isolating every response with %s (excluded paths: %s)",
         LOG_PREFIX,
-        ", ".join(f"{k}: {v}" for k, v in sent.items()),
+        sent_text.replace(report_url, shown_url) if report_url else sent_text,
         excluded,
     )
     if auto:
@@ -89,7 +92,7 @@ def load(serverapp) -> CrossOriginIsolation:
             CREDENTIALLESS_FALLBACK,
         )
     if report_url:
-        log.info("%s browsers post violation reports to %s", LOG_PREFIX, report_url)
+        log.info("%s browsers post violation reports to %s", LOG_PREFIX, shown_url)
     if settings.report_only:
         log.warning(
             "%s report-only: nothing is blocked and pages are not cross-origin isolated; set %s = "
@@ -116,20 +119,20 @@ def add_report_endpoint(serverapp, settings: CrossOriginIsolation) -> str | None
     """Serve ``api/coi/reports`` and tell the page it is there; the URL browsers are to post
     to, or None when the settings ask for no reports (``GET`` still answers, saying so)."""
     path = url_path_join(serverapp.base_url, REPORTS_PATH)
+    # Posts go to a path that only this server's responses name (see jupyter_coi.reports).
+    post_path = url_path_join(path, new_key())
+    shared = {
+        "store": ReportStore(),
+        "limit": RateLimit(),
+        "reporting": settings.reporting,
+        "mode": "report-only" if settings.report_only else "enforce",
+        "log_prefix": LOG_PREFIX,
+    }
     serverapp.web_app.add_handlers(
         ".*$",
         [
-            (
-                path,
-                ReportsHandler,
-                {
-                    "store": ReportStore(),
-                    "limit": RateLimit(),
-                    "reporting": settings.reporting,
-                    "mode": "report-only" if settings.report_only else "enforce",
-                    "log_prefix": LOG_PREFIX,
-                },
-            )
+            (path, ReportsHandler, shared),
+            (post_path, ReportsHandler, {**shared, "takes_posts": True}),
         ],
     )
     # The labextension's dialog asks for reports only where this says the endpoint is
@@ -137,4 +140,4 @@ def add_report_endpoint(serverapp, settings: CrossOriginIsolation) -> str | None
     serverapp.web_app.settings.setdefault("page_config_data", {})["jupyterCoiReports"] = (
         REPORTS_PATH
     )
-    return path if settings.reporting else None
+    return post_path if settings.reporting else None

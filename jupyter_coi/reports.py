@@ -1,16 +1,23 @@
 """The violation-report endpoint: browsers post COEP and COOP reports (the Reporting API) to
-``{base_url}api/coi/reports``; each blocked resource is logged once, and a bounded list of them
-is kept for the indicator's dialog (``GET``, for logged-in users).
+``{base_url}api/coi/reports/{key}``; each blocked resource is logged once, and a bounded list of
+them is kept for the indicator's dialog (``GET {base_url}api/coi/reports``, for logged-in users).
 
-Browsers post reports without cookies, so ``POST`` cannot ask for a login: anyone who can reach
-the server can post. Hence the limits: one content type, a size cap, a shape check, a rate
-limit, a bounded list and bounded strings, and answers that never repeat what was posted.
+Browsers post reports without cookies, so ``POST`` cannot ask for a login. What stands in for
+one: the key in the path is random, made at each start, and only the server's own responses
+name it (``Reporting-Endpoints``), so a poster must first have loaded a page of this server.
+Whoever can, can post; hence the limits: one content type, a size cap, a shape check, a rate
+limit per client, a bounded list and bounded strings, and answers that never repeat what was
+posted. A client that posts many made-up reports cannot crowd out another's: when the list is
+full, the client holding the most entries gives up its oldest. The list says which reports came
+from the address that asks for it; the dialog vouches only for those.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
@@ -35,10 +42,13 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_REPORTS_PER_POST = 100
 MAX_KEPT = 100
 MAX_TEXT = 500
-# Posts per second, and how many may come at once: a page load that trips many resources
-# posts a few batches; a flood is turned away with 429 before any parsing.
+# Posts per second from one client, and how many may come at once: a page load that trips many
+# resources posts a few batches; a flood is turned away with 429 before any parsing, and only
+# the flooding client is.
 RATE_PER_SECOND = 20.0
 BURST = 60
+# Clients whose rate is tracked; past it, the one heard from longest ago is forgotten.
+MAX_CLIENTS = 1024
 
 KINDS = ("coep", "coop")
 # Where a report names what was blocked: COEP's blockedURL; COOP's other document.
@@ -66,6 +76,8 @@ class Report:
     page: str
     count: int
     first_seen: float
+    # Who posted it first (the client's address); never listed, only compared.
+    poster: str = ""
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -96,7 +108,12 @@ def _inherits_policy(url: str) -> bool:
     return url.startswith(("blob:", "data:"))
 
 
-def parse(body: bytes) -> list[Report]:
+def new_key() -> str:
+    """The random part of the path that reports are posted to."""
+    return secrets.token_urlsafe(18)
+
+
+def parse(body: bytes, poster: str = "") -> list[Report]:
     """The COEP and COOP reports in a posted body; other report types are skipped."""
     try:
         data = json.loads(body)
@@ -127,14 +144,16 @@ def parse(body: bytes) -> list[Report]:
                 page=_text(item.get("url")),
                 count=1,
                 first_seen=now,
+                poster=poster,
             )
         )
     return reports
 
 
 class ReportStore:
-    """Distinct reports, at most ``limit``: a repeat counts, a new one past the limit is
-    counted as dropped. Memory is bounded by the limit and the string cap."""
+    """Distinct reports, at most ``limit``: a repeat counts; a new one past the limit takes the
+    place of the oldest entry of the client that holds the most, so one client's made-up
+    reports push out only its own. Memory is bounded by the limit and the string cap."""
 
     def __init__(self, limit: int = MAX_KEPT) -> None:
         self.limit = limit
@@ -142,48 +161,74 @@ class ReportStore:
         self.dropped = 0
 
     def add(self, report: Report) -> bool:
-        """Keep ``report``; True when it is new (and should be logged)."""
+        """Keep ``report``; True when it should be logged: it is new, and did not take the
+        place of one from its own client (a client replacing its own is flooding, and its log
+        lines would be bounded only by the rate limit)."""
         kept = self.reports.get(report.key)
         if kept is not None:
             kept.count += 1
             return False
+        replaced_own = False
         if len(self.reports) >= self.limit:
+            most = Counter(r.poster for r in self.reports.values()).most_common(1)[0][0]
+            # Reports are kept in the order they came: the first of that client's is its oldest.
+            oldest = next(k for k, r in self.reports.items() if r.poster == most)
+            del self.reports[oldest]
             self.dropped += 1
-            return False
+            replaced_own = most == report.poster
         self.reports[report.key] = report
-        return True
+        return not replaced_own
 
-    def as_json(self) -> dict[str, Any]:
-        return {"reports": [asdict(r) for r in self.reports.values()], "dropped": self.dropped}
+    def as_json(self, viewer: str | None = None) -> dict[str, Any]:
+        """The list, each report marked with whether ``viewer``'s address posted it."""
+        listed = []
+        for report in self.reports.values():
+            entry = asdict(report)
+            entry["from_viewer"] = entry.pop("poster") == viewer
+            listed.append(entry)
+        return {"reports": listed, "dropped": self.dropped}
 
 
 class RateLimit:
-    """A token bucket shared by all posters: bounded memory whoever posts."""
+    """One token bucket per client, for at most ``clients`` clients: a flood from one address
+    is turned away without turning away the others; memory is bounded whoever posts."""
 
-    def __init__(self, rate: float = RATE_PER_SECOND, burst: int = BURST) -> None:
+    def __init__(
+        self, rate: float = RATE_PER_SECOND, burst: int = BURST, clients: int = MAX_CLIENTS
+    ) -> None:
         self.rate = rate
         self.burst = burst
-        self.tokens = float(burst)
-        self.last = time.monotonic()
+        self.clients = clients
+        # client -> (tokens, when last topped up)
+        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
-    def allow(self) -> bool:
+    def allow(self, client: str = "") -> bool:
         now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+        tokens, last = self.buckets.pop(client, (float(self.burst), now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        allowed = tokens >= 1
+        self.buckets[client] = (tokens - 1 if allowed else tokens, now)
+        if len(self.buckets) > self.clients:
+            self.buckets.popitem(last=False)
+        return allowed
 
 
 @web.stream_request_body
 class ReportsHandler(APIHandler):
-    """``POST`` takes reports from browsers; ``GET`` lists them for a logged-in user (an API:
-    without a login, ``@web.authenticated`` answers 403, not a redirect to the login page)."""
+    """``POST`` takes reports from browsers, at the path with the key (``takes_posts``);
+    ``GET`` lists them for a logged-in user (an API: without a login, ``@web.authenticated``
+    answers 403, not a redirect to the login page)."""
 
     def initialize(
-        self, store: ReportStore, limit: RateLimit, reporting: bool, mode: str, log_prefix: str
+        self,
+        store: ReportStore,
+        limit: RateLimit,
+        reporting: bool,
+        mode: str,
+        log_prefix: str,
+        takes_posts: bool = False,
     ) -> None:
+        self.takes_posts = takes_posts
         self.store = store
         self.limit = limit
         self.reporting = reporting
@@ -201,9 +246,9 @@ class ReportsHandler(APIHandler):
         await super().prepare()
         if self.request.method != "POST":
             return
-        if not self.reporting:
+        if not (self.reporting and self.takes_posts):
             raise web.HTTPError(404)
-        if not self.limit.allow():
+        if not self.limit.allow(self.client):
             self.set_header("Retry-After", "1")
             raise web.HTTPError(429)
         media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -212,6 +257,10 @@ class ReportsHandler(APIHandler):
         declared = self.request.headers.get("Content-Length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
             raise web.HTTPError(413)
+
+    @property
+    def client(self) -> str:
+        return self.request.remote_ip or ""
 
     def data_received(self, chunk: bytes) -> None:
         # A body sent in chunks has no Content-Length to refuse early: stop keeping it at the
@@ -230,7 +279,7 @@ class ReportsHandler(APIHandler):
         if self.too_large:
             raise web.HTTPError(413)
         try:
-            reports = parse(bytes(self.body))
+            reports = parse(bytes(self.body), self.client)
         except BadReport as e:
             self.log.debug("%s report refused: %s", self.log_prefix, e)
             raise web.HTTPError(400) from None
@@ -238,10 +287,10 @@ class ReportsHandler(APIHandler):
             dropped = self.store.dropped
             if self.store.add(report):
                 self.log.warning("%s %s", self.log_prefix, report.describe())
-            elif dropped == 0 and self.store.dropped == 1:
+            if dropped == 0 and self.store.dropped == 1:
                 self.log.warning(
-                    "%s %d distinct violation reports kept: later new ones are counted, not kept "
-                    "or logged",
+                    "%s %d distinct violation reports kept: each new one now replaces the oldest "
+                    "of the client that posted the most",
                     self.log_prefix,
                     self.store.limit,
                 )
@@ -252,5 +301,11 @@ class ReportsHandler(APIHandler):
     def get(self) -> None:
         self.set_header("Cache-Control", "no-store")
         self.finish(
-            json.dumps({"reporting": self.reporting, "mode": self.mode, **self.store.as_json()})
+            json.dumps(
+                {
+                    "reporting": self.reporting,
+                    "mode": self.mode,
+                    **self.store.as_json(viewer=self.client),
+                }
+            )
         )

@@ -12,12 +12,14 @@ isolated JupyterLab (File > Hub Control Panel).
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import subprocess
 import sys
 import textwrap
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,7 +173,12 @@ def test_single_user_lab_behind_the_hub_is_isolated(hub, page):
     # The default COEP, auto, gives Chromium credentialless, and says it varies by browser.
     assert headers.get("cross-origin-embedder-policy") == 'credentialless; report-to="jupyter-coi"'
     assert "user-agent" in headers.get("vary", "").lower()
-    assert headers.get("reporting-endpoints") == f'jupyter-coi="/user/{USER}/api/coi/reports"'
+    # Reports go to a path with a key that only the server's responses name.
+    endpoint = re.fullmatch(
+        rf'jupyter-coi="(/user/{USER}/api/coi/reports/[\w-]{{20,}})"',
+        headers.get("reporting-endpoints", ""),
+    )
+    assert endpoint, headers
 
     # A report posted as a browser posts it, through the hub's proxy, with no cookie: taken,
     # and listed to the logged-in page.
@@ -191,7 +198,7 @@ def test_single_user_lab_behind_the_hub_is_isolated(hub, page):
         ]
     )
     request = urllib.request.Request(
-        f"{hub.url}user/{USER}/api/coi/reports",
+        urllib.parse.urljoin(hub.url, endpoint[1]),
         data=report.encode(),
         headers={"Content-Type": "application/reports+json"},
     )

@@ -35,22 +35,48 @@ def coep_report(blocked: str, page: str = "http://127.0.0.1/lab") -> dict:
 
 
 class Client:
-    """Raw HTTP to one server, so that bodies, headers and chunking are exactly as sent."""
+    """Raw HTTP to one server, so that bodies, headers and chunking are exactly as sent, from
+    a loopback address of its own (``source``: another client's address)."""
 
-    def __init__(self, server) -> None:
+    def __init__(self, server, source: str = "127.0.0.1") -> None:
         self.server = server
+        self.source = source
         parts = urllib.parse.urlsplit(server.url)
         self.host, self.port = parts.hostname, parts.port
         self.path = f"{server.base_url}api/coi/reports"
+        self.post_path = self.named_endpoint() or f"{self.path}/no-key-named"
+
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(
+            self.host, self.port, timeout=30, source_address=(self.source, 0)
+        )
+
+    def named_endpoint(self) -> str | None:
+        """Where the server's responses tell browsers to post reports, as a browser reads it."""
+        connection = self.connection()
+        try:
+            connection.request("GET", f"{self.server.base_url}api/status?token={self.server.token}")
+            response = connection.getresponse()
+            response.read()
+            named = response.getheader("Reporting-Endpoints")
+        finally:
+            connection.close()
+        if named is None:
+            return None
+        return named.split('"')[1]
 
     def post(
-        self, body: bytes, content_type: str = REPORT_TYPE, chunked: bool = False
+        self,
+        body: bytes,
+        content_type: str = REPORT_TYPE,
+        chunked: bool = False,
+        path: str | None = None,
     ) -> tuple[int, bytes]:
         """POST over a raw socket. The server may answer and close before the body is all
         sent (a refused type or size is refused unread): the answer is read all the same,
         as a browser would."""
         head = [
-            f"POST {self.path} HTTP/1.1",
+            f"POST {path or self.post_path} HTTP/1.1",
             f"Host: {self.host}:{self.port}",
             f"Content-Type: {content_type}",
             "Connection: close",
@@ -62,7 +88,9 @@ class Client:
         else:
             head.append(f"Content-Length: {len(body)}")
             payload = body
-        with socket.create_connection((self.host, self.port), timeout=30) as sock:
+        with socket.create_connection(
+            (self.host, self.port), timeout=30, source_address=(self.source, 0)
+        ) as sock:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
             answer = b""
@@ -80,7 +108,7 @@ class Client:
         return int(status_line.split()[1]), content
 
     def listed(self) -> dict:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        connection = self.connection()
         try:
             connection.request("GET", f"{self.path}?token={self.server.token}")
             response = connection.getresponse()
@@ -199,7 +227,7 @@ def test_a_flood_keeps_memory_bounded_and_the_server_responsive(client):
     assert listed["dropped"] > 0
     log = client.server.log()
     assert log.count("would block image http://flood.example/") == reports.MAX_KEPT
-    assert log.count("later new ones are counted, not kept or logged") == 1
+    assert log.count("each new one now replaces the oldest of the client") == 1
     after_kib = rss_kib(client.server)
     after_ms = min(client.status_ms() for _ in range(5))
     print(
@@ -213,8 +241,10 @@ def test_a_flood_keeps_memory_bounded_and_the_server_responsive(client):
 
 def test_no_endpoint_without_reporting(jupyter_process):
     client = Client(jupyter_process("server"))
-    status, _ = client.post(json.dumps([coep_report("http://x.example/")]).encode())
-    assert status == 404
+    assert client.named_endpoint() is None
+    for path in (client.path, client.post_path):
+        status, _ = client.post(json.dumps([coep_report("http://x.example/")]).encode(), path=path)
+        assert status in (403, 404), path
     assert client.listed() == {"reporting": False, "mode": "enforce", "reports": [], "dropped": 0}
 
 
@@ -226,3 +256,51 @@ def test_a_report_whose_urls_do_not_parse_is_taken_without_a_traceback(client):
     log = client.server.log()
     assert "Traceback" not in log and " 500 " not in log
     assert "\u2028" not in log
+
+
+def test_posts_go_only_to_the_path_the_server_names(client):
+    """The path to post to has a key made at start, which only the server's own responses
+    name: a post anywhere else under api/coi/reports is not taken."""
+    assert client.post_path.startswith(client.path + "/")
+    assert len(client.post_path.rsplit("/", 1)[1]) >= 20
+    report = json.dumps([coep_report("http://x.example/a.png")]).encode()
+    for elsewhere in (client.path, f"{client.path}/", f"{client.path}/not-the-key"):
+        # 404 from the endpoint; 403 from Jupyter Server for a path it does not know.
+        assert client.post(report, path=elsewhere)[0] in (403, 404), elsewhere
+    assert client.listed()["reports"] == []
+    assert client.post(report) == (204, b"")
+    assert len(client.listed()["reports"]) == 1
+    assert client.post_path not in client.server.log()
+
+
+def test_a_flood_from_one_client_crowds_out_nobody_else(client):
+    """One address posts made-up reports as fast as it can; another's report, posted after,
+    is taken (no 429), kept, logged, and listed as its own; the flood's are listed as not
+    from the viewer, and flood the log no further than the list's size."""
+    statuses = []
+    for batch in range(400):
+        body = json.dumps(
+            [
+                coep_report(f"http://made-up.example/{batch}/{i}")
+                for i in range(reports.MAX_REPORTS_PER_POST)
+            ]
+        ).encode()
+        statuses.append(client.post(body)[0])
+        if statuses.count(429) >= 3:
+            break
+    assert set(statuses) == {204, 429}, statuses
+    genuine = Client(client.server, source="127.0.0.2")
+    report = json.dumps([coep_report("http://cdn.example/genuine.png")]).encode()
+    assert genuine.post(report) == (204, b"")
+    listed = genuine.listed()["reports"]
+    assert len(listed) == reports.MAX_KEPT
+    mine = [r for r in listed if r["from_viewer"]]
+    assert [r["blocked"] for r in mine] == ["http://cdn.example/genuine.png"]
+    assert all(r["blocked"].startswith("http://made-up.example/") for r in listed if r not in mine)
+    # The flooder sees its own as its own, and the other's as not.
+    assert [r["blocked"] for r in client.listed()["reports"] if not r["from_viewer"]] == [
+        "http://cdn.example/genuine.png"
+    ]
+    log = client.server.log()
+    assert "would block image http://cdn.example/genuine.png" in log
+    assert log.count("would block image http://made-up.example/") == reports.MAX_KEPT

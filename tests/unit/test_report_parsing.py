@@ -109,20 +109,38 @@ def test_a_field_that_is_not_a_string_is_read_as_empty():
     )
 
 
-def test_the_store_counts_repeats_and_drops_past_its_limit():
+def test_the_store_counts_repeats_and_a_client_past_the_limit_replaces_its_own():
     store = ReportStore(limit=2)
-    a, b, c = (parse(posted(coep(f"http://other.example/{n}.png")))[0] for n in "abc")
+    a, b, c = (parse(posted(coep(f"http://other.example/{n}.png")), "ada")[0] for n in "abc")
     assert store.add(a) is True
-    assert store.add(parse(posted(coep("http://other.example/a.png")))[0]) is False  # a repeat
+    assert store.add(parse(posted(coep("http://other.example/a.png")), "ada")[0]) is False
     assert store.add(b) is True
-    assert store.add(c) is False  # past the limit: counted, not kept
-    data = store.as_json()
-    assert [(r["blocked"], r["count"]) for r in data["reports"]] == [
-        ("http://other.example/a.png", 2),
-        ("http://other.example/b.png", 1),
+    # Past the limit: the client's oldest gives way, and a client replacing its own is not
+    # logged (it would be a flood's every line).
+    assert store.add(c) is False
+    data = store.as_json(viewer="ada")
+    assert [(r["blocked"], r["count"], r["from_viewer"]) for r in data["reports"]] == [
+        ("http://other.example/b.png", 1, True),
+        ("http://other.example/c.png", 1, True),
     ]
     assert data["dropped"] == 1
-    json.dumps(data)  # what GET answers with
+    assert "poster" not in json.dumps(data)  # what GET answers with: no client's address
+
+
+def test_a_flooding_client_gives_way_to_another_clients_report():
+    store = ReportStore(limit=3)
+    genuine = parse(posted(coep("http://cdn.example/1.png")), "10.0.0.2")[0]
+    assert store.add(genuine)
+    for n in range(10):
+        store.add(parse(posted(coep(f"http://made-up.example/{n}")), "10.0.0.9")[0])
+    late = parse(posted(coep("http://cdn.example/2.png")), "10.0.0.2")[0]
+    assert store.add(late) is True  # took the flood's place, and is logged
+    kept = {r["blocked"]: r["from_viewer"] for r in store.as_json("10.0.0.2")["reports"]}
+    assert kept == {
+        "http://cdn.example/1.png": True,
+        "http://made-up.example/9": False,
+        "http://cdn.example/2.png": True,
+    }
 
 
 def test_the_same_url_reported_enforced_and_report_only_is_two_reports():
@@ -136,6 +154,14 @@ def test_the_same_url_reported_enforced_and_report_only_is_two_reports():
 def test_the_rate_limit_allows_a_burst_then_refuses():
     limit = RateLimit(rate=0.0, burst=3)
     assert [limit.allow() for _ in range(5)] == [True, True, True, False, False]
+
+
+def test_the_rate_limit_is_per_client_and_remembers_a_bounded_number_of_them():
+    limit = RateLimit(rate=0.0, burst=1, clients=2)
+    assert limit.allow("flood") and not limit.allow("flood")
+    assert limit.allow("ada")  # another client is not turned away
+    assert limit.allow("bob")  # a third: the one heard from longest ago is forgotten
+    assert len(limit.buckets) == 2 and "flood" not in limit.buckets
 
 
 def test_the_rate_limit_refills_at_its_rate_up_to_its_burst():
