@@ -295,7 +295,9 @@ export function combineBlocked(
   let merged = 0;
   for (const report of reports?.reports ?? []) {
     const key = resourceKey(report.blocked);
+    // Only a report this browser could have posted becomes advice about an origin.
     if (
+      report.from_viewer &&
       report.kind === 'coep' &&
       report.disposition === 'enforce' &&
       key &&

@@ -23,6 +23,7 @@ import {
   hasReportSection,
   noReportsLine,
   reportGroups,
+  UNVOUCHED_LINE,
   reportLines,
   reportSegments
 } from './reports';
@@ -170,6 +171,9 @@ function renderReports(reports: IReports, merged: number): HTMLElement {
       list.append(item);
     }
     section.append(intro, list);
+  }
+  if (reports.reports.some(r => !r.from_viewer)) {
+    section.append(el('p', 'jp-coi-reports-unvouched', UNVOUCHED_LINE));
   }
   if (reports.dropped > 0) {
     const dropped = el(

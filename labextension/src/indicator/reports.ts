@@ -39,6 +39,12 @@ export interface IReport {
   count: number;
   /** When it was first reported, in seconds since the epoch. */
   first_seen: number;
+  /**
+   * Whether it was posted from the address that asks for the list. Browsers post reports
+   * without a login, so anyone who has loaded a page of the server can post one: only these
+   * can the dialog vouch for.
+   */
+  from_viewer: boolean;
 }
 
 /** The answer of `GET api/coi/reports`. */
@@ -94,7 +100,8 @@ function parseReport(entry: unknown): IReport | null {
     blocked,
     page,
     count,
-    first_seen
+    first_seen,
+    from_viewer
   } = entry;
   if (
     !isOneOf(kind, KINDS) ||
@@ -117,7 +124,9 @@ function parseReport(entry: unknown): IReport | null {
     blocked,
     page,
     count,
-    first_seen
+    first_seen,
+    // A server that does not say (older than the field) vouches for nothing.
+    from_viewer: from_viewer === true
   };
 }
 
@@ -236,6 +245,11 @@ export function reportsIntro(
     : `These ${n} resources would be blocked once isolation is enforced:`;
 }
 
+/** Said under the entries when some came from another address. */
+export const UNVOUCHED_LINE =
+  'Reports marked "from another address" were not posted from this browser\'s address: ' +
+  'browsers post reports without a login, so they may be made up.';
+
 /** The line saying how many reports the server did not keep. */
 export function droppedLine(dropped: number): string {
   return dropped === 1
@@ -319,6 +333,12 @@ export function reportSegments(report: IReport): [string | null, string][] {
   if (path) {
     segments.push([null, ' on '], ['jp-coi-report-page', shown(path)]);
   }
+  if (!report.from_viewer) {
+    segments.push(
+      [null, ' '],
+      ['jp-coi-report-unvouched', '[from another address]']
+    );
+  }
   return segments;
 }
 
@@ -349,6 +369,9 @@ export function reportLines(
       group.intro,
       ...group.reports.map(r => `  ${describeReport(r)}`)
     );
+  }
+  if (reports.reports.some(r => !r.from_viewer)) {
+    lines.push(UNVOUCHED_LINE);
   }
   if (reports.dropped > 0) {
     lines.push(droppedLine(reports.dropped));

@@ -66,6 +66,7 @@ function report(overrides: Partial<IReport> = {}): IReport {
     page: `${PAGE}/lab`,
     count: 1,
     first_seen: 1764000000,
+    from_viewer: true,
     ...overrides
   };
 }
@@ -215,6 +216,20 @@ describe('combineBlocked', () => {
     const combined = combineBlocked(seen(), reports(left), true);
     expect(combined.reportsLeft?.reports).toEqual(left);
     expect(combined.merged).toBe(0);
+  });
+
+  it('makes no advice of a report from another address, which may be made up', () => {
+    const made = report({
+      blocked: `${TILES}/made-up.png`,
+      from_viewer: false
+    });
+    const combined = combineBlocked(
+      new BlockedLoads(PAGE),
+      reports([made]),
+      true
+    );
+    expect(combined.loads).toEqual([]);
+    expect(combined.reportsLeft?.reports).toEqual([made]);
   });
 
   it("leaves out the page's own failures where its COEP does not block them", () => {

@@ -11,6 +11,7 @@ import {
   NO_REPORTS,
   REPORTS_HEADING,
   REPORTS_LISTED_AS_BLOCKED,
+  UNVOUCHED_LINE,
   ReportsRequest,
   describeReport,
   fetchReports,
@@ -36,6 +37,7 @@ function entry(
     page: 'http://127.0.0.1:8888/lab/tree/a.ipynb',
     count: 2,
     first_seen: 1764000000.5,
+    from_viewer: true,
     ...overrides
   };
 }
@@ -423,6 +425,27 @@ describe('report text', () => {
       'This resource would be blocked once isolation is enforced:',
       '  image: http://r/ ×2 (COEP: corp) on /lab/tree/a.ipynb'
     ]);
+  });
+
+  it('marks what came from another address, and says what that means', () => {
+    const lines = reportLines(
+      reports([
+        entry(),
+        entry({ blocked: 'http://x.example/y.png', from_viewer: false })
+      ])
+    );
+    expect(lines.filter(l => l.endsWith('[from another address]'))).toEqual([
+      '  image: http://x.example/y.png ×2 (COEP: corp) on /lab/tree/a.ipynb [from another address]'
+    ]);
+    expect(lines[lines.length - 1]).toBe(UNVOUCHED_LINE);
+    expect(reportLines(reports([entry()]))).not.toContain(UNVOUCHED_LINE);
+  });
+
+  it('vouches for nothing a server does not say came from the viewer', () => {
+    const parsed = parseReports(
+      answer({ reports: [entry({ from_viewer: undefined })] })
+    );
+    expect(parsed?.reports[0].from_viewer).toBe(false);
   });
 
   it('says when nothing was reported yet, and how many reports were not kept', () => {
