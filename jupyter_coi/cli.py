@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from . import __version__
 from .check import CheckError, check
+
+
+def seconds(text: str) -> float:
+    """A number of seconds for an option: more than 0, and finite."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < math.inf):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,9 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     audit.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=15,
         help="seconds that each request may take, from its start to its last byte (15)",
+    )
+    audit.add_argument(
+        "--deadline",
+        type=seconds,
+        default=120,
+        help="seconds that the whole check of a URL may take, all its requests together; "
+        "past it, the check stops and exits 2 (120)",
     )
     audit.add_argument(
         "--max-resources",
@@ -48,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        report = check(args.target, timeout=args.timeout, max_resources=args.max_resources)
+        report = check(
+            args.target,
+            timeout=args.timeout,
+            max_resources=args.max_resources,
+            deadline=args.deadline,
+        )
     except CheckError as e:
         print(f"jupyter coi check: {e}", file=sys.stderr)
         return 2

@@ -46,8 +46,10 @@ def as_url(target: str) -> str | None:
     return None
 
 
-def check(target: str, timeout: float = 15, max_resources: int = 50) -> Report:
+def check(
+    target: str, timeout: float = 15, max_resources: int = 50, deadline: float = 120
+) -> Report:
     url = as_url(target)
     if url:
-        return check_url(url, timeout, max_resources)
+        return check_url(url, timeout, max_resources, deadline)
     return check_folder(Path(target))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,6 +39,33 @@ class Response:
     status: int
     headers: dict[str, str]  # lower-case names
     body: bytes
+
+
+class Deadline:
+    """The time the whole check may take: each request and parse gets what is left of it, at
+    most its own ``timeout``; past it, the check stops and says it could not finish."""
+
+    def __init__(self, seconds: float, timeout: float) -> None:
+        self.seconds = seconds
+        self.timeout = timeout
+        self.end = time.monotonic() + seconds
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def next_step(self, doing: str) -> float:
+        """Seconds for one more step (``doing`` says which, should none be left)."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise self.error(doing)
+        return min(self.timeout, left)
+
+    def error(self, doing: str) -> CheckError:
+        return CheckError(
+            f"could not finish within {self.seconds:g} s (--deadline), while {doing}: what "
+            "was not checked is unknown"
+        )
 
 
 def fetch(
@@ -106,6 +134,23 @@ def _fetch(url: str, timeout: float, read_body: bool, user_agent: str) -> Respon
             ) from None
         # An error page still has headers, and the browser applies them the same way.
         return Response(e.url or url, e.code, {k.lower(): v for k, v in e.headers.items()}, b"")
+
+
+def fetch_by(
+    deadline: Deadline,
+    url: str,
+    doing: str,
+    read_body: bool = True,
+    user_agent: str = USER_AGENT,
+) -> Response:
+    """``fetch``, within what is left of ``deadline``: a request cut short by the deadline is
+    the check's failure to finish, not the server's."""
+    try:
+        return fetch(url, deadline.next_step(doing), read_body, user_agent)
+    except LOAD_ERRORS:
+        if deadline.passed:
+            raise deadline.error(doing) from None
+        raise
 
 
 def _why(e: Exception) -> object:
@@ -194,7 +239,7 @@ def _check_embeds(
     page: Response,
     embeds: list[html.Embed],
     embedder: str,
-    timeout: float,
+    deadline: Deadline,
     max_resources: int,
     others: str = "",
 ) -> tuple[int, int]:
@@ -212,7 +257,12 @@ def _check_embeds(
             report.add(True, "more resources", f"only the first {max_resources} were checked")
             break
         try:
-            r = fetch(resource, timeout, read_body=False)
+            r = fetch_by(
+                deadline,
+                resource,
+                f"loading the page's resources ({len(seen) - 1} of {len(embeds)} checked)",
+                read_body=False,
+            )
         except LOAD_ERRORS as e:
             report.add(False, shown(resource), f"<{embed.element}> could not be loaded: {_why(e)}")
             blocked += 1
@@ -234,10 +284,13 @@ def _check_embeds(
     return blocked, others_blocked
 
 
-def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
+def check_url(
+    url: str, timeout: float = 15, max_resources: int = 50, deadline: float = 120
+) -> Report:
     report = Report(shown(url))
+    within = Deadline(deadline, timeout)
     try:
-        page = fetch(url, timeout)
+        page = fetch_by(within, url, "loading the page")
     except LOAD_ERRORS as e:
         raise CheckError(f"cannot load {shown(url)}: {_why(e)}") from None
     where = (
@@ -251,7 +304,13 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
         # Judge the page as the browsers that honour credentialless get it; what the check's
         # own request got is what the others get.
         try:
-            browser = fetch(url, timeout, read_body=False, user_agent=CREDENTIALLESS_BROWSER)
+            browser = fetch_by(
+                within,
+                url,
+                "loading the page as a browser with credentialless",
+                read_body=False,
+                user_agent=CREDENTIALLESS_BROWSER,
+            )
         except LOAD_ERRORS:
             browser = page
         _, browsers_embedder = _document_policy(browser.headers)
@@ -268,9 +327,12 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     if "html" in page.headers.get("content-type", ""):
         text = page.body.decode("utf-8", errors="replace")
         # Python's HTML parser takes time quadratic in some crafted pages (`<!--` repeated).
+        reading = "reading the page's HTML"
         try:
-            found = _within(timeout, lambda: html.parse(text), "")
+            found = _within(within.next_step(reading), lambda: html.parse(text), "")
         except TimeoutError:
+            if within.passed:
+                raise within.error(reading) from None
             raise CheckError(
                 f"cannot check {shown(page.url)}: its HTML could not be read within "
                 f"{timeout:g} s (what it embeds is unknown)"
@@ -278,7 +340,7 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     by_worker, worker_embedder = False, ""
     if not headers_isolate and found.reload_script:
         by_worker, worker_embedder = _check_service_worker_url(
-            urllib.parse.urljoin(page.url, found.reload_script), timeout, report
+            urllib.parse.urljoin(page.url, found.reload_script), within, report
         )
     # What the browser will embed under this policy; on a page not isolated yet, what would be
     # blocked once it is (with the default policy): what to fix before turning it on.
@@ -290,7 +352,7 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
     elif by_worker and worker_embedder in ISOLATING["embedder"]:
         effective = worker_embedder
     blocked, others_blocked = _check_embeds(
-        report, page, found.embeds, effective, timeout, max_resources, others
+        report, page, found.embeds, effective, within, max_resources, others
     )
 
     shown_page = shown(page.url)
@@ -342,13 +404,13 @@ def check_url(url: str, timeout: float = 15, max_resources: int = 50) -> Report:
 
 
 def _check_service_worker_url(
-    reload_script_url: str, timeout: float, report: Report
+    reload_script_url: str, deadline: Deadline, report: Report
 ) -> tuple[bool, str]:
     """The page loads jupyter-coi's reload script: is the worker it registers beside it, at
     the site's root? And the COEP it adds (empty if it is not jupyter-coi's)."""
     worker = urllib.parse.urljoin(reload_script_url, SERVICE_WORKER)
     try:
-        r = fetch(worker, timeout)
+        r = fetch_by(deadline, worker, "loading the service worker")
     except LOAD_ERRORS as e:
         report.add(
             False, shown(worker), f"jupyter-coi's service worker cannot be loaded: {_why(e)}"

@@ -346,3 +346,63 @@ def test_a_page_built_to_be_slow_to_parse_is_bounded_by_the_timeout():
     assert done.returncode == 2, done.stdout + done.stderr
     assert "its HTML could not be read within 3 s" in done.stderr, done.stderr
     assert took < 30, took
+
+
+def test_the_deadline_bounds_the_whole_check():
+    """A page whose twenty images each take a second, every one within --timeout: the check
+    stops at --deadline, all its requests together, and says it could not finish."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    images = "".join(f'<img src="/{n}.png">' for n in range(20))
+
+    class SlowImages(BaseHTTPRequestHandler):
+        def do_GET(self):
+            page = self.path == "/"
+            if not page:
+                time.sleep(1)
+            body = f"<!doctype html>{images}".encode() if page else b"png"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html" if page else "image/png")
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+            self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowImages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    command = [sys.executable, "-m", "jupyter", "coi", "check", "--timeout", "5", url]
+    try:
+        started = time.monotonic()
+        done = subprocess.run(
+            [*command, "--deadline", "4"], capture_output=True, text=True, timeout=120
+        )
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "could not finish within 4 s (--deadline)" in done.stderr, done.stderr
+    assert "while loading the page's resources" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    # The command's own start-up aside, it stopped at its 4 s, not after the images' 20.
+    assert took < 15, took
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--deadline"])
+@pytest.mark.parametrize("value", ["0", "-3", "nan", "inf", "soon"])
+def test_seconds_that_are_not_seconds_are_refused(option, value):
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter", "coi", "check", option, value, "http://127.0.0.1:9/"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "is not a number of seconds above 0" in done.stderr
+    assert "Traceback" not in done.stderr
