@@ -48,6 +48,7 @@ __all__ = [
     "HostFileError",
     "check",
     "needs_writing",
+    "remove",
     "render",
     "write",
 ]
@@ -93,6 +94,26 @@ def write(host: str, policy: Policy, site_dir: Path) -> Path:
     existing = _read(path)
     text = form.merge(policy, path, existing)
     if text != existing:
+        atomic_write(path, text)
+    return path
+
+
+def remove(host: str, site_dir: Path) -> Path | None:
+    """Take what :func:`write` put into ``host``'s config file in ``site_dir`` out of it again
+    (the whole file, when nothing else is in it); the path when the file changed. The user's
+    part is kept byte for byte; a file that cannot be read safely raises
+    :class:`HostFileError` and is left as it was."""
+    form = _format(host)
+    path = Path(site_dir) / form.file
+    existing = _read(path)
+    if existing is None:
+        return None
+    text = form.strip(path, existing)
+    if text == existing:
+        return None
+    if text is None:
+        path.unlink()
+    else:
         atomic_write(path, text)
     return path
 

@@ -56,6 +56,12 @@ class HostFormat:
         """What is wrong with ``text`` for ``policy``, in words; empty when it is right."""
         raise NotImplementedError
 
+    def strip(self, path: Path, existing: str) -> str | None:
+        """``existing`` without what :meth:`merge` put in it; None when nothing else is left
+        (the file was all ours). Raises :class:`HostFileError` for a file that cannot be read
+        safely."""
+        raise NotImplementedError
+
 
 def canonical(name: str) -> str:
     """The policy's spelling of a header name found in a file in any case."""

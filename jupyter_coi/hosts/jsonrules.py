@@ -139,6 +139,28 @@ class JsonFormat(HostFormat):
             return existing  # nothing to change: keep the user's formatting
         return json.dumps(doc, indent=2) + "\n"
 
+    def strip(self, path: Path, existing: str) -> str | None:
+        # JSON has no mark to tell a file we created from a user's: the file stays unless what
+        # is left is exactly what we would have written around the rule.
+        doc = _load(existing, path)
+        for holder in self.holders(doc, path, create=False):
+            rules = _rules(holder, path, create=False)
+            kept = [rule for rule in rules if not self.is_ours(rule)]
+            if len(kept) == len(rules):
+                continue
+            if kept:
+                holder["headers"] = kept
+            else:
+                del holder["headers"]
+        if doc == json.loads(existing):
+            return existing
+        text = json.dumps(doc, indent=2) + "\n"
+        # Nothing left, or exactly what a new file of ours holds besides the rule (Firebase's
+        # hosting entry, as we write it): nothing of the user's was in it.
+        if doc == {} or text == json.dumps(self.new_document(), indent=2) + "\n":
+            return None
+        return text
+
     def check(self, policy: Policy, path: Path, text: str) -> list[str]:
         try:
             holders = self.holders(_load(text, path), path, create=False)

@@ -130,6 +130,19 @@ class LineFormat(HostFormat):
         before = existing if existing.endswith("\n") or not existing else existing + eol
         return before + (eol if before else "") + block
 
+    def strip(self, path: Path, existing: str) -> str | None:
+        parts = _split(existing, path)
+        if parts.block is None:
+            return existing
+        before = parts.before
+        # The blank line merge put before the block goes with it.
+        for eol in ("\r\n", "\n"):
+            if before.endswith(eol + eol):
+                before = before[: -len(eol)]
+                break
+        rest = before + parts.after
+        return rest if rest.strip() else None
+
     def check(self, policy: Policy, path: Path, text: str) -> list[str]:
         try:
             parts = _split(text, path)

@@ -36,7 +36,13 @@ from .. import hosts, policy
 from ..config import LOG_PREFIX, embedder_policy_trait
 from . import serviceworker
 from .settings import StaticSiteSettings
-from .site import NotALiteSite, check_host_files, host_file_paths, write_host_files
+from .site import (
+    NotALiteSite,
+    check_host_files,
+    host_file_paths,
+    remove_host_files,
+    write_host_files,
+)
 
 
 class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
@@ -182,10 +188,47 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
     # --- jupyter lite build -------------------------------------------------------------------
 
     def post_build(self, manager):
-        if not self.enabled:
+        if self.enabled:
+            yield from self.host_file_tasks(manager)
+            yield from self.service_worker_tasks(manager)
+        yield from self.removal_tasks(manager)
+
+    def removal_tasks(self, manager):
+        """What an earlier build wrote into the same folder and these settings no longer ask
+        for (the addon, its service worker or a host turned off) is taken out again: an off
+        switch that left the wrapped worker or a host file's headers would leave the site
+        isolated, or half so, while `jupyter lite status` says otherwise."""
+        if self._checking(manager):
             return
-        yield from self.host_file_tasks(manager)
-        yield from self.service_worker_tasks(manager)
+        out = Path(manager.output_dir)
+        unwanted = [h for h in hosts.HOST_FILES if not (self.enabled and h in self.host_files)]
+        if self.enabled and self.service_worker and not unwanted:
+            return
+        yield self.task(
+            name="remove",
+            doc="take out what earlier builds wrote and these settings turn off: "
+            + ", ".join(
+                ([] if self.enabled and self.service_worker else ["the service worker"])
+                + [hosts.HOST_FILES[h] for h in unwanted]
+            ),
+            uptodate=[lambda: False],
+            actions=[(self._remove, [out, unwanted])],
+        )
+
+    def _remove(self, out: Path, unwanted: list[str]):
+        try:
+            changed = remove_host_files(out, unwanted)
+            if not (self.enabled and self.service_worker):
+                changed += serviceworker.remove_service_worker(out)
+        except (NotALiteSite, hosts.HostFileError, serviceworker.ServiceWorkerError) as e:
+            return TaskFailed(f"{LOG_PREFIX} what earlier builds wrote was not taken out: {e}")
+        if changed:
+            self.log.info(
+                "%s took out what earlier builds wrote and the settings turn off: %s",
+                LOG_PREFIX,
+                ", ".join(str(p.relative_to(out)) for p in changed),
+            )
+        return None
 
     def service_worker_tasks(self, manager):
         """Isolation for hosts that send no headers (GitHub Pages): JupyterLite's own service

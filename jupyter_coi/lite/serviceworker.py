@@ -13,6 +13,8 @@ version changes), so isolation has to live inside that very file. Two steps, bot
   reloads a page once when a worker is active but the page was not delivered through it (first
   visit, hard reload).
 
+:func:`remove_service_worker` undoes both, for a build with the service worker turned off.
+
 :func:`check_service_worker` reports what is missing or stale. Independent of jupyterlite-core
 and doit, like :mod:`jupyter_coi.lite.site`: the addon calls these from its ``post_build`` and
 ``check`` tasks; a script can call them on any built site.
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..policy import HEADERS, Policy, PolicyError, credentialless_rule
-from ..utils import write_if_changed
+from ..utils import atomic_write, write_if_changed
 from .site import NotALiteSite, require_lite_site
 
 SERVICE_WORKER = "service-worker.js"
@@ -170,6 +172,40 @@ def install_page_script(output_dir: Path) -> list[Path]:
         write_if_changed(page, html)
         written.append(page)
     return written
+
+
+_SCRIPT_TAG = re.compile(rf'\r?\n?[ \t]*<script id="{SCRIPT_ID}" src="[^"<>]*"></script>')
+
+
+def remove_service_worker(output_dir: Path) -> list[Path]:
+    """Undo :func:`wrap_service_worker` and :func:`install_page_script`: JupyterLite's own
+    worker back in its place, no page script, no tag in the pages; the files changed (or
+    removed). A wrapped worker whose original is gone raises :class:`ServiceWorkerError`
+    before anything changes."""
+    site = require_lite_site(output_dir)
+    workers = [w for w in _worker_paths(site) if _is_wrapped(w.read_text(encoding="utf-8"))]
+    for worker in workers:
+        if not worker.with_name(ORIGINAL).is_file():
+            raise ServiceWorkerError(
+                f"{worker} is jupyter-coi's wrapper, but JupyterLite's worker it runs, "
+                f"{worker.with_name(ORIGINAL)}, is gone. Rebuild the site with "
+                "`jupyter lite build --force`."
+            )
+    changed = []
+    for worker in workers:
+        original = worker.with_name(ORIGINAL)
+        atomic_write(worker, original.read_bytes())
+        original.unlink()
+        changed += [worker, original]
+    for page in _app_pages(site):
+        html = page.read_text(encoding="utf-8")
+        if f'id="{SCRIPT_ID}"' in html and write_if_changed(page, _SCRIPT_TAG.sub("", html)):
+            changed.append(page)
+    script = site / PAGE_SCRIPT
+    if script.is_file():
+        script.unlink()
+        changed.append(script)
+    return changed
 
 
 def rendered_headers(text: str) -> dict | None:

@@ -123,6 +123,25 @@ def write_host_files_into(folder: Path, policy: Policy, names: Iterable[str]) ->
     return written
 
 
+def remove_host_files(site_dir: Path, names: Iterable[str]) -> list[Path]:
+    """Take jupyter-coi's part out of the host files ``names`` of a built site (what a build
+    with them on wrote); the files that changed. All of them or none, as for writing."""
+    site = require_lite_site(site_dir)
+    names = list(names)
+    saved = [_Saved.of(path) for path in host_file_paths(site, names)]
+    changed = []
+    try:
+        for name in names:
+            path = hosts.remove(name, site)
+            if path is not None:
+                changed.append(path)
+    except BaseException:
+        for before in saved:
+            before.restore()
+        raise
+    return changed
+
+
 def check_host_files(site_dir: Path, policy: Policy, names: Iterable[str]) -> list[str]:
     """What is wrong with the host files of a built site, in words; empty when all is right."""
     try:

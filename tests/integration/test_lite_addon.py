@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -257,6 +259,62 @@ def test_build_sets_up_the_service_worker_and_check_reports_its_loss(lite_site):
     assert "the site is not isolated on hosts without headers" in done.log
     assert lite_site.build().returncode == 0
     assert worker.read_text() == wrapped
+
+
+def test_an_off_switch_and_a_rebuild_take_out_what_earlier_builds_wrote(tmp_path):
+    """The service worker, a host, then the whole addon turned off, each followed by a build
+    into the same folder: what the earlier builds wrote goes, the user's own lines stay, and
+    turning a part on again puts it back."""
+    site = built_site(tmp_path)
+    out = site.out
+    user_rule = "/files/*\n  Cache-Control: no-cache\n\n"
+    (out / "_headers").write_text(user_rule + (out / "_headers").read_text())
+    jupyterlite_worker = (out / "service-worker.jupyterlite.js").read_bytes()
+
+    def pages_with_the_script() -> list[str]:
+        return [
+            str(p.relative_to(out))
+            for p in out.rglob("index.html")
+            if 'id="jupyter-coi-reload"' in p.read_text()
+        ]
+
+    assert pages_with_the_script()
+
+    site.write_config({"service_worker": False})
+    done = site.build()
+    assert done.returncode == 0, done.log
+    assert (out / "service-worker.js").read_bytes() == jupyterlite_worker
+    assert not (out / "service-worker.jupyterlite.js").exists()
+    assert not (out / "coi-reload.js").exists()
+    assert pages_with_the_script() == []
+    assert "took out what earlier builds wrote" in done.log
+    assert all((out / name).exists() for name in hosts.HOST_FILES.values())
+
+    site.write_config({"host_files": ["netlify"]})
+    done = site.build()
+    assert done.returncode == 0, done.log
+    assert "jupyter-coi-service-worker-wrapper" in (out / "service-worker.js").read_text()
+    assert pages_with_the_script()
+    # The files that held only jupyter-coi's part are gone; _headers keeps both parts.
+    assert sorted(p.name for p in out.iterdir() if p.name in hosts.HOST_FILES.values()) == [
+        "_headers"
+    ]
+    assert (out / "_headers").read_text().startswith(user_rule + hosts.BEGIN)
+
+    site.write_config({"enabled": False})
+    done = site.build()
+    assert done.returncode == 0, done.log
+    assert (out / "_headers").read_text() == user_rule.rstrip("\n") + "\n"
+    assert (out / "service-worker.js").read_bytes() == jupyterlite_worker
+    assert pages_with_the_script() == []
+    # And the check says what the site now is: isolated on no host.
+    checked = subprocess.run(
+        [sys.executable, "-m", "jupyter", "coi", "check", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 1, checked.stdout + checked.stderr
 
 
 # --- jupyter lite serve -------------------------------------------------------------------------

@@ -458,3 +458,51 @@ def test_nginx_headers_more_is_seen_too(tmp_path, line):
     with pytest.raises(hosts.HostFileConflict):
         hosts.write("nginx", Policy(), tmp_path)
     assert path.read_text() == line + "\n"
+
+
+# --- remove: what write put in, taken out again --------------------------------------------------
+
+
+@pytest.mark.parametrize("host", LINE_HOSTS)
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_removing_gives_back_the_users_file_byte_for_byte(tmp_path, host, eol):
+    path = file_in(tmp_path, host)
+    user = ("# mine\n" + USER_UNRELATED[host]).replace("\n", eol).encode()
+    path.write_bytes(user)
+    hosts.write(host, Policy(), tmp_path)
+    assert hosts.remove(host, tmp_path) == path
+    assert path.read_bytes() == user
+    assert hosts.remove(host, tmp_path) is None  # nothing of ours left: not written again
+
+
+@pytest.mark.parametrize("host", ALL_HOSTS)
+def test_a_file_that_was_all_ours_is_removed(tmp_path, host):
+    hosts.write(host, OTHER, tmp_path)
+    assert hosts.remove(host, tmp_path) == file_in(tmp_path, host)
+    assert not file_in(tmp_path, host).exists()
+    assert hosts.remove(host, tmp_path) is None  # and no file is no change
+
+
+@pytest.mark.parametrize("host", JSON_HOSTS)
+def test_removing_keeps_the_users_json_rules_and_keys(tmp_path, host):
+    path = file_in(tmp_path, host)
+    user_rule = {"source": "/files/(.*)", "headers": [{"key": "Cache-Control", "value": "no"}]}
+    doc = (
+        {"cleanUrls": True, "headers": [user_rule]}
+        if host == "vercel"
+        else {"hosting": [{"public": "a", "headers": [user_rule]}, {"public": "b"}]}
+    )
+    path.write_text(json.dumps(doc))
+    hosts.write(host, Policy(), tmp_path)
+    assert hosts.remove(host, tmp_path) == path
+    assert json.loads(path.read_text()) == doc
+
+
+@pytest.mark.parametrize("host", LINE_HOSTS)
+def test_removing_from_a_damaged_block_is_refused_and_changes_nothing(tmp_path, host):
+    path = file_in(tmp_path, host)
+    damaged = USER_UNRELATED[host] + hosts.BEGIN + "\n"
+    path.write_text(damaged)
+    with pytest.raises(hosts.HostFileError, match="block is damaged"):
+        hosts.remove(host, tmp_path)
+    assert path.read_text() == damaged

@@ -81,6 +81,16 @@ def test_a_line_host_file_is_merged_or_refused(tmp_path_factory, host, text):
         assert path.read_bytes() == text.encode("utf-8", "surrogatepass")  # left as it was
         return
     assert hosts.check(host, policy.Policy(), site) == []
+    # Taken out again, the user's lines are back (a final line ending aside: merging may have
+    # added one), and a file that held nothing else is gone.
+    hosts.remove(host, site)
+    if hosts.BEGIN in text or hosts.END in text:
+        return
+    if text.strip():
+        left = path.read_bytes().decode("utf-8", "surrogatepass")
+        assert left.rstrip("\r\n") == text.rstrip("\r\n")
+    else:
+        assert not path.exists()
 
 
 @FAST
