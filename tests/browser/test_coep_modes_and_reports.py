@@ -7,14 +7,18 @@ notebook whose Markdown shows an image from a second loopback origin that sends 
 - require-corp: the image is blocked (and reported, with reports on), the page is isolated;
 - credentialless: the image loads and the page is isolated;
 - auto (the default): Chromium gets credentialless, Safari require-corp, with `Vary: User-Agent`;
-- Document-Isolation-Policy alone (no COOP or COEP) isolates the page in Chromium.
+- Document-Isolation-Policy alone (no COOP or COEP) isolates the page in Chromium;
+- a report made up and posted from another address is listed as such in the dialog, which makes
+  no advice of it.
 
 The report endpoint under bad input is in tests/integration/test_report_endpoint.py."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
@@ -205,3 +209,50 @@ def test_document_isolation_policy_alone_isolates(jupyter_process, page):
     # The start-up log says which browsers isolate, rather than that none does.
     assert "only browsers that support Document-Isolation-Policy" in server.log()
     assert "does not make pages cross-origin isolated" not in server.log()
+
+
+def test_a_report_from_another_address_is_marked_and_gives_no_advice(jupyter_process, page):
+    """Someone who loaded a page of the server posts a made-up report from another address
+    (127.0.0.2): the person's dialog lists it as from another address, says what that means,
+    and names no site to fix."""
+    server = jupyter_process("lab", "--CrossOriginIsolation.reports=True")
+    parts = urllib.parse.urlsplit(server.url)
+
+    def request(method: str, path: str, body: bytes = b"", headers=None):
+        connection = http.client.HTTPConnection(
+            parts.hostname, parts.port, timeout=30, source_address=("127.0.0.2", 0)
+        )
+        try:
+            connection.request(method, path, body=body or None, headers=headers or {})
+            response = connection.getresponse()
+            response.read()
+            return response
+        finally:
+            connection.close()
+
+    named = request("GET", f"{server.base_url}api/status?token={server.token}")
+    endpoint = named.getheader("Reporting-Endpoints").split('"')[1]
+    made_up = "https://attacker.example/fix-me.png"
+    report = {
+        "type": "coep",
+        "url": f"{server.url}lab",
+        "body": {"type": "corp", "blockedURL": made_up, "destination": "image"},
+    }
+    posted = request(
+        "POST",
+        endpoint,
+        json.dumps([report]).encode(),
+        {"Content-Type": "application/reports+json"},
+    )
+    assert posted.status == 204
+
+    page.goto(f"{server.url}lab?token={server.token}")
+    text, reports = dialog_reports(page)
+    assert [r for r in reports if made_up in r] == [
+        f"image: {made_up} (COEP: corp) on /lab [from another address]"
+    ], reports
+    assert "were not posted from this browser's address" in text, text
+    blocked = page.eval_on_selector_all(
+        f"{DIALOG} .jp-coi-blocked-url", "rows => rows.map(r => r.dataset.coiUrl)"
+    )
+    assert made_up not in blocked and "attacker.example" not in text.split("Reported by")[0]
