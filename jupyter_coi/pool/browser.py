@@ -33,7 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from . import tasks
-from .mailbox import DOORBELL, DOORBELL_SLOTS, MESSAGE_KEY, SIGINT, STATES, Mailbox
+from .mailbox import (
+    DOORBELL,
+    DOORBELL_SLOTS,
+    MESSAGE_KEY,
+    MOST_MESSAGE_BYTES,
+    SIGINT,
+    STATES,
+    Mailbox,
+    MailboxError,
+)
 from .worker import DONE, TASK
 
 # Each worker costs a Pyodide (tens of MB; docs/how-to/worker-pool.md has the figures) and a
@@ -333,6 +342,11 @@ class WorkerPoolExecutor(Executor):
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
         payload = TASK + tasks.dumps_call(fn, args, kwargs)
+        if len(payload) > MOST_MESSAGE_BYTES:
+            raise ValueError(
+                f"the call pickles to {len(payload)} bytes, more than the {MOST_MESSAGE_BYTES} "
+                "that can cross to a worker"
+            )
         future = PoolFuture()
         self._pending.append((future, payload))
         self._pump()
@@ -420,7 +434,19 @@ class WorkerPoolExecutor(Executor):
                 self._fail(worker, f"the worker did not start within {START_WITHIN_S:.0f} s")
         elif worker.status in ("busy", "stopping"):
             if mailbox.has_message():
-                message = mailbox.receive(waiting=lambda: self._check_alive(worker))
+                # What goes wrong here is this worker's alone, so it fails this worker alone:
+                # raised, it would reach whichever future was asked, and a message left unread
+                # would raise again at every later look at the pool.
+                try:
+                    message = mailbox.receive(waiting=lambda: self._check_alive(worker))
+                except BrokenWorkerPool as error:
+                    self._fail(worker, str(error))
+                    return
+                except MailboxError as error:
+                    self._fail(worker, f"{error}; a new worker takes its place")
+                    # Its Web Worker still runs, but nothing it writes can be trusted now.
+                    self._replace(worker)
+                    return
                 future, worker.future = worker.future, None
                 worker.status = "idle"
                 if bytes(message[:1]) == DONE and future is not None and not future.done():
@@ -463,7 +489,8 @@ class WorkerPoolExecutor(Executor):
         self._close()
 
     def _replace(self, worker: _Worker) -> None:
-        """A fresh worker in the place of one that did not stop (the page terminates it)."""
+        """A fresh worker in the place of one that did not stop or whose mailbox is corrupt
+        (the page terminates it)."""
         fresh = _Worker(worker.number)
         self._workers[self._workers.index(worker)] = fresh
         _post(

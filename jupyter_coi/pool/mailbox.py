@@ -11,8 +11,11 @@ worker gets a *mailbox*, a ``SharedArrayBuffer`` that the kernel makes::
 Each direction is a pipe: the writer waits until its ``*_full`` slot is 0, copies up to
 ``WINDOW`` bytes in, sets the length, the message's total length and whether more follows,
 sets ``*_full`` to 1 and wakes the reader, which copies the bytes out and sets it back to 0.
-A message larger than the window goes through in several turns, so tens of megabytes cross
-a window of a few.
+A message larger than the window goes through in several turns (:func:`parts`), so tens of
+megabytes cross a window of a few. The reader checks each turn's header against what a writer
+writes (:func:`check_part`) before it allocates or copies anything: the header is memory
+that the other side, the page and a cell holding the buffer can all write anything into, and a
+header that no writer wrote raises :class:`MailboxError`.
 
 ``state`` says where the worker is (``STATES``): the kernel asks for it (``requested``), the
 page starts its Web Worker (``started``), its Python loop runs (``ready``), or it failed
@@ -31,7 +34,7 @@ the standard library at import time; the classes use ``js`` (they run in Pyodide
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 HEADER = {
@@ -51,12 +54,84 @@ HEADER_BYTES = 4 * HEADER_SLOTS
 # 4 MiB each way: a 32 MB argument crosses in eight turns of about a millisecond each.
 WINDOW = 4 << 20
 MAILBOX_BYTES = HEADER_BYTES + 2 * WINDOW
+# The reader allocates a whole message as its first turn arrives, and a WebAssembly heap never
+# gives memory back, so a total read from the header must be one a writer could have meant:
+# a message of 1 GiB, with the object it unpickles to, already fills half of the 4 GiB that a
+# 32-bit Pyodide can have at most.
+MOST_MESSAGE_BYTES = 1 << 30
 STATES = {"requested": 0, "started": 1, "ready": 2, "failed": 3}
 DOORBELL_SLOTS = 4
 DOORBELL = 0
 # What the kernel posts to the page, under this key, to start, replace and stop workers.
 MESSAGE_KEY = "jupyter-coi:pool"
 SIGINT = 2
+
+
+class MailboxError(ValueError):
+    """A mailbox's header describes a message that no writer writes: the mailbox is corrupt,
+    and nothing more read from it can be trusted."""
+
+
+def parts(total: int) -> Iterator[tuple[int, int, int]]:
+    """``(offset, length, more)`` of each turn in which a message of ``total`` bytes crosses
+    the window: at least one turn, so that an empty message arrives too."""
+    if not 0 <= total <= MOST_MESSAGE_BYTES:
+        raise ValueError(
+            f"a message of {total} bytes cannot cross a mailbox: at most "
+            f"{MOST_MESSAGE_BYTES} bytes can (MOST_MESSAGE_BYTES)"
+        )
+    offset = 0
+    while True:
+        length = min(WINDOW, total - offset)
+        more = int(offset + length < total)
+        yield offset, length, more
+        offset += length
+        if not more:
+            return
+
+
+def check_part(
+    direction: str, total: int, length: int, more: int, offset: int, message_total: int | None
+) -> None:
+    """Raise :class:`MailboxError` unless the header of direction ``direction`` (``"to"`` or
+    ``"from"``), read when ``offset`` bytes of the message have arrived, describes a turn that
+    :func:`parts` makes. ``message_total`` is the total of the message's first turn (None for
+    the first turn itself): every turn of one message repeats it.
+
+    What passes is safe to act on: ``total`` bytes can be allocated, ``length`` bytes copied
+    from the window to ``offset`` stay in the message, and the message ends."""
+
+    def corrupt(slot: str, value: int, expected: str) -> MailboxError:
+        return MailboxError(
+            f"the mailbox is corrupt: its {direction}_{slot} slot holds {value}, "
+            f"where a writer puts {expected}"
+        )
+
+    if not 0 <= total <= MOST_MESSAGE_BYTES:
+        raise corrupt("total", total, f"a size from 0 to {MOST_MESSAGE_BYTES} bytes")
+    if message_total is not None and total != message_total:
+        raise corrupt("total", total, f"{message_total}, the total of the message's first turn")
+    if not 0 <= length <= WINDOW:
+        raise corrupt("length", length, f"a length from 0 to {WINDOW} bytes (the window)")
+    if more not in (0, 1):
+        raise corrupt("more", more, "0 or 1")
+    end = offset + length
+    if more and not length:
+        # A turn that brings nothing while more follows would hold the reader for ever.
+        raise corrupt("length", length, "at least 1 byte in a turn that more follows")
+    if more and end >= total:
+        raise corrupt(
+            "more",
+            more,
+            f"0 in the turn whose {length} bytes end the message ({offset} of {total} bytes "
+            "had arrived)",
+        )
+    if not more and end != total:
+        raise corrupt(
+            "length",
+            length,
+            f"{total - offset} bytes in the last turn ({offset} of {total} bytes had arrived)",
+        )
 
 
 def render() -> dict:
@@ -135,34 +210,38 @@ class Mailbox:  # pragma: no cover - runs in Pyodide
                 waiting()
 
     def send(self, data: bytes | bytearray | memoryview, waiting=None, ms=SLICE_MS) -> None:
+        """Raises ValueError, before anything crosses, for a message larger than
+        ``MOST_MESSAGE_BYTES``."""
         view = memoryview(data).cast("B")
-        total, offset, full = len(view), 0, f"{self._out}_full"
+        total, full = len(view), f"{self._out}_full"
         atomics = self._js.Atomics
-        while True:
+        for offset, n, more in parts(total):
             self._wait(full, 1, waiting, ms)
-            n = min(WINDOW, total - offset)
             if n:
                 self._out_window.subarray(0, n).assign(view[offset : offset + n])
             atomics.store(self.header, HEADER[f"{self._out}_length"], n)
             atomics.store(self.header, HEADER[f"{self._out}_total"], total)
-            offset += n
-            atomics.store(self.header, HEADER[f"{self._out}_more"], int(offset < total))
+            atomics.store(self.header, HEADER[f"{self._out}_more"], more)
             self.store(full, 1)
             self.ring()
-            if offset >= total:
-                return
 
     def receive(self, waiting=None, ms=SLICE_MS) -> bytearray:
+        """The next message. Raises :class:`MailboxError` for a header that no writer wrote,
+        leaving that turn unread."""
         full = f"{self._in}_full"
         self._wait(full, 0, waiting, ms)
-        data = bytearray(self.slot(f"{self._in}_total"))
-        view, offset = memoryview(data), 0
+        data: bytearray | None = None
+        offset = 0
         while True:
+            total = self.slot(f"{self._in}_total")
             n = self.slot(f"{self._in}_length")
-            if n:
-                self._in_window.subarray(0, n).assign_to(view[offset : offset + n])
-                offset += n
             more = self.slot(f"{self._in}_more")
+            check_part(self._in, total, n, more, offset, None if data is None else len(data))
+            if data is None:
+                data = bytearray(total)
+            if n:
+                self._in_window.subarray(0, n).assign_to(memoryview(data)[offset : offset + n])
+                offset += n
             self.store(full, 0)
             if not more:
                 return data
@@ -170,6 +249,9 @@ class Mailbox:  # pragma: no cover - runs in Pyodide
 
     def failure(self) -> str:
         """The reason that the page or the worker wrote when the worker failed."""
-        n = min(self.slot("from_length"), WINDOW)
+        n = self.slot("from_length")
+        if not 0 <= n <= WINDOW:
+            # Said, not raised: the worker has failed either way, and this is why.
+            return f"no reason that can be read (its mailbox's from_length slot holds {n})"
         raw = self._in_window if self._in == "from" else self._out_window
         return bytes(raw.subarray(0, n).to_bytes()).decode("utf-8", "replace") or "no reason given"

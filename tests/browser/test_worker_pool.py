@@ -6,7 +6,8 @@ closures and notebook functions go to the workers by value; an exception comes b
 the worker's traceback; ``wait`` and ``as_completed`` work; 32 MB cross both ways; joblib
 runs on the pool. The interrupt button stops a blocking ``map`` with ``KeyboardInterrupt``,
 the interrupted pool and a new one work; a restart leaves no worker running (counted from
-the page, by the browser's own list of workers). On a site that is not isolated, making a
+the page, by the browser's own list of workers). A worker whose mailbox is corrupt fails its
+own task with the reason, and the page starts another in its place. On a site that is not isolated, making a
 pool raises ``NotIsolatedError`` at once.
 """
 
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from jupyter_coi.pool.mailbox import WINDOW
 from support.harness import REPO
 from support.lite_sites import Served, isolated_pyodide_site, plain_pyodide_site
 from support.pyodide_ui import LiteNotebook, notebook
@@ -94,6 +96,45 @@ with WorkerPoolExecutor(max_workers=2) as again:
     print('new pool', list(again.map(spin, [10, 20])) == [spin(10), spin(20)])
 """
 
+# The victim's outcome is in its worker's mailbox, not yet read, when the cell overwrites the
+# length slot: done() and result() read the mailbox, so the cell waits on has_message().
+CORRUPT = """\
+from jupyter_coi.pool.mailbox import WINDOW
+
+def slow(x):
+    time.sleep(1)
+    return x
+
+victim = pool.submit(slow, 7)
+bystander = pool.submit(spin, 3000)
+while not any(w.future is victim for w in pool._workers):
+    victim.running()
+worker = next(w for w in pool._workers if w.future is victim)
+deadline = time.monotonic() + 60
+while not worker.mailbox.has_message() and time.monotonic() < deadline:
+    time.sleep(0.01)
+print('outcome waiting', worker.mailbox.has_message())
+worker.mailbox.store('from_length', WINDOW + 1)
+try:
+    victim.result(timeout=30)
+except Exception as error:
+    print('victim raised', type(error).__name__, error)
+print('bystander', bystander.result(timeout=60) == spin(3000))
+print('map after', list(pool.map(spin, [10, 20, 30])) == [spin(n) for n in (10, 20, 30)])
+print('done calm', victim.done() and bystander.done())
+fresh = pool._workers[[w.number for w in pool._workers].index(worker.number)]
+print('replaced', fresh is not worker)
+"""
+
+FRESH = """\
+deadline = time.monotonic() + 120
+while fresh.status == 'starting' and time.monotonic() < deadline:
+    pool._pump()
+    time.sleep(0.05)
+print('fresh worker', fresh.status)
+print('both work', list(pool.map(spin, [500] * 8)) == [spin(500)] * 8)
+"""
+
 NOT_ISOLATED = """\
 from jupyter_coi.pool import NotIsolatedError, WorkerPoolExecutor
 try:
@@ -116,6 +157,7 @@ NOTEBOOKS = {
     "example.ipynb": in_pyodide(EXAMPLE),
     "pool.ipynb": notebook(SETUP, SEMANTICS, JOBLIB),
     "interrupt.ipynb": notebook(SETUP, FOREVER, AFTER),
+    "corrupt.ipynb": notebook(SETUP, CORRUPT, FRESH),
     "refused.ipynb": notebook(NOT_ISOLATED),
 }
 
@@ -199,6 +241,31 @@ def test_a_restart_leaves_no_worker_running(isolated_site, page):
     while pool_workers(page) and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     assert pool_workers(page) == 0
+
+
+@pytest.mark.engines("chromium")
+def test_a_corrupt_mailbox_fails_its_worker_alone(isolated_site, page):
+    """A length slot that no writer wrote fails the task whose outcome it describes, with the
+    reason; the other worker's task, later maps and a worker started in its place work."""
+    nb = start_pool(page, isolated_site, "corrupt.ipynb", 3)
+    out = run(nb, 1, r"replaced \w+")
+    assert "outcome waiting True" in out, out
+    assert re.search(
+        r"victim raised BrokenWorkerPool worker \d failed: the mailbox is corrupt: its "
+        rf"from_length slot holds {WINDOW + 1}, .*; a new worker takes its place",
+        out,
+    ), out
+    assert "bystander True" in out, out
+    assert "map after True" in out, out
+    assert "done calm True" in out, out
+    assert "replaced True" in out, out
+    after = run(nb, 2, r"both work \w+", timeout=180)
+    assert "fresh worker idle" in after and "both work True" in after, after
+    # The page stopped the worker whose mailbox was corrupt, and started one in its place.
+    deadline = time.monotonic() + 10
+    while pool_workers(page) != 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert pool_workers(page) == 2
 
 
 def test_a_page_that_is_not_isolated_refuses_a_pool_at_once(plain_site, page):
