@@ -152,6 +152,28 @@ def test_served_site_is_isolated(lite_served, engine, page, name, path, ready, i
         assert page.console_log.errors("ERR_BLOCKED_BY") == []
 
 
+@pytest.mark.engines("chromium", "firefox")
+def test_the_dialog_does_not_deny_the_worker_that_delivered_the_page(lite_served, engine, page):
+    """From the second load on, JupyterLite's worker (wrapped by jupyter-coi) delivers the page.
+    Chromium's navigation timing says so; Firefox's does not (w3c/navigation-timing#199): its
+    dialog says "unknown", never "no", and both give the same diagnosis."""
+    _, path, ready, indicator = PAGES[0]
+    open_isolated(page, lite_served, path, ready, indicator)
+    page.reload()
+    open_isolated(page, lite_served, path, ready, indicator)
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+    page.click(indicator)
+    page.wait_for_selector(f'{DIALOG} [data-coi-fact="navigationViaServiceWorker"]')
+    delivered = page.get_attribute(
+        f'{DIALOG} [data-coi-fact="navigationViaServiceWorker"]', "data-coi-value"
+    )
+    assert delivered == ("true" if engine.name == "chromium" else "unknown"), delivered
+    reasons = page.eval_on_selector_all(
+        f"{DIALOG} [data-coi-reason]", "rows => rows.map(r => r.dataset.coiReason)"
+    )
+    assert "service-worker" in reasons, reasons
+
+
 @pytest.mark.engines
 @pytest.mark.parametrize("name,path,ready,indicator", PAGES, ids=[p[0] for p in PAGES])
 def test_real_host_with_its_config_file_is_isolated(

@@ -169,10 +169,35 @@ export function navigationViaServiceWorker(win: Window): boolean | null {
     if (!entry || typeof entry.workerStart !== 'number') {
       return null;
     }
-    return entry.workerStart > 0;
+    return deliveredByWorker(
+      entry.workerStart,
+      entry.transferSize,
+      serviceWorkerControlled(win)
+    );
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether a navigation's timing says a service worker delivered the page. Engines differ
+ * (w3c/navigation-timing#199): Chromium sets `workerStart` when a worker handled the request;
+ * Firefox leaves it 0 for navigations even then, and its page has no transfer size. A page that
+ * came over the network has one (Chromium counts a worker's own fetch too); one without, under a
+ * worker, came from that worker or from the HTTP cache, which the timing does not tell apart.
+ */
+export function deliveredByWorker(
+  workerStart: number,
+  transferSize: number | undefined,
+  controlled: boolean | null
+): boolean | null {
+  if (workerStart > 0) {
+    return true;
+  }
+  if (typeof transferSize !== 'number' || transferSize > 0) {
+    return typeof transferSize === 'number' ? false : null;
+  }
+  return controlled === false ? false : null;
 }
 
 export function isFramed(win: Window): boolean | null {
