@@ -6,7 +6,7 @@ not isolated, a first cell that makes a pool is refused with ``NotIsolatedError`
 
 Nothing here waits for what a person cannot see (no console line, no internal state): only the
 notebook's cells, their prompts and outputs, and the kernel's busy indicator. The main cases run
-several times from a fresh page (5 in Chromium, 3 in Firefox), since a race shows only some of
+several times from a fresh page (3 in each engine), since a race shows only some of
 the time; a compatibility run may ask for fewer (``JUPYTER_COI_REPEATS``).
 """
 
@@ -58,7 +58,7 @@ NOTEBOOKS = {
     "loop.ipynb": notebook(POOL_THEN_LOOP, AFTER_LOOP),
     "refused.ipynb": notebook(REFUSED),
 }
-REPEATS = {"chromium": 5, "firefox": 3}
+REPEATS = {"chromium": 3, "firefox": 3}
 if os.environ.get("JUPYTER_COI_REPEATS"):
     REPEATS = {k: min(v, int(os.environ["JUPYTER_COI_REPEATS"])) for k, v in REPEATS.items()}
 # What a first cell must never show. The patterns wait for whole lines: a kernel may send
