@@ -26,7 +26,7 @@ import pytest
 
 from support.engines import PageError, is_navigation_error
 from support.fixtures import PIXEL
-from support.harness import REPO, free_port, stop_process
+from support.harness import REPO, coi_check, free_port, stop_process
 from support.lite_sites import wait_for_http
 from support.offline_pyodide import offline_pyodide
 
@@ -129,12 +129,7 @@ def docs_site(tmp_path_factory, other_origin) -> Path:
     assert done.returncode == 0, f"sphinx failed:\n{done.stderr}\n{done.stdout[-4000:]}"
     assert (out / "lite" / "static" / "pyodide" / "pyodide.mjs").is_file()
     # What a deploy pipeline would run on it.
-    checked = subprocess.run(
-        [sys.executable, "-m", "jupyter", "coi", "check", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    checked = coi_check(str(out))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "[problem]" not in checked.stdout, checked.stdout
     return out

@@ -9,21 +9,11 @@ The check of synthetic folders, in-process, is tests/unit/test_check_folder.py."
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
-from support.harness import disable_extension, free_port
+from support.harness import coi_check, disable_extension, free_port
 from support.lite_sites import built_site, plain_server
-
-
-def coi_check(target: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter", "coi", "check", target],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_server_with_jupyter_coi_is_isolated(jupyter_process):
@@ -314,12 +304,7 @@ def check_with_timeout_3(reply) -> tuple[subprocess.CompletedProcess, float]:
     server = Hostile(reply)
     try:
         started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "jupyter", "coi", "check", "--timeout", "3", server.url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = coi_check("--timeout", "3", server.url)
         return done, time.monotonic() - started
     finally:
         server.close()
@@ -378,12 +363,9 @@ def test_the_deadline_bounds_the_whole_check():
     server = ThreadingHTTPServer(("127.0.0.1", 0), SlowImages)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
-    command = [sys.executable, "-m", "jupyter", "coi", "check", "--timeout", "5", url]
     try:
         started = time.monotonic()
-        done = subprocess.run(
-            [*command, "--deadline", "4"], capture_output=True, text=True, timeout=120
-        )
+        done = coi_check("--timeout", "5", "--deadline", "4", url)
         took = time.monotonic() - started
     finally:
         server.shutdown()
@@ -398,11 +380,6 @@ def test_the_deadline_bounds_the_whole_check():
 @pytest.mark.parametrize("option", ["--timeout", "--deadline"])
 @pytest.mark.parametrize("value", ["0", "-3", "nan", "inf", "soon"])
 def test_seconds_that_are_not_seconds_are_refused(option, value):
-    done = subprocess.run(
-        [sys.executable, "-m", "jupyter", "coi", "check", option, value, "http://127.0.0.1:9/"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = coi_check(option, value, "http://127.0.0.1:9/")
     assert done.returncode == 2 and "is not a number of seconds above 0" in done.stderr
     assert "Traceback" not in done.stderr

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 
@@ -16,7 +14,7 @@ import pytest
 
 from jupyter_coi import hosts
 from jupyter_coi.policy import Policy
-from support.harness import free_port
+from support.harness import coi_check, free_port
 from support.lite_sites import ADDON, DEFAULT_BUILD_POLICY, built_site, new_site
 
 TASK = "post_build:jupyter-coi:host-files"
@@ -308,12 +306,7 @@ def test_an_off_switch_and_a_rebuild_take_out_what_earlier_builds_wrote(tmp_path
     assert (out / "service-worker.js").read_bytes() == jupyterlite_worker
     assert pages_with_the_script() == []
     # And the check says what the site now is: isolated on no host.
-    checked = subprocess.run(
-        [sys.executable, "-m", "jupyter", "coi", "check", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    checked = coi_check(str(out))
     assert checked.returncode == 1, checked.stdout + checked.stderr
 
 

@@ -329,3 +329,13 @@ def embedded(loads: bool) -> dict:
     """What ``EMBED_FROM`` returns on an isolated page that loads them all, or blocks them all."""
     state = "loaded" if loads else "blocked"
     return {"picture": state, "tile": state, "script": state, "ran": loads, "isolated": True}
+
+
+def coi_check(*args: str) -> subprocess.CompletedProcess:
+    """`jupyter coi check ARGS...` as a deploy pipeline runs it, in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter", "coi", "check", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
