@@ -8,7 +8,8 @@ everything in place:
 - ``jupyter_coi.pool``, the worker pool, importable (:mod:`jupyter_coi.pool`), with
   cloudpickle loaded on an isolated page, where a pool can start;
 - the interrupt buffer (:mod:`.interrupt`), so that the interrupt button stops that first cell;
-- ``import joblib`` registering the pool's joblib backend (:mod:`.joblib_hook`).
+- ``multiprocessing.Pool``, ``ProcessPoolExecutor`` and joblib's default backend on the
+  worker pool (:mod:`.parallel`, with :mod:`.imports`).
 
 These modules run *inside Pyodide*. The page writes them into the kernel's ``site-packages``
 as they are in this folder (:mod:`.bundle` lists them and :mod:`.bootstrap` writes them), then

@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from . import history, interrupt, joblib_hook
+from . import history, interrupt, parallel
 
 # What the set-up posts to the page, under this key, from the kernel's worker.
 MESSAGE_KEY = "jupyter-coi:kernel"
@@ -28,10 +28,10 @@ def _post(nonce: str, **fields: Any) -> None:
 
 def _record_startup_packages() -> list[str]:
     """The packages loaded before the user's first cell: the kernel's own machinery, which the
-    pool's workers do not need to load (``jupyter_coi.pool.browser``)."""
+    pool's workers do not need to load (``jupyter_coi.pool.workers``)."""
     import pyodide_js
 
-    from jupyter_coi.pool.browser import STARTUP_PACKAGES
+    from jupyter_coi.pool.workers import STARTUP_PACKAGES
 
     loaded = sorted(pyodide_js.loadedPackages.to_py())
     pool = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pool")
@@ -56,7 +56,7 @@ async def setup(nonce: str) -> None:
             _post(nonce, error=f"installing the interrupt buffer failed: {error!r}")
         try:
             loaded = _record_startup_packages()
-            joblib_hook.install()
+            parallel.install()
             # A pool can start only on an isolated page, and it sends functions with
             # cloudpickle: loaded here, so that a first cell that makes a pool has it.
             if getattr(js, "crossOriginIsolated", False) and "cloudpickle" not in loaded:

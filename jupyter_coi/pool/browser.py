@@ -1,64 +1,46 @@
 """The worker pool of a Pyodide kernel: Pyodide interpreters in Web Workers, which the kernel
 waits for on shared memory.
 
-Why it is built this way:
+As ``concurrent.futures.process`` splits its executor, the queue manager and the worker, this
+pool is in four parts:
 
-- No released Pyodide can start a thread, and a Web Worker that the kernel's worker starts
-  never runs while the kernel blocks in a cell. So the kernel asks the *page* for workers
-  (``postMessage`` from the kernel's worker, which the page receives at once, even while the
-  cell runs); jupyter-coi's labextension starts them and hands each its mailbox.
-- While a cell runs, nothing but shared memory reaches the kernel. Tasks and outcomes cross
-  the mailboxes (:mod:`.mailbox`), and the kernel waits on one doorbell for all its workers.
-- There is no thread in the kernel to move work along in the background: work is handed out
-  and collected whenever the kernel waits (``result()``, ``map``, ``wait``, ``as_completed``,
-  ``shutdown``) and whenever a future is asked ``done()``. Between two cells nothing moves;
-  workers that are busy stay busy.
-- The kernel waits in slices of a few milliseconds, so that the interrupt button reaches it
-  at once (Pyodide looks at its interrupt buffer between Python instructions, not during a
-  wait). An interrupt cancels the pending work and stops the running tasks through each
-  worker's own interrupt buffer; a worker that does not stop is replaced.
+- :class:`WorkerPoolExecutor`, here: the ``concurrent.futures`` API and the scheduler, which
+  hands pending tasks to idle workers and collects their outcomes;
+- :mod:`.drive`: the waits that move every pool's work along, since no thread does (no
+  released Pyodide can start one);
+- :mod:`.workers`: the kernel's record of each worker, the page's messages that start and
+  stop them, and the reserve of idle workers that the next pool takes at once;
+- :mod:`.worker`: the loop that each worker runs, on its mailbox (:mod:`.mailbox`).
+
+While a cell runs, nothing but shared memory reaches the kernel: tasks and outcomes cross the
+mailboxes, and the kernel waits on one doorbell for all its workers. An interrupt cancels the
+pending work and stops the running tasks through each worker's own interrupt buffer; a worker
+that does not stop in time is replaced.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import time
+import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future
-from concurrent.futures import TimeoutError as FuturesTimeoutError
-from pathlib import Path
 from typing import Any
 
-from . import tasks
-from .mailbox import (
-    DOORBELL,
-    DOORBELL_SLOTS,
-    MESSAGE_KEY,
-    MOST_MESSAGE_BYTES,
-    SIGINT,
-    STATES,
-    Mailbox,
-    MailboxError,
-)
+from . import tasks, workers
+from .drive import PoolFuture, drive, js, live
+from .mailbox import MOST_MESSAGE_BYTES, SIGINT, STATES, MailboxError
 from .worker import DONE, TASK
+from .workers import MOST_WORKERS, STARTUP_PACKAGES, State, Worker, default_workers
 
-# Each worker costs a Pyodide (tens of MB; docs/how-to/worker-pool.md has the figures) and a
-# few seconds to start: more than 8 rarely pays on a laptop, and a page has one memory budget
-# for all.
-MOST_WORKERS_BY_DEFAULT = 8
-SLICE_MS = 5
 # The page acknowledges a request for workers at once; without an answer, there is no
 # jupyter-coi labextension on the page to start them.
 PAGE_ANSWERS_WITHIN_S = 10.0
 START_WITHIN_S = 180.0
 # How long an interrupted task may take to stop before its worker is replaced.
 STOP_WITHIN_S = 2.0
-
-# Written by the kernel's set-up (jupyter_coi/kernel/setup.py): the packages loaded before it.
-STARTUP_PACKAGES = "startup-packages.json"
 
 NOT_ISOLATED = (
     "This page is not cross-origin isolated, so its kernel cannot share memory with Web "
@@ -74,194 +56,33 @@ NO_SHARED_MEMORY = (
     "cannot have a worker pool. Open the page in Chromium or Firefox."
 )
 
+__all__ = [
+    "STARTUP_PACKAGES",
+    "BrokenWorkerPool",
+    "NotIsolatedError",
+    "PoolFuture",
+    "WorkerPoolExecutor",
+    "default_workers",
+]
+
 
 class NotIsolatedError(RuntimeError):
     """The page is not cross-origin isolated: no shared memory, so no worker pool."""
 
 
 class BrokenWorkerPool(BrokenExecutor):
-    """The pool's workers could not start, or died; the reason says why."""
-
-
-def _js() -> Any:
-    import js
-
-    return js
+    """The pool's workers could not start, or died, or its initializer failed; the reason
+    says why."""
 
 
 def why_not_isolated() -> str | None:
     """Why this kernel cannot share memory with workers, or None when it can."""
-    js = _js()
-    if not getattr(js, "crossOriginIsolated", False):
+    window = js()
+    if not getattr(window, "crossOriginIsolated", False):
         return NOT_ISOLATED
-    if not hasattr(js, "SharedArrayBuffer"):
+    if not hasattr(window, "SharedArrayBuffer"):
         return NO_SHARED_MEMORY
     return None
-
-
-def default_workers() -> int:
-    """``navigator.hardwareConcurrency``, at most ``MOST_WORKERS_BY_DEFAULT``, at least 1."""
-    cores = getattr(getattr(_js(), "navigator", None), "hardwareConcurrency", None) or 1
-    return max(1, min(int(cores), MOST_WORKERS_BY_DEFAULT))
-
-
-_doorbell: Any = None
-_live: weakref.WeakSet = weakref.WeakSet()
-_numbers = itertools.count(1)
-
-
-def _shared_doorbell() -> Any:
-    global _doorbell
-    if _doorbell is None:
-        js = _js()
-        _doorbell = js.Int32Array.new(js.SharedArrayBuffer.new(4 * DOORBELL_SLOTS))
-    return _doorbell
-
-
-def _post(message: dict) -> None:
-    from pyodide.ffi import to_js
-
-    js = _js()
-    js.postMessage(to_js({MESSAGE_KEY: message}, dict_converter=js.Object.fromEntries))
-
-
-def _pump_all() -> None:
-    for pool in list(_live):
-        pool._pump()
-
-
-def _drive(until: Callable[[], bool], timeout: float | None = None) -> bool:
-    """Move every live pool's work along until ``until()`` holds; False if ``timeout`` (in
-    seconds) passed first. An interrupt stops every pool's work, then propagates."""
-    atomics = _js().Atomics
-    doorbell = _shared_doorbell()
-    deadline = None if timeout is None else time.monotonic() + timeout
-    try:
-        while True:
-            if not _live:
-                # Nothing left that could make `until` come true.
-                return until()
-            # Read before looking, so that a ring in between ends the wait at once.
-            seen = atomics.load(doorbell, DOORBELL)
-            _pump_all()
-            if until():
-                return True
-            wait_ms: float = SLICE_MS
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                wait_ms = min(wait_ms, left * 1000)
-            atomics.wait(doorbell, DOORBELL, seen, wait_ms)
-    except KeyboardInterrupt:
-        for pool in list(_live):
-            pool._interrupted()
-        raise
-
-
-class _DrivingEvent:
-    """Stands in for the ``threading.Event`` of a ``concurrent.futures.wait`` or
-    ``as_completed`` waiter: with no other thread to set it, waiting on it moves the pools'
-    work along until one of our futures sets it."""
-
-    def __init__(self) -> None:
-        self._flag = False
-
-    def is_set(self) -> bool:
-        return self._flag
-
-    def set(self) -> None:
-        self._flag = True
-
-    def clear(self) -> None:
-        self._flag = False
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return _drive(self.is_set, timeout)
-
-
-class _Waiters(list):
-    def append(self, waiter: Any) -> None:
-        if not isinstance(getattr(waiter, "event", None), _DrivingEvent):
-            waiter.event = _DrivingEvent()
-        super().append(waiter)
-
-
-class PoolFuture(Future):
-    """A ``Future`` whose waits move the pool's work along, since no thread does."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._waiters = _Waiters()
-
-    def done(self) -> bool:
-        if not super().done():
-            _pump_all()
-        return super().done()
-
-    def running(self) -> bool:
-        _pump_all()
-        return super().running()
-
-    def result(self, timeout: float | None = None) -> Any:
-        if not _drive(super().done, timeout):
-            raise FuturesTimeoutError
-        return super().result(0)
-
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        if not _drive(super().done, timeout):
-            raise FuturesTimeoutError
-        return super().exception(0)
-
-
-class _Worker:
-    """The kernel's record of one pool worker."""
-
-    def __init__(self, number: int) -> None:
-        self.number = number
-        self.mailbox = Mailbox("kernel")
-        self.status = "starting"  # starting, idle, busy, stopping, failed
-        self.future: PoolFuture | None = None
-        self.since = time.monotonic()
-        self.reason = ""
-
-
-def _kernel_packages() -> list[str]:
-    """What the workers load so that they can import what the kernel's cells have loaded:
-    packages of Pyodide's lock by name (from the kernel's own index), wheels installed from a
-    URL by that URL. Not the kernel's own machinery (IPython and the rest, loaded before the
-    first cell, as ``STARTUP_PACKAGES`` recorded), which would only slow each worker's start."""
-    import pyodide_js
-
-    loaded = pyodide_js.loadedPackages.to_py()
-    try:
-        machinery = set(json.loads((Path(__file__).parent / STARTUP_PACKAGES).read_text()))
-    except (OSError, ValueError):
-        machinery = set()
-    wanted = {"cloudpickle"}
-    for name, source in loaded.items():
-        if name in machinery:
-            continue
-        source = str(source)
-        if source == "default channel":
-            wanted.add(name)
-        elif "://" in source or source.endswith(".whl"):
-            wanted.add(source)
-    return sorted(wanted)
-
-
-def _pyodide_config() -> dict:
-    import pyodide_js
-
-    js = _js()
-    config = pyodide_js._api.config
-    out = {}
-    for name in ("indexURL", "lockFileURL", "packageBaseUrl"):
-        value = getattr(config, name, None)
-        if isinstance(value, str) and value:
-            # Absolute: the workers are started from the page, whose URL is not the kernel's.
-            out[name] = js.URL.new(value, js.location.href).href
-    return out
 
 
 def _require_cloudpickle() -> None:
@@ -281,6 +102,35 @@ def _require_cloudpickle() -> None:
         run_sync(pyodide_js.loadPackage("cloudpickle"))
 
 
+def _checked_workers(max_workers: Any) -> int:
+    if max_workers is None:
+        return default_workers()
+    if not isinstance(max_workers, int) or isinstance(max_workers, bool):
+        raise TypeError(f"max_workers must be an int, not {type(max_workers).__name__}")
+    if max_workers <= 0:
+        raise ValueError("max_workers must be greater than 0")
+    if max_workers > MOST_WORKERS:
+        warnings.warn(
+            f"max_workers={max_workers} is capped at {MOST_WORKERS}: each worker is a Pyodide "
+            "interpreter of its own, and one page holds the memory of all of them "
+            "(jupyter_coi.pool.workers.MOST_WORKERS)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return MOST_WORKERS
+    return max_workers
+
+
+def _checked_tasks_per_child(max_tasks_per_child: Any) -> int | None:
+    if max_tasks_per_child is None:
+        return None
+    if not isinstance(max_tasks_per_child, int) or isinstance(max_tasks_per_child, bool):
+        raise TypeError("max_tasks_per_child must be an int or None")
+    if max_tasks_per_child <= 0:
+        raise ValueError("max_tasks_per_child must be >= 1")
+    return max_tasks_per_child
+
+
 class WorkerPoolExecutor(Executor):
     """A ``concurrent.futures`` executor whose workers are Pyodide interpreters in Web
     Workers of this page.
@@ -290,47 +140,47 @@ class WorkerPoolExecutor(Executor):
     is re-raised by ``result()`` with the worker's traceback as its ``__cause__``. Each worker
     loads the Pyodide packages that the kernel has loaded, from where the kernel got them.
 
-    ``max_workers`` defaults to :func:`default_workers`. Raises :class:`NotIsolatedError` at
-    once on a page that is not cross-origin isolated.
+    ``max_workers`` defaults to :func:`default_workers`, and is capped at ``MOST_WORKERS``
+    with a warning. ``initializer(*initargs)`` runs in each worker before its first task; if
+    it raises, the pool is broken, as ``ProcessPoolExecutor``'s. With
+    ``max_tasks_per_child``, a worker that has run that many tasks is replaced by a fresh
+    one. Raises :class:`NotIsolatedError` at once on a page that is not cross-origin
+    isolated.
+
+    The workers outlive the pool: when it shuts down, the idle ones wait for the kernel's
+    next pool (:mod:`.workers`), which then starts at once.
     """
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        initializer: Callable | None = None,
+        initargs: tuple = (),
+        *,
+        max_tasks_per_child: int | None = None,
+    ) -> None:
         why = why_not_isolated()
         if why:
             raise NotIsolatedError(why)
-        if max_workers is None:
-            max_workers = default_workers()
-        if not isinstance(max_workers, int) or isinstance(max_workers, bool):
-            raise TypeError(f"max_workers must be an int, not {type(max_workers).__name__}")
-        if max_workers <= 0:
-            raise ValueError("max_workers must be greater than 0")
+        count = _checked_workers(max_workers)
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self._max_tasks_per_child = _checked_tasks_per_child(max_tasks_per_child)
         _require_cloudpickle()
-        self._max_workers = max_workers
-        self._id = f"pool-{next(_numbers)}"
+        self._max_workers = count
+        self._initializer = (
+            None if initializer is None else TASK + tasks.dumps_call(initializer, initargs)
+        )
         self._pending: deque[tuple[PoolFuture, bytes]] = deque()
         self._broken: str | None = None
         self._shutdown = False
         self._closed = False
-        self._doorbell = _shared_doorbell()
-        self._spawn_config = {
-            **_pyodide_config(),
-            "packages": _kernel_packages(),
-        }
-        self._workers = [_Worker(n) for n in range(max_workers)]
-        _live.add(self)
-        _post(
-            {
-                "op": "spawn",
-                "pool": self._id,
-                "doorbell": self._doorbell.buffer,
-                "workers": [
-                    {"number": w.number, "mailbox": w.mailbox.buffer} for w in self._workers
-                ],
-                **self._spawn_config,
-            }
-        )
-        # Workers die with the pool object, as with the kernel (the page stops them then).
-        self._finalizer = weakref.finalize(self, _post, {"op": "close", "pool": self._id})
+        self._spawn_config = workers.spawn_config()
+        taken = workers.take(count, frozenset(self._spawn_config["packages"]))
+        self._workers = taken + workers.start(count - len(taken), self._spawn_config)
+        live.add(self)
+        # Workers go back to the reserve with the pool object too (or the page stops them).
+        self._finalizer = weakref.finalize(self, workers.release, self._workers)
 
     @property
     def max_workers(self) -> int:
@@ -374,27 +224,41 @@ class WorkerPoolExecutor(Executor):
         submitted so far is done, which happens only while the kernel waits for some of it."""
         self._shutdown = True
         if cancel_futures:
-            while self._pending:
-                future, _ = self._pending.popleft()
-                future.cancel()
+            self._cancel_pending()
         if wait:
-            _drive(self._idle)
+            drive(self._idle)
             self._close()
         else:
             self._pump()
+
+    def terminate(self) -> None:
+        """Stop at once: cancel the pending work, fail the running tasks with
+        ``CancelledError`` and stop their workers (``multiprocessing.Pool.terminate``)."""
+        self._shutdown = True
+        self._cancel_pending()
+        for worker in self._workers:
+            if worker.state in (State.BUSY, State.STOPPING):
+                self._end_task(worker, CancelledError("the pool was terminated"))
+                worker.state = State.FAILED
+        self._close()
 
     # What moves the work along.
 
     def _idle(self) -> bool:
         if self._closed:
             return True
-        return not self._pending and not any(w.status == "busy" for w in self._workers)
+        return not self._pending and not any(w.state is State.BUSY for w in self._workers)
 
     def _close(self) -> None:
         if not self._closed:
             self._closed = True
-            _live.discard(self)
+            live.discard(self)
             self._finalizer()
+
+    def _cancel_pending(self) -> None:
+        while self._pending:
+            future, _ = self._pending.popleft()
+            future.cancel()
 
     def _pump(self) -> None:
         """Look at every worker once, without waiting: collect outcomes, notice failures and
@@ -402,28 +266,33 @@ class WorkerPoolExecutor(Executor):
         if self._closed:
             return
         now = time.monotonic()
-        for worker in self._workers:
+        for worker in list(self._workers):
             self._look_at(worker, now)
-        if self._pending and all(w.status == "failed" for w in self._workers):
-            self._break("; ".join(sorted({w.reason for w in self._workers})))
+        if self._broken:
+            return
+        if self._pending and all(w.state is State.FAILED for w in self._workers):
+            reasons = "; ".join(sorted({w.reason for w in self._workers}))
+            self._break(f"the pool's workers could not start or died: {reasons}")
+            return
         for worker in self._workers:
-            if not self._pending:
-                break
-            if worker.status == "idle":
+            if worker.state is State.IDLE and (self._pending or self._needs_initializer(worker)):
                 self._hand_out(worker)
         if self._shutdown and self._idle():
             self._close()
 
-    def _look_at(self, worker: _Worker, now: float) -> None:
+    def _needs_initializer(self, worker: Worker) -> bool:
+        return self._initializer is not None and not worker.initialized
+
+    def _look_at(self, worker: Worker, now: float) -> None:
         mailbox = worker.mailbox
-        state = mailbox.slot("state")
-        if worker.status == "failed":
+        if worker.state is State.FAILED:
             return
+        state = mailbox.slot("state")
         if state == STATES["failed"]:
             self._fail(worker, mailbox.failure())
-        elif worker.status == "starting":
+        elif worker.state is State.STARTING:
             if state == STATES["ready"]:
-                worker.status = "idle"
+                worker.state = State.IDLE
             elif state == STATES["requested"] and now - worker.since > PAGE_ANSWERS_WITHIN_S:
                 self._fail(
                     worker,
@@ -432,89 +301,117 @@ class WorkerPoolExecutor(Executor):
                 )
             elif now - worker.since > START_WITHIN_S:
                 self._fail(worker, f"the worker did not start within {START_WITHIN_S:.0f} s")
-        elif worker.status in ("busy", "stopping"):
+        elif worker.state in (State.BUSY, State.STOPPING):
             if mailbox.has_message():
-                # What goes wrong here is this worker's alone, so it fails this worker alone:
-                # raised, it would reach whichever future was asked, and a message left unread
-                # would raise again at every later look at the pool.
-                try:
-                    message = mailbox.receive(waiting=lambda: self._check_alive(worker))
-                except BrokenWorkerPool as error:
-                    self._fail(worker, str(error))
-                    return
-                except MailboxError as error:
-                    self._fail(worker, f"{error}; a new worker takes its place")
-                    # Its Web Worker still runs, but nothing it writes can be trusted now.
-                    self._replace(worker)
-                    return
-                future, worker.future = worker.future, None
-                worker.status = "idle"
-                if bytes(message[:1]) == DONE and future is not None and not future.done():
-                    ok, value = tasks.unpack(memoryview(message)[1:])
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
-            elif worker.status == "stopping" and now - worker.since > STOP_WITHIN_S:
+                self._collect(worker)
+            elif worker.state is State.STOPPING and now - worker.since > STOP_WITHIN_S:
                 self._replace(worker)
 
-    def _check_alive(self, worker: _Worker) -> None:
+    def _collect(self, worker: Worker) -> None:
+        # What goes wrong here is this worker's alone, so it fails this worker alone: raised,
+        # it would reach whichever future was asked, and a message left unread would raise
+        # again at every later look at the pool.
+        try:
+            message = worker.mailbox.receive(waiting=lambda: self._check_alive(worker))
+        except BrokenWorkerPool as error:
+            self._fail(worker, str(error))
+            return
+        except MailboxError as error:
+            self._fail(worker, f"{error}; a new worker takes its place")
+            # Its Web Worker still runs, but nothing it writes can be trusted now.
+            self._replace(worker)
+            return
+        future, worker.future = worker.future, None
+        initializing, worker.initializing = worker.initializing, False
+        stopped = worker.state is State.STOPPING
+        worker.state = State.IDLE
+        if bytes(message[:1]) != DONE:
+            return
+        ok, value = tasks.unpack(memoryview(message)[1:])
+        if initializing:
+            worker.initialized = True
+            if not ok and not stopped:
+                self._break(
+                    f"the pool is broken: its initializer raised {type(value).__name__}: {value}"
+                )
+            return
+        if future is not None and not _settled(future):
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        worker.tasks += 1
+        limit = self._max_tasks_per_child
+        if limit is not None and worker.tasks >= limit and not self._closed:
+            self._replace(worker)
+
+    def _check_alive(self, worker: Worker) -> None:
         if worker.mailbox.slot("state") == STATES["failed"]:
             raise BrokenWorkerPool(worker.mailbox.failure())
 
-    def _hand_out(self, worker: _Worker) -> None:
+    def _hand_out(self, worker: Worker) -> None:
+        if self._needs_initializer(worker):
+            assert self._initializer is not None
+            worker.initializing = True
+            self._send(worker, None, self._initializer)
+            return
         while self._pending:
             future, payload = self._pending.popleft()
-            if not future.set_running_or_notify_cancel():
-                continue
-            worker.status, worker.future, worker.since = "busy", future, time.monotonic()
-            try:
-                worker.mailbox.send(payload, waiting=lambda: self._check_alive(worker))
-            except BrokenWorkerPool as error:
-                self._fail(worker, str(error))
-            return
+            if future.set_running_or_notify_cancel():
+                self._send(worker, future, payload)
+                return
 
-    def _fail(self, worker: _Worker, reason: str) -> None:
-        worker.status, worker.reason = "failed", reason
+    def _send(self, worker: Worker, future: PoolFuture | None, payload: bytes) -> None:
+        worker.state, worker.future, worker.since = State.BUSY, future, time.monotonic()
+        try:
+            worker.mailbox.send(payload, waiting=lambda: self._check_alive(worker))
+        except BrokenWorkerPool as error:
+            self._fail(worker, str(error))
+
+    def _end_task(self, worker: Worker, error: BaseException) -> None:
         future, worker.future = worker.future, None
-        if future is not None and not future.done():
-            future.set_exception(BrokenWorkerPool(f"worker {worker.number} failed: {reason}"))
+        if future is not None and not _settled(future):
+            future.set_exception(error)
 
-    def _break(self, reason: str) -> None:
-        self._broken = f"the pool's workers could not start or died: {reason}"
+    def _fail(self, worker: Worker, reason: str) -> None:
+        worker.state, worker.reason = State.FAILED, reason
+        self._end_task(worker, BrokenWorkerPool(f"worker {worker.number} failed: {reason}"))
+
+    def _break(self, why: str) -> None:
+        self._broken = why
         while self._pending:
             future, _ = self._pending.popleft()
             if future.set_running_or_notify_cancel():
                 future.set_exception(BrokenWorkerPool(self._broken))
+        for worker in self._workers:
+            if worker.state in (State.BUSY, State.STOPPING):
+                self._end_task(worker, BrokenWorkerPool(self._broken))
+                worker.state = State.FAILED
         self._close()
 
-    def _replace(self, worker: _Worker) -> None:
-        """A fresh worker in the place of one that did not stop or whose mailbox is corrupt
-        (the page terminates it)."""
-        fresh = _Worker(worker.number)
-        self._workers[self._workers.index(worker)] = fresh
-        _post(
-            {
-                "op": "replace",
-                "pool": self._id,
-                "doorbell": self._doorbell.buffer,
-                "workers": [{"number": fresh.number, "mailbox": fresh.mailbox.buffer}],
-                **self._spawn_config,
-            }
-        )
+    def _replace(self, worker: Worker) -> None:
+        """Another worker in the place of one that did not stop, whose mailbox is corrupt or
+        that ran its ``max_tasks_per_child`` (the page stops it): a parked one if there is
+        one, else a new one."""
+        workers.stop([worker])
+        packages = frozenset(self._spawn_config["packages"])
+        fresh = workers.take(1, packages) or workers.start(1, self._spawn_config)
+        self._workers[self._workers.index(worker)] = fresh[0]
 
     def _interrupted(self) -> None:
         """The user interrupted the kernel: cancel what has not started, stop what runs."""
-        while self._pending:
-            future, _ = self._pending.popleft()
-            future.cancel()
+        self._cancel_pending()
         for worker in self._workers:
-            if worker.status == "busy":
-                running, worker.future = worker.future, None
-                if running is not None and not running.done():
-                    running.set_exception(CancelledError("stopped by an interrupt"))
+            if worker.state is State.BUSY:
+                self._end_task(worker, CancelledError("stopped by an interrupt"))
                 worker.mailbox.store("interrupt", SIGINT)
-                worker.status, worker.since = "stopping", time.monotonic()
+                worker.state, worker.since = State.STOPPING, time.monotonic()
+
+
+def _settled(future: Future) -> bool:
+    """Whether a future is done, without the look at every pool that ``PoolFuture.done()``
+    takes: the scheduler asks in the middle of its own look, which must not start another."""
+    return Future.done(future)
 
 
 def _chunks(items: Iterator[tuple], size: int) -> Iterator[list[tuple]]:

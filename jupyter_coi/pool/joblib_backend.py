@@ -7,8 +7,8 @@
 
 In the browser the workers are the Pyodide interpreters of the browser's pool, on a server
 they are processes, as :mod:`jupyter_coi.pool` chooses. Importing ``jupyter_coi.pool``
-registers the backend when joblib can be imported; in a Pyodide kernel that loads joblib only
-later, call :func:`register` after importing joblib.
+registers the backend when joblib can be imported; in a Pyodide kernel, importing joblib
+registers it, as joblib's default backend on an isolated page (``jupyter_coi.kernel.parallel``).
 
 Importing this module does not import joblib: a Pyodide kernel has joblib only if it loaded
 it, and ``jupyter_coi.pool`` must import without it. The backend class is made, and joblib
@@ -27,9 +27,12 @@ from typing import Any
 BACKEND = "jupyter-coi"
 
 
-def register() -> None:
-    """Register the backend with joblib, as ``"jupyter-coi"``."""
-    _joblib("joblib").register_parallel_backend(BACKEND, _backend_class())
+def register(make_default: bool = False) -> None:
+    """Register the backend with joblib, as ``"jupyter-coi"``; with ``make_default``, as
+    joblib's default backend too (a Pyodide kernel's set-up does so on an isolated page)."""
+    _joblib("joblib").register_parallel_backend(
+        BACKEND, _backend_class(), make_default=make_default
+    )
 
 
 def register_if_loaded() -> None:
@@ -58,14 +61,21 @@ class _PendingBatch:
         return self._retrieve(self.future, timeout)
 
 
-# The pool that joblib's calls share, as joblib's default backend (loky) shares its processes:
-# made by the first call that needs it, kept by the next calls with the same size and options,
-# replaced when they differ, shut down when joblib aborts (an error, a timeout, an interrupt).
+# On a server, the pool that joblib's calls share, as joblib's default backend (loky) shares
+# its processes: made by the first call that needs it, kept by the next calls with the same
+# size and options, replaced when they differ, shut down when joblib aborts (an error, a
+# timeout, an interrupt). In the browser each call has a pool of its own, shut down when the
+# call ends: its workers wait in the kernel's reserve, and the next pool, joblib's or another,
+# takes them back at once.
 _shared: dict[str, Any] = {}
+_IN_BROWSER = sys.platform == "emscripten"
 
 
 def _reusable_pool(workers: int, options: dict) -> Any:
     from . import WorkerPoolExecutor
+
+    if _IN_BROWSER:
+        return WorkerPoolExecutor(max_workers=workers, **options)
 
     key = (workers, tuple(sorted(options.items())))
     pool = _shared.get("pool")
@@ -199,8 +209,10 @@ def _backend_class() -> type:
                 raise TimeoutError(f"a batch of tasks took longer than {timeout} s") from None
 
         def terminate(self) -> None:
-            # The pool stays for the next Parallel call (see _reusable_pool): each worker
-            # takes seconds to start in the browser.
+            # On a server the pool stays for the next Parallel call (see _reusable_pool); in
+            # the browser its workers go to the kernel's reserve.
+            if _IN_BROWSER:
+                self._shut_down(wait=True, cancel_futures=False)
             self._pool = None
             self.reset_batch_stats()
 

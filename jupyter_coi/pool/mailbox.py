@@ -19,7 +19,11 @@ header that no writer wrote raises :class:`MailboxError`.
 
 ``state`` says where the worker is (``STATES``): the kernel asks for it (``requested``), the
 page starts its Web Worker (``started``), its Python loop runs (``ready``), or it failed
-(``failed``, with the reason as UTF-8 text in the ``from`` window). ``interrupt`` is the
+(``failed``, with the reason as UTF-8 text in the ``from`` window). ``reserve`` says whether
+a pool uses the worker (``RESERVE``): one that a pool no longer needs, started or still
+starting, is ``parked`` and waits for the kernel's next pool, which takes it back
+(``in_use``), unless the page's idle timer has ``retired`` it first. Both sides move it out of
+``parked`` with a compare-and-exchange, so exactly one of them wins. ``interrupt`` is the
 worker's Pyodide interrupt buffer: the kernel stores SIGINT there to stop a task.
 
 One *doorbell* per kernel, a slot in a small buffer of its own, is incremented and notified by
@@ -48,6 +52,7 @@ HEADER = {
     "from_length": 7,
     "from_total": 8,
     "from_more": 9,
+    "reserve": 10,
 }
 HEADER_SLOTS = 16
 HEADER_BYTES = 4 * HEADER_SLOTS
@@ -60,11 +65,16 @@ MAILBOX_BYTES = HEADER_BYTES + 2 * WINDOW
 # 32-bit Pyodide can have at most.
 MOST_MESSAGE_BYTES = 1 << 30
 STATES = {"requested": 0, "started": 1, "ready": 2, "failed": 3}
+# The ``reserve`` slot: whether a pool uses the worker, or it waits for the kernel's next pool.
+RESERVE = {"in_use": 0, "parked": 1, "retired": 2}
 DOORBELL_SLOTS = 4
 DOORBELL = 0
 # What the kernel posts to the page, under this key, to start, replace and stop workers.
 MESSAGE_KEY = "jupyter-coi:pool"
 SIGINT = 2
+# The kernel waits in slices this long, so that the interrupt button reaches it at once: Pyodide
+# looks at its interrupt buffer between Python instructions, not during a wait.
+SLICE_MS = 5
 
 
 class MailboxError(ValueError):
@@ -142,6 +152,7 @@ def render() -> dict:
         "window": WINDOW,
         "mailboxBytes": MAILBOX_BYTES,
         "states": STATES,
+        "reserve": RESERVE,
         "doorbellSlots": DOORBELL_SLOTS,
         "doorbell": DOORBELL,
         "messageKey": MESSAGE_KEY,
@@ -158,8 +169,6 @@ class Mailbox:  # pragma: no cover - runs in Pyodide
     ``waiting(turn)`` is called between short waits while a message is on its way; it may
     raise (a deadline passed, the worker died) to give up.
     """
-
-    SLICE_MS = 5
 
     def __init__(self, side: str, buffer: Any = None, doorbell: Any = None) -> None:
         import js
@@ -192,6 +201,12 @@ class Mailbox:  # pragma: no cover - runs in Pyodide
         atomics = self._js.Atomics
         atomics.store(self.header, HEADER[name], value)
         atomics.notify(self.header, HEADER[name])
+
+    def swap(self, name: str, expected: int, new: int) -> bool:
+        """Store ``new`` in slot ``name`` if it holds ``expected``, atomically; whether it
+        did."""
+        index = HEADER[name]
+        return self._js.Atomics.compareExchange(self.header, index, expected, new) == expected
 
     def ring(self) -> None:
         if self.doorbell is not None:

@@ -90,6 +90,7 @@ def _call_by_value(payload: bytes) -> _ByValue:
     """What each worker process runs: a call made by :func:`tasks.dumps_call`. An outcome
     that would not come back whole fails its own future with a :class:`tasks.WorkerError`,
     as in the browser's pool."""
+    tasks.keep_module_globals()
     fn, args, kwargs = tasks.loads(payload)
     try:
         value = fn(*args, **kwargs)

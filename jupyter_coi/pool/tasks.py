@@ -84,6 +84,56 @@ def _register_users_modules() -> None:
             cloudpickle.register_pickle_by_value(module)
 
 
+# In a worker: the globals of each module whose functions came by value (the notebook's
+# ``__main__``, the user's own files), kept for the worker's life. cloudpickle gives each
+# unpickled function a fresh globals dict, so what an initializer or a task assigns with
+# ``global`` would be gone by the next task; kept here, it stays, as in a process whose
+# modules stay imported. Each call still brings the kernel's values of the names its function
+# uses: they replace what the kernel sent before, but not what the worker itself assigned
+# (``model = None`` in the notebook, ``global model; model = load()`` in the initializer).
+_module_globals: dict[str, dict] = {}
+_received: dict[str, dict] = {}
+
+
+def keep_module_globals() -> None:
+    """Make this interpreter keep the globals of by-value modules (call it in workers)."""
+    import cloudpickle.cloudpickle as cp  # type: ignore[import-untyped]
+
+    if getattr(cp._make_function, "keeps_module_globals", False):
+        return
+    make, set_state = cp._make_function, cp._function_setstate
+
+    def _make_function(code, globals, name, argdefs, closure):
+        module = globals.get("__name__")
+        if isinstance(module, str):
+            kept = _module_globals.setdefault(module, {})
+            kept.update(globals)
+            globals = kept
+        return make(code, globals, name, argdefs, closure)
+
+    def _function_setstate(obj, state):
+        module = obj.__globals__.get("__name__")
+        kept = _module_globals.get(module) if isinstance(module, str) else None
+        if kept is not None and kept is obj.__globals__:
+            received = _received.setdefault(module, {})
+            incoming = state[1]["__globals__"]
+            for name in list(incoming):
+                if name in kept and (name not in received or kept[name] is not received[name]):
+                    del incoming[name]  # the worker assigned it
+                else:
+                    received[name] = incoming[name]
+        set_state(obj, state)
+
+    _make_function.keeps_module_globals = True  # type: ignore[attr-defined]
+    # pickle finds them by these names in every load, and a pickle made here names them so.
+    for name, replacement in (
+        ("_make_function", _make_function),
+        ("_function_setstate", _function_setstate),
+    ):
+        replacement.__module__, replacement.__qualname__ = cp.__name__, name
+        setattr(cp, name, replacement)
+
+
 def dumps(value: Any) -> bytes:
     # Imported here: in a Pyodide kernel, cloudpickle may still be loading when this module is
     # imported (jupyter-coi asks for it as the kernel starts).

@@ -23,6 +23,7 @@ DONE = b"D"
 def serve(buffer: Any, doorbell_buffer: Any) -> None:  # pragma: no cover - runs in Pyodide
     import js
 
+    tasks.keep_module_globals()
     doorbell = js.Int32Array.new(doorbell_buffer)
     mailbox = Mailbox("worker", buffer, doorbell)
     mailbox.store("state", STATES["ready"])

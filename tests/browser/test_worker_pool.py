@@ -5,10 +5,12 @@ On an isolated site (``jupyter lite serve``): ``map`` gives the serial results; 
 closures and notebook functions go to the workers by value; an exception comes back with
 the worker's traceback; ``wait`` and ``as_completed`` work; 32 MB cross both ways; joblib
 runs on the pool. The interrupt button stops a blocking ``map`` with ``KeyboardInterrupt``,
-the interrupted pool and a new one work; a restart leaves no worker running (counted from
-the page, by the browser's own list of workers). A worker whose mailbox is corrupt fails its
-own task with the reason, and the page starts another in its place. On a site that is not isolated, making a
-pool raises ``NotIsolatedError`` at once.
+the interrupted pool and a new one work, and the new pool takes the first one's workers back
+(the page holds no more); a restart leaves no worker running (counted from the page, by the
+browser's own list of workers). A worker whose mailbox is corrupt fails its own task with the
+reason, and the page starts another in its place. On a site that is not isolated, making a
+pool (ours, ``multiprocessing.Pool`` or ``ProcessPoolExecutor``) raises ``NotIsolatedError``
+at once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pytest
 from jupyter_coi.pool.mailbox import WINDOW
 from support.harness import REPO
 from support.lite_sites import Served, isolated_pyodide_site, plain_pyodide_site
-from support.pyodide_ui import LiteNotebook, notebook
+from support.pyodide_ui import LiteNotebook, notebook, pool_workers
 
 SETUP = """\
 import time
@@ -110,6 +112,7 @@ bystander = pool.submit(spin, 3000)
 while not any(w.future is victim for w in pool._workers):
     victim.running()
 worker = next(w for w in pool._workers if w.future is victim)
+position = pool._workers.index(worker)
 deadline = time.monotonic() + 60
 while not worker.mailbox.has_message() and time.monotonic() < deadline:
     time.sleep(0.01)
@@ -122,25 +125,32 @@ except Exception as error:
 print('bystander', bystander.result(timeout=60) == spin(3000))
 print('map after', list(pool.map(spin, [10, 20, 30])) == [spin(n) for n in (10, 20, 30)])
 print('done calm', victim.done() and bystander.done())
-fresh = pool._workers[[w.number for w in pool._workers].index(worker.number)]
+fresh = pool._workers[position]
 print('replaced', fresh is not worker)
 """
 
 FRESH = """\
 deadline = time.monotonic() + 120
-while fresh.status == 'starting' and time.monotonic() < deadline:
+while fresh.state.value == 'starting' and time.monotonic() < deadline:
     pool._pump()
     time.sleep(0.05)
-print('fresh worker', fresh.status)
+print('fresh worker', fresh.state.value)
 print('both work', list(pool.map(spin, [500] * 8)) == [spin(500)] * 8)
 """
 
 NOT_ISOLATED = """\
+import concurrent.futures, multiprocessing
 from jupyter_coi.pool import NotIsolatedError, WorkerPoolExecutor
+also = []
+for make in (lambda: multiprocessing.Pool(2), lambda: concurrent.futures.ProcessPoolExecutor(2)):
+    try:
+        make()
+    except NotIsolatedError:
+        also.append(True)
 try:
     WorkerPoolExecutor()
 except NotIsolatedError as error:
-    print('refused:', error)
+    print('refused:', error, '| multiprocessing.Pool and ProcessPoolExecutor too:', also == [True, True])
 """
 
 
@@ -174,11 +184,6 @@ def plain_site(tmp_path_factory, offline) -> Iterator[Served]:
     yield from plain_pyodide_site(tmp_path_factory.mktemp("pool-plain"), NOTEBOOKS, offline)
 
 
-def pool_workers(page) -> int:
-    """The page's pool workers (Blob URL workers), from the browser's own list of workers."""
-    return sum(1 for w in page.workers if w.url.startswith("blob:"))
-
-
 def start_pool(page, site: Served, path: str, cells: int) -> LiteNotebook:
     """Open the notebook and run its first cell as soon as its cells show."""
     nb = LiteNotebook(page, site.url, path)
@@ -191,12 +196,7 @@ def start_pool(page, site: Served, path: str, cells: int) -> LiteNotebook:
 
 
 def run(nb: LiteNotebook, index: int, last: str, timeout: float = 120) -> str:
-    """Run a cell; its output once it is done and shows ``last`` (a regular expression), or
-    an error. Both: JupyterLab 4.7 can draw a cell's last lines after its prompt changes."""
-    nb.run(index, wait_running=False)
-    nb.wait_output(index, f"{last}|Error", timeout=timeout)
-    nb.wait_done(index, timeout=timeout)
-    return nb.output(index)
+    return nb.run_until(index, last, timeout)
 
 
 def test_map_lambdas_closures_errors_and_large_data(isolated_site, page):
@@ -225,11 +225,8 @@ def test_interrupt_stops_a_blocking_map_and_pools_work_after(isolated_site, page
     assert "Traceback" not in out, out
     after = run(nb, 2, "new pool")
     assert "same pool True" in after and "new pool True" in after, after
-    # shutdown() and the end of `with` stopped both pools' workers.
-    deadline = time.monotonic() + 10
-    while pool_workers(page) and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert pool_workers(page) == 0
+    # The new pool took the first pool's two workers back, and both wait for the next pool.
+    assert pool_workers(page) == 2
 
 
 def test_a_restart_leaves_no_worker_running(isolated_site, page):
@@ -275,6 +272,7 @@ def test_a_page_that_is_not_isolated_refuses_a_pool_at_once(plain_site, page):
     started = time.monotonic()
     out = run(nb, 0, "refused", timeout=90)
     assert "refused: This page is not cross-origin isolated" in out, out
+    assert "multiprocessing.Pool and ProcessPoolExecutor too: True" in out, out
     assert "jupyter lite serve" in out
     assert time.monotonic() - started < 60
     assert pool_workers(page) == 0
@@ -347,3 +345,4 @@ def test_webkit_refuses_a_pool_with_the_reason(plain_site, page):
     )
     out = page.evaluate(text, output)
     assert "refused: This page is not cross-origin isolated" in out, out
+    assert "multiprocessing.Pool and ProcessPoolExecutor too: True" in out, out

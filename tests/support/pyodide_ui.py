@@ -251,6 +251,20 @@ class LiteNotebook:
         )
         return self.output(index)
 
+    def run_until(self, index: int, last: str, timeout: float = 120) -> str:
+        """Run a cell; its output once it is done and shows ``last`` (a regular expression),
+        or an error. Both: JupyterLab 4.7 can draw a cell's last lines after its prompt
+        changes."""
+        self.run(index, wait_running=False)
+        try:
+            self.wait_output(index, f"{last}|Error", timeout=timeout)
+            self.wait_done(index, timeout=timeout)
+        except PlaywrightTimeoutError as error:
+            raise AssertionError(
+                f"cell {index} did not end; its output:\n{self.output(index)}"
+            ) from error
+        return self.output(index)
+
     def run_all_from_menu(self) -> None:
         """Run > Run All Cells, with the mouse, as a person does."""
         self.page.click('.lm-MenuBar-itemLabel:text-is("Run")')
@@ -280,3 +294,8 @@ class LiteNotebook:
     def restart(self) -> None:
         self.page.click(RESTART_BUTTON)
         self.page.click(".jp-Dialog .jp-mod-accept")
+
+
+def pool_workers(page) -> int:
+    """The page's pool workers (Blob URL workers), from the browser's own list of workers."""
+    return sum(1 for w in page.workers if w.url.startswith("blob:"))

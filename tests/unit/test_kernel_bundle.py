@@ -60,5 +60,5 @@ def test_the_bootstrap_and_the_call_the_page_appends_compile_as_a_cell():
 
 def test_the_set_up_writes_what_the_pool_reads():
     text = (PACKAGE / "kernel" / "setup.py").read_text()
-    assert "from jupyter_coi.pool.browser import STARTUP_PACKAGES" in text
+    assert "from jupyter_coi.pool.workers import STARTUP_PACKAGES" in text
     assert browser.STARTUP_PACKAGES == "startup-packages.json"

@@ -1,7 +1,8 @@
 /**
- * The page's half of a Pyodide kernel's worker pool (`jupyter_coi/pool/browser.py`): start
- * the Web Workers that the kernel asks for, replace or stop them when it says, and stop all
- * of them when the kernel is restarted or shut down.
+ * The page's half of a Pyodide kernel's worker pool (`jupyter_coi/pool/`): start the Web
+ * Workers that the kernel asks for, stop them when it says, retire the ones it parks once
+ * they have been idle for the idle time, and stop all of them when the kernel is restarted or
+ * shut down.
  *
  * The page does this because the kernel cannot: a worker started by the kernel's own worker
  * never runs while a cell blocks it, but the page's event loop runs all the time, and the
@@ -19,8 +20,15 @@ import {
   writeFailure
 } from './layout';
 import { workerScriptUrl } from './script';
+import { poolSettings } from './settings';
 
 type Spawn = (name: string) => Worker;
+
+interface IRunning {
+  worker: Worker;
+  mailbox: SharedArrayBuffer;
+  idleTimer?: ReturnType<typeof setTimeout>;
+}
 
 export class PoolHost {
   /**
@@ -42,35 +50,24 @@ export class PoolHost {
     _kernelWorker.addEventListener('message', this._listen);
   }
 
-  /** How many pool workers of this kernel are running. */
+  /** How many pool workers of this kernel are running, parked ones included. */
   get workerCount(): number {
-    let count = 0;
-    for (const pool of this._pools.values()) {
-      count += pool.size;
-    }
-    return count;
+    return this._running.size;
   }
 
   handle(request: IPoolRequest): void {
     if (this._disposed) {
       return;
     }
-    switch (request.op) {
-      case 'spawn':
-      case 'replace':
-        for (const entry of request.workers ?? []) {
-          this._stop(request.pool, entry.number);
-          this._start(request, entry.number, entry.mailbox);
-        }
-        break;
-      case 'close':
-        for (const number of [
-          ...(this._pools.get(request.pool)?.keys() ?? [])
-        ]) {
-          this._stop(request.pool, number);
-        }
-        this._pools.delete(request.pool);
-        break;
+    for (const entry of request.workers ?? []) {
+      if (request.op === 'start' && typeof entry === 'object') {
+        this._stop(entry.number);
+        this._start(request, entry.number, entry.mailbox);
+      } else if (request.op === 'stop' && typeof entry === 'number') {
+        this._stop(entry);
+      } else if (request.op === 'park' && typeof entry === 'number') {
+        this._park(entry);
+      }
     }
   }
 
@@ -81,12 +78,9 @@ export class PoolHost {
     }
     this._disposed = true;
     this._kernelWorker.removeEventListener('message', this._listen);
-    for (const [pool, workers] of this._pools) {
-      for (const number of [...workers.keys()]) {
-        this._stop(pool, number);
-      }
+    for (const number of [...this._running.keys()]) {
+      this._stop(number);
     }
-    this._pools.clear();
   }
 
   private _start(
@@ -107,7 +101,7 @@ export class PoolHost {
     const header = new Int32Array(mailbox, 0, LAYOUT.headerSlots);
     let worker: Worker;
     try {
-      worker = this._spawn(`${this._label} ${request.pool} worker ${number}`);
+      worker = this._spawn(`${this._label} worker ${number}`);
     } catch (error) {
       writeFailure(
         mailbox,
@@ -124,12 +118,7 @@ export class PoolHost {
         `the worker stopped with an error: ${event.message || 'no message'}`
       );
     });
-    let workers = this._pools.get(request.pool);
-    if (!workers) {
-      workers = new Map();
-      this._pools.set(request.pool, workers);
-    }
-    workers.set(number, worker);
+    this._running.set(number, { worker, mailbox });
     Atomics.compareExchange(
       header,
       LAYOUT.header.state,
@@ -149,17 +138,40 @@ export class PoolHost {
     });
   }
 
-  private _stop(pool: string, number: number): void {
-    const workers = this._pools.get(pool);
-    const worker = workers?.get(number);
-    if (worker) {
-      worker.terminate();
-      workers!.delete(number);
+  /** Retire the worker once it has been idle for the idle time, unless a pool of the kernel
+   * takes it back first: whichever moves its `reserve` slot out of `parked` first wins. */
+  private _park(number: number): void {
+    const running = this._running.get(number);
+    if (!running) {
+      return;
+    }
+    clearTimeout(running.idleTimer);
+    running.idleTimer = setTimeout(() => {
+      running.idleTimer = undefined;
+      const header = new Int32Array(running.mailbox, 0, LAYOUT.headerSlots);
+      const was = Atomics.compareExchange(
+        header,
+        LAYOUT.header.reserve,
+        LAYOUT.reserve.parked,
+        LAYOUT.reserve.retired
+      );
+      if (was === LAYOUT.reserve.parked) {
+        this._stop(number);
+      }
+    }, poolSettings.idleWorkerSeconds * 1000);
+  }
+
+  private _stop(number: number): void {
+    const running = this._running.get(number);
+    if (running) {
+      clearTimeout(running.idleTimer);
+      running.worker.terminate();
+      this._running.delete(number);
     }
   }
 
   private readonly _listen: (event: MessageEvent) => void;
-  private readonly _pools = new Map<string, Map<number, Worker>>();
+  private readonly _running = new Map<number, IRunning>();
   private _disposed = false;
 }
 

@@ -9,10 +9,11 @@ export const MESSAGE_KEY = layout.messageKey;
 
 /** What the kernel posts to the page under `MESSAGE_KEY`. */
 export interface IPoolRequest {
-  op: 'spawn' | 'replace' | 'close';
-  pool: string;
+  /** `start` new workers; `stop` some; `park` idle ones until a pool takes them back. */
+  op: 'start' | 'stop' | 'park';
   doorbell?: SharedArrayBuffer;
-  workers?: { number: number; mailbox: SharedArrayBuffer }[];
+  /** `start`: each worker's number and mailbox; `stop` and `park`: their numbers. */
+  workers?: ({ number: number; mailbox: SharedArrayBuffer } | number)[];
   indexURL?: string;
   lockFileURL?: string;
   packageBaseUrl?: string;

@@ -1,11 +1,13 @@
 /**
  * The page's bookkeeping of a kernel's pool workers (src/pool/host.ts), with stand-ins for
  * Web Workers (Node has none; the browser tests start real ones): which workers a request
- * starts, what each is handed, which a replace, a close and the kernel's end stop, and what a
- * worker that fails leaves in its mailbox for the kernel.
+ * starts, what each is handed, which a stop and the kernel's end stop, how a parked worker is
+ * retired after the idle time unless the kernel takes it back first, and what a worker that
+ * fails leaves in its mailbox for the kernel.
  */
 import { PoolHost } from '../../src/pool/host';
 import { LAYOUT, MESSAGE_KEY } from '../../src/pool/layout';
+import { applyPoolSettings, poolSettings } from '../../src/pool/settings';
 
 class StandIn extends EventTarget {
   posted: unknown[] = [];
@@ -43,16 +45,15 @@ describe('PoolHost', () => {
     const { host, started, doorbell, mailbox, post } = setup();
     const boxes = [mailbox(), mailbox()];
     post({
-      op: 'spawn',
-      pool: 'pool-1',
+      op: 'start',
       doorbell,
       workers: boxes.map((box, number) => ({ number, mailbox: box })),
       indexURL: 'http://127.0.0.1/static/pyodide/',
       packages: ['cloudpickle']
     });
     expect(started.map(w => w.name)).toEqual([
-      'kernel-1 pool-1 worker 0',
-      'kernel-1 pool-1 worker 1'
+      'kernel-1 worker 0',
+      'kernel-1 worker 1'
     ]);
     expect(host.workerCount).toBe(2);
     const job = started[0].posted[0] as Record<string, unknown>;
@@ -73,44 +74,97 @@ describe('PoolHost', () => {
     expect(new Int32Array(doorbell)[LAYOUT.doorbell]).toBe(2);
   });
 
-  it('replaces one worker, closes a pool, and stops everything with the kernel', () => {
+  it('stops the workers it is told to, and everything with the kernel', () => {
     const { host, started, doorbell, mailbox, post } = setup();
-    const spawn = (pool: string, count: number) =>
+    const start = (...numbers: number[]) =>
       post({
-        op: 'spawn',
-        pool,
+        op: 'start',
         doorbell,
-        workers: [...Array(count).keys()].map(number => ({
-          number,
-          mailbox: mailbox()
-        }))
+        workers: numbers.map(number => ({ number, mailbox: mailbox() }))
       });
-    spawn('pool-1', 2);
-    spawn('pool-2', 1);
-    post({
-      op: 'replace',
-      pool: 'pool-1',
-      doorbell,
-      workers: [{ number: 1, mailbox: mailbox() }]
-    });
-    expect(started.map(w => w.terminated)).toEqual([false, true, false, false]);
-    expect(host.workerCount).toBe(3);
-    post({ op: 'close', pool: 'pool-1' });
-    expect(started.map(w => w.terminated)).toEqual([true, true, false, true]);
-    expect(host.workerCount).toBe(1);
+    start(1, 2);
+    start(3);
+    post({ op: 'stop', workers: [2] });
+    expect(started.map(w => w.terminated)).toEqual([false, true, false]);
+    expect(host.workerCount).toBe(2);
+    start(3); // a number started again replaces its worker
+    expect(started.map(w => w.terminated)).toEqual([false, true, true, false]);
     host.dispose();
     expect(started.every(w => w.terminated)).toBe(true);
     expect(host.workerCount).toBe(0);
-    spawn('pool-3', 1); // a request after the kernel is gone starts nothing
+    start(5); // a request after the kernel is gone starts nothing
     expect(started).toHaveLength(4);
+  });
+
+  describe('parked workers', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => {
+      jest.useRealTimers();
+      applyPoolSettings({});
+    });
+
+    function parkOne(seconds: number) {
+      const context = setup();
+      applyPoolSettings({ idleWorkerSeconds: seconds });
+      const box = context.mailbox();
+      context.post({
+        op: 'start',
+        doorbell: context.doorbell,
+        workers: [{ number: 7, mailbox: box }]
+      });
+      const header = new Int32Array(box, 0, LAYOUT.headerSlots);
+      // What the kernel does when a pool releases the worker.
+      header[LAYOUT.header.reserve] = LAYOUT.reserve.parked;
+      context.post({ op: 'park', workers: [7] });
+      return { ...context, header };
+    }
+
+    it('are retired after the idle time', () => {
+      const { host, started, header } = parkOne(60);
+      jest.advanceTimersByTime(59_000);
+      expect(started[0].terminated).toBe(false);
+      jest.advanceTimersByTime(1_000);
+      expect(started[0].terminated).toBe(true);
+      expect(header[LAYOUT.header.reserve]).toBe(LAYOUT.reserve.retired);
+      expect(host.workerCount).toBe(0);
+    });
+
+    it('stay when the kernel took them back first', () => {
+      const { host, started, header } = parkOne(60);
+      header[LAYOUT.header.reserve] = LAYOUT.reserve.in_use;
+      jest.advanceTimersByTime(120_000);
+      expect(started[0].terminated).toBe(false);
+      expect(header[LAYOUT.header.reserve]).toBe(LAYOUT.reserve.in_use);
+      expect(host.workerCount).toBe(1);
+    });
+
+    it('wait the whole idle time again when parked again', () => {
+      const { started, header, post } = parkOne(60);
+      jest.advanceTimersByTime(50_000);
+      header[LAYOUT.header.reserve] = LAYOUT.reserve.in_use;
+      header[LAYOUT.header.reserve] = LAYOUT.reserve.parked;
+      post({ op: 'park', workers: [7] });
+      jest.advanceTimersByTime(50_000);
+      expect(started[0].terminated).toBe(false);
+      jest.advanceTimersByTime(10_000);
+      expect(started[0].terminated).toBe(true);
+    });
+
+    it('take the default idle time for a setting that is not a time', () => {
+      applyPoolSettings({ idleWorkerSeconds: -1 });
+      expect(poolSettings.idleWorkerSeconds).toBe(300);
+      applyPoolSettings({ idleWorkerSeconds: 'soon' as unknown as number });
+      expect(poolSettings.idleWorkerSeconds).toBe(300);
+      applyPoolSettings({ idleWorkerSeconds: 0 });
+      expect(poolSettings.idleWorkerSeconds).toBe(0);
+    });
   });
 
   it('writes why a worker failed into its mailbox, for the kernel to raise', () => {
     const { started, doorbell, mailbox, post } = setup();
     const box = mailbox();
     post({
-      op: 'spawn',
-      pool: 'pool-1',
+      op: 'start',
       doorbell,
       workers: [{ number: 0, mailbox: box }]
     });
@@ -133,8 +187,7 @@ describe('PoolHost', () => {
       .spyOn(console, 'warn')
       .mockImplementation(() => undefined);
     post({
-      op: 'spawn',
-      pool: 'pool-1',
+      op: 'start',
       workers: [{ number: 0, mailbox: {} }]
     });
     expect(started).toHaveLength(0);

@@ -1,0 +1,245 @@
+"""The APIs that notebooks already use for parallel Python, unchanged, in JupyterLite's Pyodide
+kernel on an isolated offline site, in Chromium and Firefox: ``multiprocessing.Pool`` (every
+method, callbacks, timeouts, initializer, maxtasksperchild, the pool's life),
+``concurrent.futures.ProcessPoolExecutor`` (with its arguments) and joblib's default backend
+run on the worker pool, with nothing imported from jupyter-coi.
+
+- A person opens the notebook and runs its first cell as soon as it shows: a
+  ``multiprocessing.Pool`` whose two workers run at the same time, proved from the tasks' own
+  start and end times (wall clock, which every worker shares), not by a speed threshold.
+- Every API gives the serial results; what cannot be given (``Queue``, ``Process``) says
+  what works instead; a later pool takes the workers the earlier one left (the page holds no
+  more workers than before).
+- The interrupt button stops a ``Pool.map`` that would never end, and a new pool works.
+
+The refusal on a page that is not isolated, in all three engines, is in test_worker_pool.py.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from support.lite_sites import Served, isolated_pyodide_site
+from support.pyodide_ui import LiteNotebook, notebook, pool_workers
+
+FIRST = """\
+import multiprocessing, time
+
+def busy(seconds):
+    # Its own start and end, by the wall clock that every worker shares.
+    start = time.time()
+    while time.time() - start < seconds:
+        pass
+    return start, time.time()
+
+with multiprocessing.Pool(2) as p:
+    spans = p.map(busy, [1.0] * 4, chunksize=1)
+overlapping = [(a, b) for i, a in enumerate(spans) for b in spans[i + 1:]
+               if max(a[0], b[0]) < min(a[1], b[1])]
+print('cpu_count', multiprocessing.cpu_count(), '| overlapping pairs', len(overlapping))
+"""
+
+POOL = """\
+import concurrent.futures, multiprocessing.pool
+
+def square(x):
+    return x * x
+
+def add(a, b):
+    return a + b
+
+def where(_=None):
+    # The Web Worker that runs it: the page names each pool worker.
+    import js
+    name = str(getattr(js, 'name', ''))
+    return name if ' worker ' in name else 'the kernel'
+
+
+def fail_on_three(x):
+    if x == 3:
+        raise ValueError(f'three is bad: {x}')
+    return x
+
+factor = None
+def init(k):
+    global factor
+    factor = k
+
+def scaled(x):
+    return x * factor
+
+def say(*what):
+    print(*what, flush=True)
+
+items = list(range(30))
+with multiprocessing.get_context('spawn').Pool(2) as p:
+    say('map', p.map(square, items) == [x * x for x in items])
+    say('imap', list(p.imap(square, items, 4)) == [x * x for x in items])
+    say('imap_unordered', sorted(p.imap_unordered(square, items)) == [x * x for x in items])
+    say('starmap', p.starmap(add, [(1, 2), (3, 4)]) == [3, 7])
+    say('apply', p.apply(add, (2, 3)) == 5)
+    say('workers', sorted(set(p.map(where, range(8), 1))))
+    got = []
+    p.apply_async(square, (6,), callback=got.append).get(60)
+    p.map_async(square, [1, 2], callback=got.append).get(60)
+    say('callbacks', got == [36, [1, 4]])
+    errors = []
+    failing = p.map_async(fail_on_three, range(5), error_callback=errors.append)
+    failing.wait(60)
+    say('error_callback', [str(e) for e in errors] == ['three is bad: 3'])
+    try:
+        failing.get(60)
+    except ValueError as error:
+        say('raised', 'in fail_on_three' in str(error.__cause__))
+    try:
+        p.apply_async(time.sleep, (2,)).get(timeout=0.1)
+    except multiprocessing.TimeoutError:
+        say('timeout', True)
+with multiprocessing.pool.Pool(2, initializer=init, initargs=(10,)) as p:
+    say('initializer', p.map(scaled, [1, 2, 3]) == [10, 20, 30])
+p = multiprocessing.Pool(1, maxtasksperchild=1)
+say('maxtasksperchild', len(set(p.map(where, range(3), 1))))
+p.close()
+p.join()
+try:
+    p.map(square, [1])
+except ValueError as error:
+    say('closed', str(error))
+with concurrent.futures.ProcessPoolExecutor(
+    max_workers=2, mp_context=multiprocessing.get_context('spawn'),
+    initializer=init, initargs=(3,), max_tasks_per_child=5,
+) as ex:
+    say('ProcessPoolExecutor', list(ex.map(scaled, range(6))) == [3 * x for x in range(6)])
+for make in (multiprocessing.Queue, lambda: multiprocessing.Process(target=print).start()):
+    try:
+        make()
+    except NotImplementedError as error:
+        say('refused', str(error))
+print('pool done')
+"""
+
+JOBLIB = """\
+import joblib
+serial = [square(x) for x in range(40)]
+print('joblib n_jobs=2', joblib.Parallel(n_jobs=2)(joblib.delayed(square)(x) for x in range(40)) == serial)
+spans = joblib.Parallel(n_jobs=2)(joblib.delayed(busy)(1.0) for _ in range(4))
+overlapping = [(a, b) for i, a in enumerate(spans) for b in spans[i + 1:]
+               if max(a[0], b[0]) < min(a[1], b[1])]
+print('joblib overlapping pairs', len(overlapping))
+print('joblib where', set(joblib.Parallel(n_jobs=-1)(joblib.delayed(where)(x) for x in range(4))))
+print('joblib threads', set(joblib.Parallel(n_jobs=2, prefer='threads')(joblib.delayed(where)(x) for x in range(4))))
+print('joblib sharedmem', set(joblib.Parallel(n_jobs=2, require='sharedmem')(joblib.delayed(where)(x) for x in range(4))))
+"""
+
+LATER = """\
+started = time.perf_counter()
+with multiprocessing.Pool(2) as p:
+    p.apply(abs, (-1,))
+print(f'later pool first result after {(time.perf_counter() - started) * 1000:.0f} ms')
+"""
+
+FOREVER = """\
+def forever(x):
+    while True:
+        pass
+
+started = time.monotonic()
+p = multiprocessing.Pool(2)
+try:
+    p.map(forever, range(6))
+except KeyboardInterrupt:
+    print(f'interrupted after {time.monotonic() - started:.1f} s')
+"""
+
+AFTER = """\
+p.terminate()
+with multiprocessing.Pool(2) as again:
+    print('new pool', again.map(abs, [-1, -2]) == [1, 2])
+"""
+
+CELLS = {"apis.ipynb": (FIRST, POOL, JOBLIB, LATER), "interrupt.ipynb": (FIRST, FOREVER, AFTER)}
+NOTEBOOKS = {path: notebook(*cells) for path, cells in CELLS.items()}
+
+pytestmark = pytest.mark.engines("chromium", "firefox")
+
+WORKER = r"jupyter-coi \S+ \S+ worker \d+"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, offline) -> Iterator[Served]:
+    yield from isolated_pyodide_site(tmp_path_factory.mktemp("parallel-apis"), NOTEBOOKS, offline)
+
+
+def first_cell(page, site: Served, path: str) -> LiteNotebook:
+    """Open the notebook and run its first cell as soon as its cells show, as a person can:
+    a multiprocessing.Pool whose two workers ran at the same time."""
+    nb = LiteNotebook(page, site.url, path)
+    nb.wait_cells(len(CELLS[path]))
+    nb.run(0, wait_running=False)
+    out = nb.wait_output(0, r"overlapping pairs \d+|Error", timeout=180)
+    assert re.search(r"cpu_count \d+ \| overlapping pairs [1-9]", out), out
+    return nb
+
+
+def test_multiprocessing_process_pools_and_joblib_run_on_the_workers(site, page):
+    nb = first_cell(page, site, "apis.ipynb")
+    out = nb.run_until(1, "pool done", timeout=240)
+    for line in (
+        "map True",
+        "imap True",
+        "imap_unordered True",
+        "starmap True",
+        "apply True",
+        "callbacks True",
+        "error_callback True",
+        "raised True",
+        "timeout True",
+        "initializer True",
+        "maxtasksperchild 3",
+        "closed Pool not running",
+        "ProcessPoolExecutor True",
+    ):
+        assert line in out, (line, out)
+    # Two Web Workers of the page ran the tasks, not the kernel.
+    workers = re.search(r"workers \[(.*)\]", out)
+    assert workers and len(re.findall(WORKER, workers.group(1))) == 2, out
+    refused = re.findall(r"refused (.*)", out)
+    assert [r.split(" is not")[0] for r in refused] == [
+        "multiprocessing.Queue",
+        "multiprocessing.Process.start",
+    ], out
+    assert all(
+        "Use multiprocessing.Pool or concurrent.futures.ProcessPoolExecutor" in r for r in refused
+    )
+
+    joblib = nb.run_until(2, "joblib sharedmem", timeout=240)
+    assert "joblib n_jobs=2 True" in joblib, joblib
+    assert re.search(r"joblib overlapping pairs [1-9]", joblib), joblib
+    assert re.search(rf"joblib where {{'{WORKER}'", joblib), joblib
+    # Threads and shared memory are the kernel's own: joblib keeps those in it.
+    assert "joblib threads {'the kernel'}" in joblib, joblib
+    assert "joblib sharedmem {'the kernel'}" in joblib, joblib
+
+    # A later pool took the workers that the pools before left: the page holds no more.
+    before = pool_workers(page)
+    later = nb.run_until(3, r"first result after \d+ ms")
+    assert re.search(r"later pool first result after \d+ ms", later), later
+    assert pool_workers(page) == before <= 2
+    assert page.console_log.errors("jupyter-coi") == []
+
+
+def test_interrupt_stops_a_pool_map_and_a_new_pool_works(site, page):
+    nb = first_cell(page, site, "interrupt.ipynb")
+    nb.run(1)
+    page.wait_for_timeout(1500)  # both workers are in `forever`, the kernel waits in map
+    pressed = time.monotonic()
+    nb.interrupt()
+    out = nb.wait_output(1, r"interrupted after", timeout=10)
+    assert time.monotonic() - pressed < 5, out
+    assert "Traceback" not in out, out
+    after = nb.run_until(2, "new pool")
+    assert "new pool True" in after, after
