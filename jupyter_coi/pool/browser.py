@@ -289,7 +289,14 @@ class WorkerPoolExecutor(Executor):
             return
         state = mailbox.slot("state")
         if state == STATES["failed"]:
-            self._fail(worker, mailbox.failure())
+            if worker.state is State.STARTING:
+                self._fail(worker, mailbox.failure())
+            else:
+                # It died after it had started (its interpreter suffered a fatal error): a new
+                # one can take its place, where one that could not start would fail again.
+                self._fail(worker, f"{mailbox.failure()}; a new worker takes its place")
+                if not self._closed:
+                    self._replace(worker)
         elif worker.state is State.STARTING:
             if state == STATES["ready"]:
                 worker.state = State.IDLE

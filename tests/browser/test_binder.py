@@ -35,6 +35,7 @@ KERNEL_NOTEBOOKS = [
     "01-cross-origin-isolation.ipynb",
     "03-shared-memory-workers.ipynb",
     "04-worker-pool.ipynb",
+    "05-parallel-python.ipynb",
 ]
 STATUSBAR_INDICATOR = FRONTENDS[0].indicator
 
@@ -144,6 +145,11 @@ def test_kernel_notebook_runs_top_to_bottom(lab, binder, name):
             text,
         ), text
         assert "joblib: same results: True" in text, text
+    if name.startswith("05"):
+        # multiprocessing and joblib, unchanged: processes, on the server.
+        assert "in a server" in text, text
+        assert len(re.findall(r"multiprocessing.Pool, \w+ pool: .* same results: True", text)) == 2
+        assert "joblib: " in text and text.count("same results: True") == 3, text
     if name.startswith("01"):
         # Asked through the server's own URL: the headers the page gets.
         assert "Cross-Origin-Opener-Policy: same-origin" in text

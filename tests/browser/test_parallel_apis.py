@@ -11,20 +11,25 @@ run on the worker pool, with nothing imported from jupyter-coi.
   what works instead; a later pool takes the workers the earlier one left (the page holds no
   more workers than before).
 - The interrupt button stops a ``Pool.map`` that would never end, and a new pool works.
+- The site's ``idleWorkerSeconds`` setting (its ``overrides.json``): the page stops the workers
+  that waited that long for a pool.
+- ``examples/05-parallel-python.ipynb`` runs as on Binder's server kernel.
 
 The refusal on a page that is not isolated, in all three engines, is in test_worker_pool.py.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from support.harness import REPO
 from support.lite_sites import Served, isolated_pyodide_site
-from support.pyodide_ui import LiteNotebook, notebook, pool_workers
+from support.pyodide_ui import LiteNotebook, for_pyodide_kernel, notebook, pool_workers
 
 FIRST = """\
 import multiprocessing, time
@@ -162,16 +167,28 @@ with multiprocessing.Pool(2) as again:
 """
 
 CELLS = {"apis.ipynb": (FIRST, POOL, JOBLIB, LATER), "interrupt.ipynb": (FIRST, FOREVER, AFTER)}
+EXAMPLE = REPO / "examples" / "05-parallel-python.ipynb"
 NOTEBOOKS = {path: notebook(*cells) for path, cells in CELLS.items()}
+NOTEBOOKS["example.ipynb"] = for_pyodide_kernel(EXAMPLE)
 
 pytestmark = pytest.mark.engines("chromium", "firefox")
 
 WORKER = r"jupyter-coi \S+ \S+ worker \d+"
 
 
+# Short enough for a test to see the page stop the workers that wait; long enough that no wait
+# between two pools of a cell, or two cells, reaches it.
+IDLE_WORKER_SECONDS = 10
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, offline) -> Iterator[Served]:
-    yield from isolated_pyodide_site(tmp_path_factory.mktemp("parallel-apis"), NOTEBOOKS, offline)
+    yield from isolated_pyodide_site(
+        tmp_path_factory.mktemp("parallel-apis"),
+        NOTEBOOKS,
+        offline,
+        settings={"jupyter-coi:pool": {"idleWorkerSeconds": IDLE_WORKER_SECONDS}},
+    )
 
 
 def first_cell(page, site: Served, path: str) -> LiteNotebook:
@@ -229,6 +246,12 @@ def test_multiprocessing_process_pools_and_joblib_run_on_the_workers(site, page)
     later = nb.run_until(3, r"first result after \d+ ms")
     assert re.search(r"later pool first result after \d+ ms", later), later
     assert pool_workers(page) == before <= 2
+    # The site's setting: the page stops workers that waited IDLE_WORKER_SECONDS for a pool.
+    waited = time.monotonic()
+    while pool_workers(page) and time.monotonic() - waited < 3 * IDLE_WORKER_SECONDS:
+        page.wait_for_timeout(250)
+    assert pool_workers(page) == 0
+    assert time.monotonic() - waited > IDLE_WORKER_SECONDS / 2
     assert page.console_log.errors("jupyter-coi") == []
 
 
@@ -243,3 +266,19 @@ def test_interrupt_stops_a_pool_map_and_a_new_pool_works(site, page):
     assert "Traceback" not in out, out
     after = nb.run_until(2, "new pool")
     assert "new pool True" in after, after
+
+
+@pytest.mark.engines("chromium")
+def test_the_example_notebook_runs_in_jupyterlite(site, page):
+    """examples/05-parallel-python.ipynb, unchanged but for its kernel: what Binder's server
+    kernel runs (tests/browser/test_binder.py), cell by cell."""
+    nb = LiteNotebook(page, site.url, "example.ipynb")
+    lasts = ["CPUs for a pool", "serial: ", "later pool: .* same results", "joblib: "]
+    nb.wait_cells(len(json.loads(EXAMPLE.read_text())["cells"]))
+    cells = nb.code_cells()
+    assert len(cells) == len(lasts)
+    text = "\n".join(nb.run_until(i, last, 240) for i, last in zip(cells, lasts, strict=True))
+    assert "in the browser (Pyodide)" in text, text
+    assert len(re.findall(r"multiprocessing.Pool, \w+ pool: .* same results: True", text)) == 2
+    assert "joblib: " in text and text.count("same results: True") == 3, text
+    assert "Error" not in text, text

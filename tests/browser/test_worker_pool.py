@@ -25,7 +25,7 @@ import pytest
 from jupyter_coi.pool.mailbox import WINDOW
 from support.harness import REPO
 from support.lite_sites import Served, isolated_pyodide_site, plain_pyodide_site
-from support.pyodide_ui import LiteNotebook, notebook, pool_workers
+from support.pyodide_ui import LiteNotebook, for_pyodide_kernel, notebook, pool_workers
 
 SETUP = """\
 import time
@@ -138,6 +138,24 @@ print('fresh worker', fresh.state.value)
 print('both work', list(pool.map(spin, [500] * 8)) == [spin(500)] * 8)
 """
 
+# Reading past the end of the WebAssembly memory is a fatal error of the worker's interpreter.
+CRASH = """\
+def crash(_):
+    import ctypes
+    return ctypes.string_at(2**32 - 64, 64)
+
+try:
+    pool.submit(crash, 1).result(timeout=60)
+except Exception as error:
+    print('crashed', type(error).__name__, error)
+print('others work', list(pool.map(spin, [10, 20, 30])) == [spin(n) for n in (10, 20, 30)])
+deadline = time.monotonic() + 120
+while any(w.state.value != 'idle' for w in pool._workers) and time.monotonic() < deadline:
+    pool._pump()
+    time.sleep(0.05)
+print('workers', sorted(w.state.value for w in pool._workers))
+"""
+
 NOT_ISOLATED = """\
 import concurrent.futures, multiprocessing
 from jupyter_coi.pool import NotIsolatedError, WorkerPoolExecutor
@@ -154,20 +172,14 @@ except NotIsolatedError as error:
 """
 
 
-def in_pyodide(path) -> str:
-    """An example notebook, for JupyterLite's Pyodide kernel (its own is a server's)."""
-    nb = json.loads(path.read_text())
-    nb["metadata"]["kernelspec"] = json.loads(notebook())["metadata"]["kernelspec"]
-    return json.dumps(nb)
-
-
 EXAMPLE = REPO / "examples" / "04-worker-pool.ipynb"
 
 NOTEBOOKS = {
-    "example.ipynb": in_pyodide(EXAMPLE),
+    "example.ipynb": for_pyodide_kernel(EXAMPLE),
     "pool.ipynb": notebook(SETUP, SEMANTICS, JOBLIB),
     "interrupt.ipynb": notebook(SETUP, FOREVER, AFTER),
     "corrupt.ipynb": notebook(SETUP, CORRUPT, FRESH),
+    "crash.ipynb": notebook(SETUP, CRASH),
     "refused.ipynb": notebook(NOT_ISOLATED),
 }
 
@@ -214,6 +226,8 @@ def test_map_lambdas_closures_errors_and_large_data(isolated_site, page):
     assert page.console_log.errors("jupyter-coi") == []
 
 
+# In Firefox too, through multiprocessing.Pool: tests/browser/test_parallel_apis.py.
+@pytest.mark.engines("chromium")
 def test_interrupt_stops_a_blocking_map_and_pools_work_after(isolated_site, page):
     nb = start_pool(page, isolated_site, "interrupt.ipynb", 3)
     nb.run(1)
@@ -262,6 +276,22 @@ def test_a_corrupt_mailbox_fails_its_worker_alone(isolated_site, page):
     deadline = time.monotonic() + 10
     while pool_workers(page) != 2 and time.monotonic() < deadline:
         page.wait_for_timeout(100)
+    assert pool_workers(page) == 2
+
+
+@pytest.mark.engines("chromium")
+def test_a_worker_whose_interpreter_dies_fails_its_task_and_is_replaced(isolated_site, page):
+    """No result() waits for ever on a worker that died: its task fails with the reason, the
+    other worker goes on, and a new worker takes the dead one's place."""
+    nb = start_pool(page, isolated_site, "crash.ipynb", 2)
+    out = run(nb, 1, r"workers \[.*\]", timeout=180)
+    assert re.search(
+        r"crashed BrokenWorkerPool worker \d+ failed: .*memory access out of bounds.*; a new "
+        r"worker takes its place",
+        out,
+    ), out
+    assert "others work True" in out, out
+    assert "workers ['idle', 'idle']" in out, out
     assert pool_workers(page) == 2
 
 

@@ -100,6 +100,7 @@ ROWS = (
             "tests/browser/test_lite_isolated.py",
             "tests/browser/test_lite_service_worker.py",
             "tests/browser/test_worker_pool.py",
+            "tests/browser/test_parallel_apis.py",
             "tests/browser/test_first_cell.py",
             # Chromium only, to keep CI's time: the main run has the three engines.
             "-k",

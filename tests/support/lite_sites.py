@@ -200,11 +200,15 @@ def plain_server(site: LiteSite) -> Iterator[Served]:
         stop(proc)
 
 
-def isolated_pyodide_site(root: Path, notebooks: dict[str, str], offline) -> Iterator[Served]:
+def isolated_pyodide_site(
+    root: Path, notebooks: dict[str, str], offline, settings: dict | None = None
+) -> Iterator[Served]:
     """`jupyter lite serve` (which sends the isolation headers) of a site with these notebooks
-    and the offline Pyodide."""
+    and the offline Pyodide; `settings`, plugin id -> values, go into its `overrides.json`."""
     site = new_site(root, notebooks)
     offline.install(site.lite_dir)
+    if settings:
+        (site.lite_dir / "overrides.json").write_text(json.dumps(settings))
     yield from lite_serve(site)
 
 

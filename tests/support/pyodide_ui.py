@@ -299,3 +299,10 @@ class LiteNotebook:
 def pool_workers(page) -> int:
     """The page's pool workers (Blob URL workers), from the browser's own list of workers."""
     return sum(1 for w in page.workers if w.url.startswith("blob:"))
+
+
+def for_pyodide_kernel(path) -> str:
+    """An example notebook (whose kernel is a server's), for JupyterLite's Pyodide kernel."""
+    nb = json.loads(path.read_text())
+    nb["metadata"]["kernelspec"] = json.loads(notebook())["metadata"]["kernelspec"]
+    return json.dumps(nb)
