@@ -58,7 +58,7 @@ def render() -> dict:
         "files": files(),
         "interrupt": {
             "slots": _constant("kernel/interrupt.py", "SLOTS"),
-            "sigint": _constant("kernel/interrupt.py", "SIGINT"),
+            "sigint": _constant("pool/mailbox.py", "SIGINT"),
         },
         "messageKey": _constant("kernel/setup.py", "MESSAGE_KEY"),
     }

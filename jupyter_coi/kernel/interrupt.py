@@ -36,8 +36,8 @@ import signal
 import time
 from typing import Any
 
+# The page writes jupyter_coi.pool.mailbox.SIGINT into the signal slot.
 SLOTS = {"signal": 0, "requested": 1, "answered": 2, "running": 3}
-SIGINT = 2
 
 
 class NoInterruptBuffer(Exception):

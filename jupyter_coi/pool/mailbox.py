@@ -69,8 +69,10 @@ STATES = {"requested": 0, "started": 1, "ready": 2, "failed": 3}
 RESERVE = {"in_use": 0, "parked": 1, "retired": 2}
 DOORBELL_SLOTS = 4
 DOORBELL = 0
-# What the kernel posts to the page, under this key, to start, replace and stop workers.
+# What the kernel posts to the page, under this key, to start, park and stop workers.
 MESSAGE_KEY = "jupyter-coi:pool"
+# What a Pyodide interrupt buffer takes to raise KeyboardInterrupt: the signal's number. The
+# kernel's own buffer (jupyter_coi/kernel/interrupt.py) and each worker's take the same.
 SIGINT = 2
 # The kernel waits in slices this long, so that the interrupt button reaches it at once: Pyodide
 # looks at its interrupt buffer between Python instructions, not during a wait.

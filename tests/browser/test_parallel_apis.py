@@ -242,6 +242,10 @@ def test_multiprocessing_process_pools_and_joblib_run_on_the_workers(site, page)
     assert "joblib sharedmem {'the kernel'}" in joblib, joblib
 
     # A later pool took the workers that the pools before left: the page holds no more.
+    # The browser lists a worker that the page terminated a little longer.
+    deadline = time.monotonic() + 10
+    while pool_workers(page) > 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     before = pool_workers(page)
     later = nb.run_until(3, r"first result after \d+ ms")
     assert re.search(r"later pool first result after \d+ ms", later), later
@@ -257,13 +261,8 @@ def test_multiprocessing_process_pools_and_joblib_run_on_the_workers(site, page)
 
 def test_interrupt_stops_a_pool_map_and_a_new_pool_works(site, page):
     nb = first_cell(page, site, "interrupt.ipynb")
-    nb.run(1)
-    page.wait_for_timeout(1500)  # both workers are in `forever`, the kernel waits in map
-    pressed = time.monotonic()
-    nb.interrupt()
-    out = nb.wait_output(1, r"interrupted after", timeout=10)
-    assert time.monotonic() - pressed < 5, out
-    assert "Traceback" not in out, out
+    # Once both workers are in `forever` and the kernel waits in map.
+    nb.interrupt_while_running(1, r"interrupted after")
     after = nb.run_until(2, "new pool")
     assert "new pool True" in after, after
 

@@ -226,20 +226,19 @@ def test_map_lambdas_closures_errors_and_large_data(isolated_site, page):
     assert page.console_log.errors("jupyter-coi") == []
 
 
-# In Firefox too, through multiprocessing.Pool: tests/browser/test_parallel_apis.py.
-@pytest.mark.engines("chromium")
+@pytest.mark.engines("chromium")  # Firefox's: multiprocessing.Pool's, in test_parallel_apis.py
 def test_interrupt_stops_a_blocking_map_and_pools_work_after(isolated_site, page):
     nb = start_pool(page, isolated_site, "interrupt.ipynb", 3)
-    nb.run(1)
-    page.wait_for_timeout(1500)  # both workers are in `forever`, the kernel waits in map
-    pressed = time.monotonic()
-    nb.interrupt()
-    out = nb.wait_output(1, r"interrupted after", timeout=10)
-    assert time.monotonic() - pressed < 5, out
-    assert "Traceback" not in out, out
+    # Once both workers are in `forever` and the kernel waits in map.
+    nb.interrupt_while_running(1, r"interrupted after")
     after = run(nb, 2, "new pool")
     assert "same pool True" in after and "new pool True" in after, after
-    # The new pool took the first pool's two workers back, and both wait for the next pool.
+    # The new pool took the first pool's two workers back, and both wait for the next pool. (A
+    # worker that did not stop in time was replaced; the browser lists a terminated worker a
+    # little longer.)
+    deadline = time.monotonic() + 10
+    while pool_workers(page) != 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert pool_workers(page) == 2
 
 

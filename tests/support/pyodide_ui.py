@@ -265,6 +265,19 @@ class LiteNotebook:
             ) from error
         return self.output(index)
 
+    def interrupt_while_running(self, index: int, marker: str, settle_ms: int = 1500) -> str:
+        """Run a cell that blocks, press interrupt once it has settled (``settle_ms``), and
+        return its output once ``marker`` shows, within 5 s of the press, with no
+        traceback."""
+        self.run(index)
+        self.page.wait_for_timeout(settle_ms)
+        pressed = time.monotonic()
+        self.interrupt()
+        out = self.wait_output(index, marker, timeout=10)
+        assert time.monotonic() - pressed < 5, out
+        assert "Traceback" not in out, out
+        return out
+
     def run_all_from_menu(self) -> None:
         """Run > Run All Cells, with the mouse, as a person does."""
         self.page.click('.lm-MenuBar-itemLabel:text-is("Run")')

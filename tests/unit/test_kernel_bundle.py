@@ -8,7 +8,7 @@ import ast
 import json
 
 from jupyter_coi.kernel import bundle, interrupt, setup
-from jupyter_coi.pool import browser
+from jupyter_coi.pool import browser, mailbox
 from support.harness import REPO
 
 GENERATED = REPO / "labextension" / "src" / "kernel" / "kernel.json"
@@ -38,7 +38,7 @@ def test_every_kernel_side_module_goes_whole_and_nothing_of_the_server():
 
 def test_the_constants_are_the_modules_own():
     data = bundle.render()
-    assert data["interrupt"] == {"slots": interrupt.SLOTS, "sigint": interrupt.SIGINT}
+    assert data["interrupt"] == {"slots": interrupt.SLOTS, "sigint": mailbox.SIGINT}
     assert data["messageKey"] == setup.MESSAGE_KEY
 
 
