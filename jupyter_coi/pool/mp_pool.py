@@ -54,7 +54,7 @@ class ApplyResult:
     ) -> None:
         self._future = future
         if callback is not None or error_callback is not None:
-            future.add_done_callback(_calling_back(callback, error_callback, lambda v: v))
+            future.add_done_callback(_calling_back(callback, error_callback))
 
     def ready(self) -> bool:
         return self._future.done()
@@ -143,13 +143,13 @@ def _error_of(future: concurrent.futures.Future) -> BaseException | None:
 
 
 def _calling_back(
-    callback: Callable | None, error_callback: Callable | None, value: Callable
+    callback: Callable | None, error_callback: Callable | None
 ) -> Callable[[concurrent.futures.Future], None]:
     def call(future: concurrent.futures.Future) -> None:
         error = _error_of(future)
         if error is None:
             if callback is not None:
-                callback(value(future.result()))
+                callback(future.result())
         elif error_callback is not None:
             error_callback(error)
 
@@ -264,7 +264,7 @@ class Pool:
         callback: Callable | None = None,
         error_callback: Callable | None = None,
     ) -> MapResult:
-        items = [(item,) for item in iterable]
+        items = _singles(iterable)
         return MapResult(self._submit_chunks(func, items, chunksize), callback, error_callback)
 
     def starmap(self, func: Callable, iterable: Iterable, chunksize: int | None = None) -> list:

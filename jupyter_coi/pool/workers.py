@@ -153,21 +153,6 @@ def release(workers: list[Worker]) -> None:
         post({"op": "park", "workers": [w.number for w in parked]})
 
 
-def parked() -> int:
-    """How many workers wait in the reserve (the page may have retired some of them)."""
-    return len(_parked)
-
-
-def clear_reserve() -> None:
-    """Stop every parked worker now, instead of at the end of its idle time."""
-    gone = []
-    while _parked:
-        worker = _parked.pop()
-        if worker.mailbox.swap("reserve", RESERVE["parked"], RESERVE["retired"]):
-            gone.append(worker)
-    stop(gone)
-
-
 def spawn_config() -> dict:
     """What a new worker needs: where Pyodide is, and the packages to load."""
     return {**_pyodide_config(), "packages": _kernel_packages()}
