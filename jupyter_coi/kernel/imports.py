@@ -30,6 +30,29 @@ def _run(name: str, module: ModuleType, callbacks: list[Callback]) -> None:
                 js.console.warn(message)
 
 
+class _ThenCall(importlib.abc.Loader):
+    """Executes a module with its own loader, then runs its callbacks.
+
+    A loader of its own for the one module, not a change to the module's loader: a loader
+    may load many modules (one ``zipimporter`` loads Pyodide's whole standard library).
+    """
+
+    def __init__(self, name: str, loader: importlib.abc.Loader, callbacks: list[Callback]):
+        self.name, self.loader, self.callbacks = name, loader, callbacks
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        # The module's own loader from here on (importlib.resources, inspect and linecache
+        # ask it for the module's files).
+        module.__loader__ = self.loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        _run(self.name, module, self.callbacks)
+
+
 class AfterImport(importlib.abc.MetaPathFinder):
     """Runs the callbacks of a watched module once it has been imported."""
 
@@ -43,16 +66,10 @@ class AfterImport(importlib.abc.MetaPathFinder):
         # Out of the way while the other finders look, and for good once the module is found.
         del self.watched[name]
         spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             self.watched[name] = callbacks
             return spec
-        run = spec.loader.exec_module
-
-        def exec_module(module):
-            run(module)
-            _run(name, module, callbacks)
-
-        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        spec.loader = _ThenCall(name, spec.loader, callbacks)
         return spec
 
 
