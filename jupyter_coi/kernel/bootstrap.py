@@ -31,7 +31,7 @@ async def __jupyter_coi_setup__(arguments):
         importlib.invalidate_caches()
         from jupyter_coi.kernel.setup import setup
 
-        await setup(arguments["nonce"])
+        await setup(arguments["nonce"], arguments.get("pool") or {})
     if printed.getvalue():
         import js
 

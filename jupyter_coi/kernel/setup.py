@@ -40,9 +40,11 @@ def _record_startup_packages() -> list[str]:
     return loaded
 
 
-async def setup(nonce: str) -> None:
+async def setup(nonce: str, pool: dict[str, Any] | None = None) -> None:
     """Each part on its own: one that fails is said in the browser's console (or, for the
-    interrupt buffer, to the page), and the others are still given."""
+    interrupt buffer, to the page), and the others are still given.
+
+    ``pool`` holds the page's pool settings that the kernel acts on: ``prestartWorkers``."""
     import js
     from IPython import get_ipython
 
@@ -63,6 +65,10 @@ async def setup(nonce: str) -> None:
                 import pyodide_js
 
                 await pyodide_js.loadPackage("cloudpickle", messageCallback=lambda _: None)
+            if getattr(js, "crossOriginIsolated", False):
+                from jupyter_coi.pool.workers import prestart
+
+                prestart((pool or {}).get("prestartWorkers", 0))
         except Exception as error:
             js.console.warn(f"jupyter-coi | the worker pool's set-up failed: {error!r}")
     finally:

@@ -15,7 +15,6 @@ import contextlib
 import os
 import pickle
 import sys
-import sysconfig
 import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -41,6 +40,9 @@ class WorkerError(Exception):
 
 
 def _installed_roots() -> tuple[str, ...]:
+    # Imported here: only the kernel asks, and a worker starts sooner without it.
+    import sysconfig
+
     paths = sysconfig.get_paths()
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, paths["stdlib"], paths["purelib"]}
     roots.update(paths.get(k, "") for k in ("platlib", "platstdlib"))

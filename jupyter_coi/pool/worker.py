@@ -6,11 +6,13 @@ mailbox (:mod:`.mailbox`) for a task, runs it (:func:`.tasks.run_call`) and writ
 outcome, until the page terminates it.
 
 Messages start with one byte: ``T`` a task (kernel to worker); ``D`` its outcome (worker to
-kernel).
+kernel); ``L`` packages to load (kernel to worker, JSON), which the kernel loaded after this
+worker started.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from . import tasks
@@ -18,9 +20,13 @@ from .mailbox import STATES, Mailbox
 
 TASK = b"T"
 DONE = b"D"
+LOAD = b"L"
 
 
-def serve(buffer: Any, doorbell_buffer: Any) -> None:  # pragma: no cover - runs in Pyodide
+def serve(buffer: Any, doorbell_buffer: Any) -> list[str]:  # pragma: no cover - runs in Pyodide
+    """Serve tasks until the kernel asks for packages: then return their names, for the
+    worker's script to load (Pyodide loads packages asynchronously, and this loop never
+    returns to the event loop), and it calls this again."""
     import js
 
     tasks.keep_module_globals()
@@ -31,7 +37,10 @@ def serve(buffer: Any, doorbell_buffer: Any) -> None:  # pragma: no cover - runs
     while True:
         try:
             message = mailbox.receive(ms=1000)
-            if bytes(message[:1]) != TASK:
+            kind = bytes(message[:1])
+            if kind == LOAD:
+                return json.loads(bytes(message[1:]))
+            if kind != TASK:
                 continue
             # An interrupt meant for the task before is not one for this task.
             mailbox.store("interrupt", 0)

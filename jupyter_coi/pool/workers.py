@@ -19,6 +19,8 @@ keeps what it set up, which the next pool did not ask for.
 from __future__ import annotations
 
 import enum
+import functools
+import importlib
 import itertools
 import json
 import time
@@ -35,6 +37,10 @@ from .mailbox import MESSAGE_KEY, RESERVE, STATES, Mailbox
 MOST_WORKERS_BY_DEFAULT = 8
 # What a page is let hold, whatever a pool asks for: beyond it, `max_workers` is capped.
 MOST_WORKERS = 16
+
+# What every worker needs, pure Python, that the kernel has: sent to each worker as files,
+# which it writes in a millisecond, where loading the package takes a tenth of a second.
+SHIPPED = ("cloudpickle",)
 
 # Written by the kernel's set-up (jupyter_coi/kernel/setup.py): the packages loaded before it.
 STARTUP_PACKAGES = "startup-packages.json"
@@ -114,24 +120,37 @@ def stop(workers: list[Worker]) -> None:
 
 
 def take(count: int, packages: frozenset[str]) -> list[Worker]:
-    """Up to ``count`` parked workers, now idle and the caller's; the most recently parked
-    first (its engine is the warmest). A parked worker that lacks some of ``packages`` (the
-    kernel loaded more since it started) is stopped: it never will have them."""
+    """Up to ``count`` parked workers, now the caller's; the most recently parked first (its
+    engine is the warmest). A parked worker that lacks some of ``packages`` (the kernel loaded
+    more since it started) is asked to load them, and is starting again until it has."""
     taken: list[Worker] = []
-    unfit: list[Worker] = []
+    failed: list[Worker] = []
     while _parked and len(taken) < count:
         worker = _parked.pop()
         if not worker.mailbox.swap("reserve", RESERVE["parked"], RESERVE["in_use"]):
             continue  # the page retired it: its Web Worker is gone
         state = worker.mailbox.slot("state")
-        if not packages <= worker.packages or state == STATES["failed"]:
-            unfit.append(worker)
+        if state == STATES["failed"]:
+            failed.append(worker)
             continue
         worker.state = State.IDLE if state == STATES["ready"] else State.STARTING
         worker.since = time.monotonic()
+        if not packages <= worker.packages:
+            _load(worker, packages)
         taken.append(worker)
-    stop(unfit)
+    stop(failed)
     return taken
+
+
+def _load(worker: Worker, packages: frozenset[str]) -> None:
+    """Have ``worker`` load what it lacks of ``packages``; it says ``ready`` again once it
+    has (:func:`.worker.serve`)."""
+    from .worker import LOAD
+
+    worker.mailbox.store("state", STATES["started"])
+    worker.mailbox.send(LOAD + json.dumps(sorted(packages - worker.packages)).encode())
+    worker.packages = packages
+    worker.state = State.STARTING
 
 
 def release(workers: list[Worker]) -> None:
@@ -153,12 +172,41 @@ def release(workers: list[Worker]) -> None:
         post({"op": "park", "workers": [w.number for w in parked]})
 
 
+def prestart(count: Any) -> list[Worker]:
+    """Start up to ``count`` workers into the reserve, before any pool asks (the page setting
+    ``prestartWorkers``): the kernel's first pool then finds them running, or nearly. At most
+    :func:`most_parked`; the page's idle timer leaves this many workers running."""
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        return []
+    started = start(min(count, most_parked()), spawn_config())
+    release(started)
+    return started
+
+
 def spawn_config() -> dict:
-    """What a new worker needs: where Pyodide is, and the packages to load."""
-    return {**_pyodide_config(), "packages": _kernel_packages()}
+    """What a new worker needs: where Pyodide is, the packages to load, and the files to write
+    (``sources``, path under ``site-packages`` -> text)."""
+    sources = _shipped_sources()
+    shipped = {path.split("/", 1)[0] for path in sources}
+    return {**_pyodide_config(), "packages": _kernel_packages(shipped), "sources": sources}
 
 
-def _kernel_packages() -> list[str]:
+@functools.cache
+def _shipped_sources() -> dict[str, str]:
+    """The files of the packages in ``SHIPPED`` that the kernel has."""
+    out = {}
+    for name in SHIPPED:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue  # the workers load it as a package instead
+        root = Path(module.__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            out[path.relative_to(root.parent).as_posix()] = path.read_text(encoding="utf-8")
+    return out
+
+
+def _kernel_packages(shipped: set[str]) -> list[str]:
     """What the workers load so that they can import what the kernel's cells have loaded:
     packages of Pyodide's lock by name (from the kernel's own index), wheels installed from a
     URL by that URL. Not the kernel's own machinery (IPython and the rest, loaded before the
@@ -170,9 +218,9 @@ def _kernel_packages() -> list[str]:
         machinery = set(json.loads((Path(__file__).parent / STARTUP_PACKAGES).read_text()))
     except (OSError, ValueError):
         machinery = set()
-    wanted = {"cloudpickle"}
+    wanted = {"cloudpickle"} - shipped
     for name, source in loaded.items():
-        if name in machinery:
+        if name in machinery or name in shipped:
             continue
         source = str(source)
         if source == "default channel":

@@ -11,8 +11,11 @@ run on the worker pool, with nothing imported from jupyter-coi.
   what works instead; a later pool takes the workers the earlier one left (the page holds no
   more workers than before).
 - The interrupt button stops a ``Pool.map`` that would never end, and a new pool works.
-- The site's ``idleWorkerSeconds`` setting (its ``overrides.json``): the page stops the workers
-  that waited that long for a pool.
+- The site's settings (its ``overrides.json``): the kernel starts ``prestartWorkers`` workers
+  as it starts, before any cell, and pools take them; a worker started before the kernel
+  loaded a package (joblib) loads it when a pool takes it, so the page starts no new one; the
+  page stops the workers that waited ``idleWorkerSeconds`` for a pool, all but the
+  ``prestartWorkers`` that the kernel keeps.
 - ``examples/05-parallel-python.ipynb`` runs as on Binder's server kernel.
 
 The refusal on a page that is not isolated, in all three engines, is in test_worker_pool.py.
@@ -179,6 +182,8 @@ WORKER = r"jupyter-coi \S+ \S+ worker \d+"
 # Short enough for a test to see the page stop the workers that wait; long enough that no wait
 # between two pools of a cell, or two cells, reaches it.
 IDLE_WORKER_SECONDS = 10
+# Fewer than a pool of the tests has: its first pool takes this one and starts one more.
+PRESTART_WORKERS = 1
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +192,12 @@ def site(tmp_path_factory, offline) -> Iterator[Served]:
         tmp_path_factory.mktemp("parallel-apis"),
         NOTEBOOKS,
         offline,
-        settings={"jupyter-coi:pool": {"idleWorkerSeconds": IDLE_WORKER_SECONDS}},
+        settings={
+            "jupyter-coi:pool": {
+                "idleWorkerSeconds": IDLE_WORKER_SECONDS,
+                "prestartWorkers": PRESTART_WORKERS,
+            }
+        },
     )
 
 
@@ -241,7 +251,8 @@ def test_multiprocessing_process_pools_and_joblib_run_on_the_workers(site, page)
     assert "joblib threads {'the kernel'}" in joblib, joblib
     assert "joblib sharedmem {'the kernel'}" in joblib, joblib
 
-    # A later pool took the workers that the pools before left: the page holds no more.
+    # A later pool took the workers that the pools before left, joblib's too (they were
+    # started before the kernel loaded joblib, and loaded it): the page holds no more.
     # The browser lists a worker that the page terminated a little longer.
     deadline = time.monotonic() + 10
     while pool_workers(page) > 2 and time.monotonic() < deadline:
@@ -250,12 +261,18 @@ def test_multiprocessing_process_pools_and_joblib_run_on_the_workers(site, page)
     later = nb.run_until(3, r"first result after \d+ ms")
     assert re.search(r"later pool first result after \d+ ms", later), later
     assert pool_workers(page) == before <= 2
-    # The site's setting: the page stops workers that waited IDLE_WORKER_SECONDS for a pool.
+    # The site's settings: the page stops workers that waited IDLE_WORKER_SECONDS for a pool,
+    # but for the PRESTART_WORKERS that the kernel keeps.
     waited = time.monotonic()
-    while pool_workers(page) and time.monotonic() - waited < 3 * IDLE_WORKER_SECONDS:
+    while (
+        pool_workers(page) > PRESTART_WORKERS
+        and time.monotonic() - waited < 3 * IDLE_WORKER_SECONDS
+    ):
         page.wait_for_timeout(250)
-    assert pool_workers(page) == 0
+    assert pool_workers(page) == PRESTART_WORKERS
     assert time.monotonic() - waited > IDLE_WORKER_SECONDS / 2
+    page.wait_for_timeout(2 * IDLE_WORKER_SECONDS * 1000 // 3)
+    assert pool_workers(page) == PRESTART_WORKERS
     assert page.console_log.errors("jupyter-coi") == []
 
 
@@ -274,6 +291,12 @@ def test_the_example_notebook_runs_in_jupyterlite(site, page):
     nb = LiteNotebook(page, site.url, "example.ipynb")
     lasts = ["CPUs for a pool", "serial: ", "later pool: .* same results", "joblib: "]
     nb.wait_cells(len(json.loads(EXAMPLE.read_text())["cells"]))
+    # The kernel starts its workers as it starts, before any cell.
+    nb.kernel_reports()
+    deadline = time.monotonic() + 30
+    while pool_workers(page) < PRESTART_WORKERS and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert pool_workers(page) == PRESTART_WORKERS
     cells = nb.code_cells()
     assert len(cells) == len(lasts)
     text = "\n".join(nb.run_until(i, last, 240) for i, last in zip(cells, lasts, strict=True))

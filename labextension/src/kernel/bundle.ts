@@ -30,7 +30,10 @@ for (const [path, text] of Object.entries(KERNEL_FILES)) {
  * JSON in a Python string literal (a JSON string is one), tagged with `nonce` so that the page
  * knows the answer for this kernel from any other.
  */
-export function setupCode(nonce: string): string {
-  const args = JSON.stringify({ files: KERNEL_FILES, nonce });
+export function setupCode(
+  nonce: string,
+  extra: Record<string, unknown> = {}
+): string {
+  const args = JSON.stringify({ ...extra, files: KERNEL_FILES, nonce });
   return `${bundle.bootstrap}\n\nawait ${bundle.entry}(${JSON.stringify(args)})\n`;
 }

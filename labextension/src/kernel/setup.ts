@@ -34,6 +34,9 @@ export type SetupOutcome =
 export interface IKernelSetupUser {
   /** A Pyodide kernel started, in `worker`; its set-up has not run yet. */
   started?(kernel: IKernel, worker: Worker): void;
+  /** Arguments of its own for the kernel's set-up (`jupyter_coi/kernel/setup.py`), merged
+   * into the set-up's; asked for once the kernel is ready, just before its set-up runs. */
+  setupArguments?(kernel: IKernel): Promise<Record<string, unknown>>;
   /** Its set-up ran, or could not; called before the kernel handles the page's messages. */
   setUp?(kernel: IKernel, outcome: SetupOutcome): void;
   /** A kernel that gets no set-up, and why (not a Pyodide kernel the page can reach). */
@@ -190,13 +193,21 @@ export class KernelSetup {
         reason: `the ${kernel.name} kernel takes no code from the page`
       };
     }
+    const extra: Record<string, unknown> = {};
+    for (const user of this._options.users) {
+      try {
+        Object.assign(extra, await user.setupArguments?.(kernel));
+      } catch (reason) {
+        console.warn('jupyter-coi | a set-up argument was left out:', reason);
+      }
+    }
     const started = performance.now();
     // The kernel's messages wait for the reply, not only for the answer: the set-up awaits
     // (cloudpickle loading), and a cell let through then would run in between.
     let failure: string | null = null;
     try {
       const reply = await executes.executeRequest({
-        code: setupCode(nonce),
+        code: setupCode(nonce, extra),
         silent: true,
         store_history: false,
         allow_stdin: false,

@@ -19,10 +19,15 @@ import {
   ring,
   writeFailure
 } from './layout';
+import { compiledPyodide } from './engine';
 import { workerScriptUrl } from './script';
-import { poolSettings } from './settings';
+import { poolSettings, poolSettingsRead } from './settings';
+
+/** How long a kernel's set-up waits for the pool's settings before it takes the defaults. */
+const SETTINGS_WITHIN_MS = 3000;
 
 type Spawn = (name: string) => Worker;
+type Compile = (indexURL: string) => Promise<WebAssembly.Module | null>;
 
 interface IRunning {
   worker: Worker;
@@ -34,12 +39,15 @@ export class PoolHost {
   /**
    * @param kernelWorker the kernel's Web Worker, whose messages carry the requests
    * @param label names the workers in the browser's developer tools
+   * @param _spawn starts a Web Worker; `_compile` gives Pyodide's compiled module (the tests
+   *   pass stand-ins)
    */
   constructor(
     private readonly _kernelWorker: Worker,
     private readonly _label: string,
     private readonly _spawn: Spawn = name =>
-      new Worker(workerScriptUrl(), { name, type: 'module' })
+      new Worker(workerScriptUrl(), { name, type: 'module' }),
+    private readonly _compile: Compile = compiledPyodide
   ) {
     this._listen = (event: MessageEvent) => {
       const request = event.data?.[MESSAGE_KEY] as IPoolRequest | undefined;
@@ -126,7 +134,7 @@ export class PoolHost {
       LAYOUT.states.started
     );
     ring(doorbell);
-    worker.postMessage({
+    const job = {
       mailbox,
       doorbell,
       indexURL: request.indexURL,
@@ -134,12 +142,21 @@ export class PoolHost {
       packageBaseUrl: request.packageBaseUrl,
       packages: request.packages ?? [],
       // The page's copy of the package, the same files that the kernel got.
-      files: POOL_FILES
-    });
+      files: POOL_FILES,
+      sources: request.sources ?? {}
+    };
+    const module = request.indexURL
+      ? this._compile(request.indexURL)
+      : Promise.resolve(null);
+    // A worker stopped meanwhile drops the message.
+    void module.then(compiled =>
+      worker.postMessage({ ...job, module: compiled })
+    );
   }
 
   /** Retire the worker once it has been idle for the idle time, unless a pool of the kernel
-   * takes it back first: whichever moves its `reserve` slot out of `parked` first wins. */
+   * takes it back first (whichever moves its `reserve` slot out of `parked` first wins), or
+   * the kernel would be left with fewer workers than it starts with (`prestartWorkers`). */
   private _park(number: number): void {
     const running = this._running.get(number);
     if (!running) {
@@ -148,6 +165,10 @@ export class PoolHost {
     clearTimeout(running.idleTimer);
     running.idleTimer = setTimeout(() => {
       running.idleTimer = undefined;
+      // The workers the kernel started with stay, however long they wait.
+      if (this._running.size <= poolSettings.prestartWorkers) {
+        return;
+      }
       const header = new Int32Array(running.mailbox, 0, LAYOUT.headerSlots);
       const was = Atomics.compareExchange(
         header,
@@ -176,8 +197,16 @@ export class PoolHost {
 }
 
 /** Every Pyodide kernel's pool workers are served from its start, and stopped with it (a
- * restart disposes the kernel object). */
+ * restart disposes the kernel object); its set-up starts `prestartWorkers` of them. */
 export const kernelPools: IKernelSetupUser = {
+  async setupArguments(): Promise<Record<string, unknown>> {
+    // Bounded: a page whose pool plugin never reads its settings still sets its kernels up.
+    await Promise.race([
+      poolSettingsRead,
+      new Promise(resolve => setTimeout(resolve, SETTINGS_WITHIN_MS))
+    ]);
+    return { pool: { prestartWorkers: poolSettings.prestartWorkers } };
+  },
   started(kernel: IKernel, worker: Worker): void {
     const host = new PoolHost(
       worker,

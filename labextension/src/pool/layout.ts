@@ -18,6 +18,9 @@ export interface IPoolRequest {
   lockFileURL?: string;
   packageBaseUrl?: string;
   packages?: string[];
+  /** `start`: files the kernel has that each worker writes under `site-packages`, path -> text
+   * (cloudpickle's, which is quicker to write than to load as a package). */
+  sources?: Record<string, string>;
 }
 
 /** Mark a worker failed, with `reason` in its mailbox, and wake the kernel. */

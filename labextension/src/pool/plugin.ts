@@ -7,18 +7,19 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { applyPoolSettings, IPoolSettings } from './settings';
+import { applyPoolSettings, IPoolSettings, poolSettingsDone } from './settings';
 
 export const POOL_PLUGIN_ID = 'jupyter-coi:pool';
 
 export const poolPlugin: JupyterFrontEndPlugin<void> = {
   id: POOL_PLUGIN_ID,
   description:
-    'Settings of the worker pool of Pyodide kernels: how long idle workers wait for the next pool.',
+    'Settings of the worker pool of Pyodide kernels: how long idle workers wait for the next pool, and how many each kernel starts with.',
   autoStart: true,
   optional: [ISettingRegistry],
   activate: (app: JupyterFrontEnd, registry: ISettingRegistry | null): void => {
     if (!registry) {
+      poolSettingsDone();
       return;
     }
     const read = (settings: ISettingRegistry.ISettings) =>
@@ -31,6 +32,7 @@ export const poolPlugin: JupyterFrontEndPlugin<void> = {
       })
       .catch(() => {
         // No schema available (a trimmed JupyterLite build): keep the defaults.
-      });
+      })
+      .finally(poolSettingsDone);
   }
 };

@@ -9,7 +9,7 @@
  */
 import { LAYOUT } from './layout';
 
-const SOURCE = `
+export const WORKER_SOURCE = `
 'use strict';
 const LAYOUT = ${JSON.stringify(LAYOUT)};
 function fail(mailbox, doorbell, reason) {
@@ -29,13 +29,48 @@ self.onmessage = async event => {
   const marks = [];
   const mark = what => marks.push(what + ' ' + Math.round(performance.now() - t0) + ' ms');
   try {
+    const realFetch = self.fetch.bind(self);
+    if (job.module) {
+      // Pyodide fetches its wasm and instantiates it with instantiateStreaming: answer the
+      // fetch with a stand-in and instantiate the page's compiled module instead. Not even
+      // fetched: in Chromium, a download left unread holds the browser's cache entry, and
+      // every other worker's fetch of the same file waits for it.
+      const wasmUrl = new URL('pyodide.asm.wasm', job.indexURL).href;
+      const standIns = new WeakSet();
+      self.fetch = (input, init) => {
+        const url = typeof input === 'string' || input instanceof URL ? String(input) : input.url;
+        if (new URL(url, job.indexURL).href !== wasmUrl) {
+          return realFetch(input, init);
+        }
+        const standIn = new Response(new Uint8Array(0), {
+          headers: { 'Content-Type': 'application/wasm' }
+        });
+        standIns.add(standIn);
+        return Promise.resolve(standIn);
+      };
+      const streaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
+      WebAssembly.instantiateStreaming = async (source, imports) => {
+        const response = await source;
+        if (!standIns.has(response)) {
+          return streaming(response, imports);
+        }
+        try {
+          const instance = await WebAssembly.instantiate(job.module, imports);
+          return { instance, module: job.module };
+        } catch (error) {
+          console.debug('jupyter-coi | ' + self.name + ': the Pyodide that the page compiled did not instantiate: ' + error);
+          return streaming(realFetch(wasmUrl), imports);
+        }
+      };
+    }
     const { loadPyodide } = await import(new URL('pyodide.mjs', job.indexURL).href);
     const options = { indexURL: job.indexURL };
     if (job.lockFileURL) options.lockFileURL = job.lockFileURL;
     if (job.packageBaseUrl) options.packageBaseUrl = job.packageBaseUrl;
     mark('imported');
     const pyodide = await loadPyodide(options);
-    mark('Pyodide loaded');
+    self.fetch = realFetch;
+    mark(job.module ? 'Pyodide loaded (compiled by the page)' : 'Pyodide loaded');
     pyodide.setInterruptBuffer(
       new Int32Array(job.mailbox, LAYOUT.header.interrupt * 4, 1)
     );
@@ -43,8 +78,11 @@ self.onmessage = async event => {
       await pyodide.loadPackage(job.packages, { messageCallback: () => {} });
       mark(job.packages.join(', ') + ' loaded');
     }
-    const site = pyodide.runPython('import sysconfig; sysconfig.get_paths()["purelib"]');
-    for (const [path, text] of Object.entries(job.files)) {
+    // sysconfig would say it too, at the cost of importing it.
+    const site = pyodide.runPython(
+      'import sys; [p for p in sys.path if p.endswith("site-packages")][0]'
+    );
+    for (const [path, text] of [...Object.entries(job.sources), ...Object.entries(job.files)]) {
       const file = site + '/' + path;
       pyodide.FS.mkdirTree(file.slice(0, file.lastIndexOf('/')));
       pyodide.FS.writeFile(file, text);
@@ -52,7 +90,15 @@ self.onmessage = async event => {
     const serve = pyodide.pyimport('jupyter_coi.pool.worker').serve;
     mark('ready');
     console.debug('jupyter-coi | ' + self.name + ': ' + marks.join(', '));
-    serve(job.mailbox, job.doorbell);
+    // serve returns only to have packages loaded, which the kernel loaded after this worker
+    // started; then it serves again.
+    for (;;) {
+      const wanted = serve(job.mailbox, job.doorbell);
+      const names = wanted.toJs();
+      wanted.destroy();
+      await pyodide.loadPackage(names, { messageCallback: () => {} });
+      console.debug('jupyter-coi | ' + self.name + ': loaded ' + names.join(', '));
+    }
   } catch (error) {
     fail(job.mailbox, job.doorbell, String((error && error.message) || error));
   }
@@ -64,7 +110,9 @@ let url: string | null = null;
 /** The Blob URL of the worker script, made once per page. */
 export function workerScriptUrl(): string {
   if (!url) {
-    url = URL.createObjectURL(new Blob([SOURCE], { type: 'text/javascript' }));
+    url = URL.createObjectURL(
+      new Blob([WORKER_SOURCE], { type: 'text/javascript' })
+    );
   }
   return url;
 }

@@ -5,10 +5,13 @@
 export interface IPoolSettings {
   /** How long a worker that no pool uses waits for the kernel's next pool, in seconds. */
   idleWorkerSeconds: number;
+  /** How many workers each Pyodide kernel starts with, which the idle time does not stop. */
+  prestartWorkers: number;
 }
 
 export const DEFAULT_POOL_SETTINGS: Readonly<IPoolSettings> = {
-  idleWorkerSeconds: 300
+  idleWorkerSeconds: 300,
+  prestartWorkers: 0
 };
 
 export const poolSettings: IPoolSettings = { ...DEFAULT_POOL_SETTINGS };
@@ -20,4 +23,23 @@ export function applyPoolSettings(composite: Partial<IPoolSettings>): void {
     typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
       ? seconds
       : DEFAULT_POOL_SETTINGS.idleWorkerSeconds;
+  const prestart = composite.prestartWorkers;
+  poolSettings.prestartWorkers =
+    typeof prestart === 'number' && Number.isInteger(prestart) && prestart >= 0
+      ? prestart
+      : DEFAULT_POOL_SETTINGS.prestartWorkers;
+}
+
+let settingsRead: () => void = () => {};
+
+/**
+ * Settled once the pool plugin has read the settings, or found none to read: a kernel's
+ * set-up waits for it, so that the first kernel of a page starts as many workers as asked.
+ */
+export const poolSettingsRead = new Promise<void>(resolve => {
+  settingsRead = resolve;
+});
+
+export function poolSettingsDone(): void {
+  settingsRead();
 }

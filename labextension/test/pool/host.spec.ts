@@ -23,43 +23,72 @@ class StandIn extends EventTarget {
   }
 }
 
+// What stands for Pyodide's compiled WebAssembly module.
+const COMPILED = {
+  compiled: 'pyodide.asm.wasm'
+} as unknown as WebAssembly.Module;
+
 function setup() {
   const kernel = new EventTarget() as unknown as Worker;
   const started: StandIn[] = [];
-  const host = new PoolHost(kernel, 'kernel-1', name => {
-    const worker = new StandIn(name);
-    started.push(worker);
-    return worker as unknown as Worker;
-  });
+  const compiled: string[] = [];
+  const host = new PoolHost(
+    kernel,
+    'kernel-1',
+    name => {
+      const worker = new StandIn(name);
+      started.push(worker);
+      return worker as unknown as Worker;
+    },
+    async indexURL => {
+      compiled.push(indexURL);
+      return COMPILED;
+    }
+  );
   const doorbell = new SharedArrayBuffer(4 * LAYOUT.doorbellSlots);
   const mailbox = () => new SharedArrayBuffer(LAYOUT.mailboxBytes);
   const post = (request: object) =>
     kernel.dispatchEvent(
       Object.assign(new Event('message'), { data: { [MESSAGE_KEY]: request } })
     );
-  return { host, started, doorbell, mailbox, post };
+  return { host, started, compiled, doorbell, mailbox, post };
 }
 
+/** Until the promises the host started have settled. */
+const settled = () => new Promise(resolve => setTimeout(resolve, 0));
+
 describe('PoolHost', () => {
-  it('starts one worker per mailbox, hands it its job, and rings the doorbell', () => {
-    const { host, started, doorbell, mailbox, post } = setup();
+  it('starts one worker per mailbox, hands it its job, and rings the doorbell', async () => {
+    const { host, started, compiled, doorbell, mailbox, post } = setup();
     const boxes = [mailbox(), mailbox()];
     post({
       op: 'start',
       doorbell,
       workers: boxes.map((box, number) => ({ number, mailbox: box })),
       indexURL: 'http://127.0.0.1/static/pyodide/',
-      packages: ['cloudpickle']
+      packages: ['joblib'],
+      sources: { 'cloudpickle/__init__.py': '' }
     });
     expect(started.map(w => w.name)).toEqual([
       'kernel-1 worker 0',
       'kernel-1 worker 1'
     ]);
     expect(host.workerCount).toBe(2);
+    // The job follows once the page has Pyodide's compiled module, the same for each.
+    await settled();
+    expect(compiled).toEqual([
+      'http://127.0.0.1/static/pyodide/',
+      'http://127.0.0.1/static/pyodide/'
+    ]);
     const job = started[0].posted[0] as Record<string, unknown>;
+    expect(job.module).toBe(COMPILED);
+    expect((started[1].posted[0] as Record<string, unknown>).module).toBe(
+      COMPILED
+    );
     expect(job.mailbox).toBe(boxes[0]);
     expect(job.doorbell).toBe(doorbell);
-    expect(job.packages).toEqual(['cloudpickle']);
+    expect(job.packages).toEqual(['joblib']);
+    expect(job.sources).toEqual({ 'cloudpickle/__init__.py': '' });
     // The page's copy of the pool package, not one the kernel sends.
     const files = job.files as Record<string, string>;
     expect(Object.keys(files)).toContain('jupyter_coi/pool/worker.py');
@@ -150,6 +179,29 @@ describe('PoolHost', () => {
       expect(started[0].terminated).toBe(true);
     });
 
+    it('stay, as many as the kernel starts with, however long they wait', () => {
+      const context = setup();
+      applyPoolSettings({ idleWorkerSeconds: 10, prestartWorkers: 2 });
+      const boxes = [1, 2, 3].map(() => context.mailbox());
+      context.post({
+        op: 'start',
+        doorbell: context.doorbell,
+        workers: boxes.map((mailbox, i) => ({ number: i + 1, mailbox }))
+      });
+      for (const box of boxes) {
+        new Int32Array(box, 0, LAYOUT.headerSlots)[LAYOUT.header.reserve] =
+          LAYOUT.reserve.parked;
+      }
+      context.post({ op: 'park', workers: [1, 2, 3] });
+      jest.advanceTimersByTime(3_600_000);
+      expect(context.started.map(w => w.terminated)).toEqual([
+        true,
+        false,
+        false
+      ]);
+      expect(context.host.workerCount).toBe(2);
+    });
+
     it('take the default idle time for a setting that is not a time', () => {
       applyPoolSettings({ idleWorkerSeconds: -1 });
       expect(poolSettings.idleWorkerSeconds).toBe(300);
@@ -157,6 +209,16 @@ describe('PoolHost', () => {
       expect(poolSettings.idleWorkerSeconds).toBe(300);
       applyPoolSettings({ idleWorkerSeconds: 0 });
       expect(poolSettings.idleWorkerSeconds).toBe(0);
+    });
+
+    it('start no workers with the kernel for a setting that is not a count', () => {
+      expect(poolSettings.prestartWorkers).toBe(0);
+      for (const bad of [-1, 1.5, '2', Number.NaN]) {
+        applyPoolSettings({ prestartWorkers: bad as unknown as number });
+        expect(poolSettings.prestartWorkers).toBe(0);
+      }
+      applyPoolSettings({ prestartWorkers: 3 });
+      expect(poolSettings.prestartWorkers).toBe(3);
     });
   });
 
