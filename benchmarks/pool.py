@@ -7,8 +7,10 @@ In one kernel per engine:
   over the same tasks serially in the kernel and on 1, 2, ... N workers, through each API a
   notebook uses: ``WorkerPoolExecutor``, ``multiprocessing.Pool`` and joblib's default;
 - pool start, to the first result: the page's first pool (every worker starts), against a bare
-  ``loadPyodide`` in a Web Worker of the page (the engine's own start, the median of 3); and a
-  later pool, of each API, whose workers come from the reserve the pools before it left;
+  ``loadPyodide`` in a Web Worker of the page (the engine's own start, the median of 3); the
+  first pool on a site whose kernels start their workers with them (``prestartWorkers``), run
+  as soon as the kernel is ready and 3 s later, as a person who reads first; and a later
+  pool, of each API, whose workers come from the reserve the pools before it left;
 - per-task overhead: ``map`` of a function that does nothing, chunksize 1 and 100;
 - a 32 MB argument, and a 32 MB result (the median of 3, after one of each);
 - interrupt: from the click on the interrupt button to the ``KeyboardInterrupt`` line on
@@ -45,7 +47,7 @@ from support.engines import firefox_launch_options
 from support.harness import CHROMIUM_ARGS, require_chromium
 from support.lite_sites import lite_serve, new_site
 from support.offline_pyodide import offline_pyodide
-from support.pyodide_ui import LiteNotebook, notebook
+from support.pyodide_ui import LiteNotebook, notebook, pool_workers
 
 MEASURE = """\
 import json, multiprocessing, time
@@ -198,6 +200,19 @@ def browser_pss_mb(folder: str) -> float:
     return total / 1024
 
 
+PRESTARTED = """\
+import time
+started = time.perf_counter()
+from jupyter_coi.pool import WorkerPoolExecutor
+pool = WorkerPoolExecutor(max_workers=WORKERS)
+pool.submit(abs, 1).result()
+print('PRESTARTED', time.perf_counter() - started)
+"""
+
+# Seconds a person reads before running the first cell, in the second prestarted figure.
+READING_S = 3
+
+
 def notebooks(workers: int) -> dict[str, str]:
     def fill(code: str) -> str:
         return code.replace("WORKERS", str(workers))
@@ -207,6 +222,7 @@ def notebooks(workers: int) -> dict[str, str]:
         "memory.ipynb": notebook("print('kernel up')", fill(HOLD)),
         "plain.ipynb": notebook(SPIN),
         "pool.ipynb": notebook(fill(POOL_SPIN)),
+        "prestarted.ipynb": notebook(fill(PRESTARTED)),
     }
 
 
@@ -243,6 +259,42 @@ def run_engine(browser, name: str, url: str, workers: int, count: int) -> dict:
     figures["bare_pyodide_s"] = page.evaluate(BARE_PYODIDE, f"{url}static/pyodide/")
     page.close()
     return figures
+
+
+@contextlib.contextmanager
+def prestarting(site, workers: int):
+    """The built site's pages, while this is open, start ``workers`` workers with each kernel:
+    the setting in the build's own ``jupyter-lite.json``, as a site's ``overrides.json`` puts
+    it there (each page of the benchmark has a browser context, and cache, of its own)."""
+    config = site.out / "jupyter-lite.json"
+    original = config.read_text()
+    data = json.loads(original)
+    overrides = data["jupyter-config-data"].setdefault("settingsOverrides", {})
+    overrides.setdefault("jupyter-coi:pool", {})["prestartWorkers"] = workers
+    config.write_text(json.dumps(data))
+    try:
+        yield
+    finally:
+        config.write_text(original)
+
+
+def prestarted_first_pool(browser, url: str, workers: int, figures: dict) -> None:
+    """The first pool's first result on a page whose kernel started its workers: the cell run
+    as soon as the kernel is ready, and after ``READING_S``."""
+    for key, wait_s in (("prestarted_at_once_s", 0), ("prestarted_after_reading_s", READING_S)):
+        page = browser.new_page()
+        nb = LiteNotebook(page, url, "prestarted.ipynb")
+        nb.kernel_reports()
+        page.wait_for_timeout(wait_s * 1000)
+        nb.run(0, wait_running=False)
+        out = nb.wait_output(0, r"PRESTARTED [\d.]+|Error", timeout=120)
+        if "PRESTARTED" not in out:
+            raise RuntimeError(out)
+        started = pool_workers(page)
+        if started != workers:
+            raise RuntimeError(f"{started} workers on a page that prestarts {workers}")
+        figures[key] = float(out.split("PRESTARTED", 1)[1].split()[0])
+        page.close()
 
 
 def measure_memory(browser, name: str, url: str, figures: dict) -> None:
@@ -295,6 +347,13 @@ def report(name: str, f: dict, workers: int) -> None:
         f"first pool of the page ({workers} workers) to its first result: {first:.2f} s; a bare "
         f"loadPyodide in a worker: {bare:.2f} s; ratio {first / bare:.2f} "
         f"(goal <= 1.10: {'met' if first <= 1.1 * bare else 'NOT met'})"
+    )
+    at_once, after = f["prestarted_at_once_s"], f["prestarted_after_reading_s"]
+    print(
+        f"first pool, the kernel started its {workers} workers (prestartWorkers): run as the "
+        f"kernel is ready {at_once:.2f} s (ratio {at_once / bare:.2f}); run {READING_S} s later "
+        f"{after * 1000:.0f} ms (ratio {after / bare:.2f}; goal <= 1.10: "
+        f"{'met' if after <= 1.1 * bare else 'NOT met'})"
     )
     later = f["later_pool_ms"]
     print(
@@ -353,14 +412,18 @@ def draw(results: dict, workers: int, path: Path) -> None:
     speed.set_xticks(range(1, workers + 1))
     speed.legend(fontsize=7)
     x = range(len(engines))
-    width = 0.25
+    width = 0.2
     bars = (
         ("bare loadPyodide", [results[e]["bare_pyodide_s"] for e in engines]),
         ("first pool", [results[e]["first_pool_s"] for e in engines]),
+        (
+            f"first pool, prestarted, {READING_S} s later",
+            [results[e]["prestarted_after_reading_s"] for e in engines],
+        ),
         ("later pool", [results[e]["later_pool_ms"]["WorkerPoolExecutor"] / 1000 for e in engines]),
     )
     for i, (label, values) in enumerate(bars):
-        drawn = start.bar([k + (i - 1) * width for k in x], values, width, label=label)
+        drawn = start.bar([k + (i - 1.5) * width for k in x], values, width, label=label)
         start.bar_label(
             drawn,
             labels=[f"{v:.2f} s" if v >= 0.1 else f"{v * 1000:.0f} ms" for v in values],
@@ -406,6 +469,8 @@ def main() -> int:
                 browser = launch()
                 try:
                     figures = run_engine(browser, name, served.url, args.workers, args.interrupts)
+                    with prestarting(site, args.workers):
+                        prestarted_first_pool(browser, served.url, args.workers, figures)
                     interrupt_figures(browser, served.url, args.interrupts, figures)
                 finally:
                     browser.close()
