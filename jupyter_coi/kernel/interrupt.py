@@ -107,15 +107,20 @@ def install(shell: Any) -> Any:
 
     ours = (on_sigint.__code__, sleep.__code__)
 
+    def hidden(entry):
+        return entry.tb_frame.f_code in ours or entry.tb_frame.f_locals.get("__tracebackhide__")
+
     def show_interrupt(shell, etype, value, tb, tb_offset=None):
         # The handler and the sleep stand where CPython has C code, which tracebacks do not
-        # show: end the traceback at the user's line, as CPython would. (IPython calls this
-        # for KeyboardInterrupt in a cell and expects it to show the traceback.)
+        # show: end the traceback at the user's line, as CPython would. So do the waits that
+        # hide themselves (__tracebackhide__, the worker pool's), which IPython shows when an
+        # interrupt lands in them, as the last frame. (IPython calls this for
+        # KeyboardInterrupt in a cell and expects it to show the traceback.)
         entries = []
         while tb is not None:
             entries.append(tb)
             tb = tb.tb_next
-        while len(entries) > 1 and entries[-1].tb_frame.f_code in ours:
+        while len(entries) > 1 and hidden(entries[-1]):
             entries.pop()
         entries[-1].tb_next = None
         shell.showtraceback((etype, value, entries[0]), tb_offset=tb_offset)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future
 from concurrent.futures import TimeoutError as FuturesTimeoutError
+from concurrent.futures import wait as futures_wait
 from typing import Any, Protocol
 
 from .mailbox import DOORBELL, DOORBELL_SLOTS, SLICE_MS
@@ -55,6 +56,9 @@ def pump_all() -> None:
 def drive(until: Callable[[], bool], timeout: float | None = None) -> bool:
     """Move every live pool's work along until ``until()`` holds; False if ``timeout`` (in
     seconds) passed first."""
+    # One of the pool's waits: IPython leaves it out of tracebacks, so that an interrupt's
+    # ends at the user's line, as a server's does.
+    __tracebackhide__ = True
     atomics = js().Atomics
     doorbell = shared_doorbell()
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -75,10 +79,28 @@ def drive(until: Callable[[], bool], timeout: float | None = None) -> bool:
                     return False
                 wait_ms = min(wait_ms, left * 1000)
             atomics.wait(doorbell, DOORBELL, seen, wait_ms)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         for pool in list(live):
             pool._interrupted()
-        raise
+        # Raised afresh from here: the frames it landed in are the pools' bookkeeping, which
+        # an interrupt's traceback should not show as where the user's code stopped.
+        raise interrupt.with_traceback(None) from None
+
+
+def wait(futures: list[Future], timeout: float | None = None, first: bool = False):
+    """``concurrent.futures.wait`` for all of ``futures`` (or, with ``first``, one of them):
+    ``(done, not_done)``. On futures of the browser's pools it drives them itself, which keeps
+    the standard library's waiting frames out of an interrupt's traceback."""
+    __tracebackhide__ = True
+    if not futures or not all(isinstance(f, PoolFuture) for f in futures):
+        when = FIRST_COMPLETED if first else ALL_COMPLETED
+        return futures_wait(futures, timeout=timeout, return_when=when)
+    # Future.done, not PoolFuture.done, which would drive the pools from inside drive.
+    settled = Future.done
+    enough = any if first else all
+    drive(lambda: enough(settled(f) for f in futures), timeout)
+    done = {f for f in futures if settled(f)}
+    return done, set(futures) - done
 
 
 class _DrivingEvent:
@@ -99,6 +121,7 @@ class _DrivingEvent:
         self._flag = False
 
     def wait(self, timeout: float | None = None) -> bool:
+        __tracebackhide__ = True
         return drive(self.is_set, timeout)
 
 
@@ -128,11 +151,13 @@ class PoolFuture(Future):
         return super().running()
 
     def result(self, timeout: float | None = None) -> Any:
+        __tracebackhide__ = True
         if not drive(super().done, timeout):
             raise FuturesTimeoutError
         return super().result(0)
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
+        __tracebackhide__ = True
         if not drive(super().done, timeout):
             raise FuturesTimeoutError
         return super().exception(0)

@@ -16,6 +16,9 @@ the worker for ever).
 
 On a server this class works too, over the process pool, though there the standard
 library's ``multiprocessing.Pool`` is the one to use.
+
+Its waits are marked ``__tracebackhide__``: IPython leaves them out of a traceback, so that
+an interrupt during ``map`` ends at the user's line.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from . import tasks
+from . import drive, tasks
 
 RUN, CLOSE, TERMINATE = "RUN", "CLOSE", "TERMINATE"
 
@@ -65,9 +68,11 @@ class ApplyResult:
         return self._future.exception() is None
 
     def wait(self, timeout: float | None = None) -> None:
-        concurrent.futures.wait([self._future], timeout=timeout)
+        __tracebackhide__ = True
+        drive.wait([self._future], timeout=timeout)
 
     def get(self, timeout: float | None = None) -> Any:
+        __tracebackhide__ = True
         try:
             return self._future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
@@ -124,10 +129,12 @@ class MapResult:
         return self._error() is None
 
     def wait(self, timeout: float | None = None) -> None:
-        concurrent.futures.wait(self._futures, timeout=timeout)
+        __tracebackhide__ = True
+        drive.wait(self._futures, timeout=timeout)
 
     def get(self, timeout: float | None = None) -> list:
-        _, not_done = concurrent.futures.wait(self._futures, timeout=timeout)
+        __tracebackhide__ = True
+        _, not_done = drive.wait(self._futures, timeout=timeout)
         if not_done:
             raise multiprocessing.TimeoutError
         error = self._error()
@@ -169,18 +176,18 @@ class IMapIterator:
         return self
 
     def __next__(self) -> Any:
+        __tracebackhide__ = True
         return self.next()
 
     def next(self, timeout: float | None = None) -> Any:
+        __tracebackhide__ = True
         while True:
             for item in self._items:
                 return item
             if not self._waiting:
                 raise StopIteration
             candidates = self._waiting[:1] if self._ordered else self._waiting
-            done, _ = concurrent.futures.wait(
-                candidates, timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED
-            )
+            done, _ = drive.wait(candidates, timeout=timeout, first=True)
             if not done:
                 raise multiprocessing.TimeoutError
             # The earliest of those done, so that a run is repeatable.
@@ -239,6 +246,7 @@ class Pool:
     # Calls.
 
     def apply(self, func: Callable, args: Iterable = (), kwds: dict | None = None) -> Any:
+        __tracebackhide__ = True
         return self.apply_async(func, args, kwds).get()
 
     def apply_async(
@@ -254,6 +262,7 @@ class Pool:
         return ApplyResult(future, callback, error_callback)
 
     def map(self, func: Callable, iterable: Iterable, chunksize: int | None = None) -> list:
+        __tracebackhide__ = True
         return self.map_async(func, iterable, chunksize).get()
 
     def map_async(
@@ -268,6 +277,7 @@ class Pool:
         return MapResult(self._submit_chunks(func, items, chunksize), callback, error_callback)
 
     def starmap(self, func: Callable, iterable: Iterable, chunksize: int | None = None) -> list:
+        __tracebackhide__ = True
         return self.starmap_async(func, iterable, chunksize).get()
 
     def starmap_async(

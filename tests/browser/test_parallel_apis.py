@@ -10,7 +10,8 @@ run on the worker pool, with nothing imported from jupyter-coi.
 - Every API gives the serial results; what cannot be given (``Queue``, ``Process``) says
   what works instead; a later pool takes the workers the earlier one left (the page holds no
   more workers than before).
-- The interrupt button stops a ``Pool.map`` that would never end, and a new pool works.
+- The interrupt button stops a ``Pool.map`` that would never end, and a new pool works; the
+  traceback of an interrupt not caught ends at the user's line, not in the pool's waits.
 - The site's settings (its ``overrides.json``): the kernel starts ``prestartWorkers`` workers
   as it starts, before any cell, and pools take them; a worker started before the kernel
   loaded a package (joblib) loads it when a pool takes it, so the page starts no new one; the
@@ -163,13 +164,23 @@ except KeyboardInterrupt:
     print(f'interrupted after {time.monotonic() - started:.1f} s')
 """
 
+# Not caught: the traceback on screen.
+UNCAUGHT = """\
+p.terminate()
+p = multiprocessing.Pool(2)
+p.map(forever, range(6))
+"""
+
 AFTER = """\
 p.terminate()
 with multiprocessing.Pool(2) as again:
     print('new pool', again.map(abs, [-1, -2]) == [1, 2])
 """
 
-CELLS = {"apis.ipynb": (FIRST, POOL, JOBLIB, LATER), "interrupt.ipynb": (FIRST, FOREVER, AFTER)}
+CELLS = {
+    "apis.ipynb": (FIRST, POOL, JOBLIB, LATER),
+    "interrupt.ipynb": (FIRST, FOREVER, UNCAUGHT, AFTER),
+}
 EXAMPLE = REPO / "examples" / "05-parallel-python.ipynb"
 NOTEBOOKS = {path: notebook(*cells) for path, cells in CELLS.items()}
 NOTEBOOKS["example.ipynb"] = for_pyodide_kernel(EXAMPLE)
@@ -271,7 +282,8 @@ def test_multiprocessing_process_pools_and_joblib_run_on_the_workers(site, page)
         page.wait_for_timeout(250)
     assert pool_workers(page) == PRESTART_WORKERS
     assert time.monotonic() - waited > IDLE_WORKER_SECONDS / 2
-    page.wait_for_timeout(2 * IDLE_WORKER_SECONDS * 1000 // 3)
+    # Its timer ran out too, and left it.
+    page.wait_for_timeout(2000)
     assert pool_workers(page) == PRESTART_WORKERS
     assert page.console_log.errors("jupyter-coi") == []
 
@@ -280,7 +292,17 @@ def test_interrupt_stops_a_pool_map_and_a_new_pool_works(site, page):
     nb = first_cell(page, site, "interrupt.ipynb")
     # Once both workers are in `forever` and the kernel waits in map.
     nb.interrupt_while_running(1, r"interrupted after")
-    after = nb.run_until(2, "new pool")
+    # Uncaught, its traceback ends at the user's line, as on a server: none of the pool's
+    # waits are shown.
+    nb.run(2)
+    page.wait_for_timeout(1500)
+    nb.interrupt()
+    shown = nb.wait_output(2, r"KeyboardInterrupt", timeout=10)
+    nb.wait_done(2)
+    shown = nb.output(2)
+    assert "p.map(forever, range(6))" in shown, shown
+    assert "jupyter_coi" not in shown, shown
+    after = nb.run_until(3, "new pool")
     assert "new pool True" in after, after
 
 
