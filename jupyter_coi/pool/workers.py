@@ -200,6 +200,8 @@ def _shipped_sources() -> dict[str, str]:
             module = importlib.import_module(name)
         except ImportError:
             continue  # the workers load it as a package instead
+        if module.__file__ is None:
+            continue
         root = Path(module.__file__).parent
         for path in sorted(root.rglob("*.py")):
             out[path.relative_to(root.parent).as_posix()] = path.read_text(encoding="utf-8")
