@@ -2,9 +2,9 @@
  * Pyodide's WebAssembly, compiled once per page and handed to every pool worker.
  *
  * A worker that gets the compiled module only instantiates it. Workers that compile the
- * same 10 MB each, at the same time, slow each other down (in Firefox, two at once took
- * about as long as three one after the other; `benchmarks/pool.py` has the figures), and
- * they share the compiled code, which each would otherwise hold a copy of.
+ * same 10 MB each, at the same time, slow each other down (in Firefox, each of two started
+ * at once took about 1.5 times as long as one alone), and they share the compiled code,
+ * which each would otherwise hold a copy of.
  */
 
 const compiled = new Map<string, Promise<WebAssembly.Module | null>>();
