@@ -170,3 +170,6 @@ def test_not_isolated_the_first_cell_is_refused_not_missing(plain_site, engine, 
     nb.run(0, wait_running=False)
     out = nb.wait_output(0, rf"refused: \w+|{FAILED}", timeout=180)
     assert "refused: NotIsolatedError" in out, out
+    # The page heard its kernel's set-up say why it has no interrupt buffer, rather than
+    # failing on a SharedArrayBuffer that a page without isolation does not have.
+    assert [e for e in page.console_log if e.startswith("pageerror")] == []

@@ -163,8 +163,12 @@ export class KernelSetup {
           return;
         }
         stopListening();
+        // A page that is not isolated has no SharedArrayBuffer to test against at all.
+        const shared =
+          typeof SharedArrayBuffer === 'function' &&
+          message.buffer instanceof SharedArrayBuffer;
         resolve(
-          message.buffer instanceof SharedArrayBuffer
+          shared
             ? { status: 'done', interruptBuffer: message.buffer }
             : {
                 status: 'failed',

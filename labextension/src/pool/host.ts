@@ -98,6 +98,7 @@ export class PoolHost {
   ): void {
     const doorbell = request.doorbell;
     if (
+      typeof SharedArrayBuffer !== 'function' ||
       !(mailbox instanceof SharedArrayBuffer) ||
       !(doorbell instanceof SharedArrayBuffer)
     ) {

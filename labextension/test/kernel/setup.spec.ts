@@ -185,6 +185,27 @@ describe('KernelSetup', () => {
     ]);
   });
 
+  it('hears that reason on a page without SharedArrayBuffer at all', async () => {
+    const { kernel, ready, outcomes } = start();
+    kernel.answer = {
+      error: 'the kernel\u2019s worker is not cross-origin isolated'
+    };
+    const shared = globalThis.SharedArrayBuffer;
+    delete (globalThis as Record<string, unknown>).SharedArrayBuffer;
+    try {
+      ready();
+      await kernel.handleMessage(message('execute_request'));
+    } finally {
+      globalThis.SharedArrayBuffer = shared;
+    }
+    expect(outcomes).toEqual([
+      {
+        status: 'failed',
+        reason: 'the kernel\u2019s worker is not cross-origin isolated'
+      }
+    ]);
+  });
+
   it('passes the reason the kernel gave for having no interrupt buffer', async () => {
     const { kernel, ready, outcomes } = start();
     kernel.answer = {
