@@ -47,6 +47,9 @@ PAGE_SCRIPT = "jupyter-coi.js"
 LITE_DIR = "lite"
 
 _SITE_SLOT = "__JUPYTER_COI_SITE__"
+# The page config key by which the embedded site tells the indicator who isolated it
+# (`BUILT_BY_KEY` in labextension/src/indicator/page.ts).
+BUILT_BY_KEY = "jupyterCoiBuiltBy"
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ def isolate_html_site(
         site = out / lite.folder
         written += serviceworker.wrap_service_worker(site, policy)
         written += serviceworker.install_page_script(site)
+        written += _mark_built_by(site)
     for folder, names in changing.items():
         if names:
             written += write_host_files_into(folder, policy, names)
@@ -148,6 +152,18 @@ def isolate_html_site(
         if write_if_changed(path, text):
             written.append(path)
     return written
+
+
+def _mark_built_by(site: Path) -> list[Path]:
+    # The indicator's dialog names the settings of the tool that made the headers: in a
+    # Sphinx project, conf.py's, not jupyter_lite_config.json's.
+    config = site / LITE_JSON
+    data = json.loads(config.read_text(encoding="utf-8"))
+    if data.get(CONFIG_DATA, {}).get(BUILT_BY_KEY) == "sphinx":
+        return []
+    data.setdefault(CONFIG_DATA, {})[BUILT_BY_KEY] = "sphinx"
+    write_if_changed(config, json.dumps(data, indent=2) + "\n")
+    return [config]
 
 
 def _loads_page_script(page: Path, out: Path) -> bool:

@@ -67,13 +67,29 @@ def capabilities(page) -> dict[str, str]:
     )
 
 
-CAPABILITIES = (
-    "shared-array-buffer",
-    "wasm-threads",
-    "kernel-interrupt",
-    "worker-pool",
-    "sync-input",
-)
+CAPABILITIES = ("shared-array-buffer", "wasm-threads")
+# What only in-browser kernels gain: a page whose kernels all run on the server says so in one
+# line, and claims none of it.
+KERNEL_CAPABILITIES = ("kernel-interrupt", "worker-pool", "sync-input")
+
+
+def text_of(page, selector: str) -> str:
+    [text] = page.locator(selector).all_inner_texts()
+    return text
+
+
+def says_its_kernels_run_on_the_server(page) -> None:
+    seen = capabilities(page)
+    assert seen.get("in-browser-kernels") == "not-here", seen
+    assert not set(KERNEL_CAPABILITIES) & set(seen), seen
+    assert facts(page).get("inBrowserKernels") == "none"
+    line = text_of(page, f"{DIALOG} [data-coi-capability='in-browser-kernels']")
+    assert "run on the Jupyter server" in line, line
+    summary = text_of(page, f"{DIALOG} .jp-coi-summary")
+    assert "interrupted" not in summary and "worker pools" not in summary, summary
+    # The sentence under the heading does not say again what the heading says.
+    heading = text_of(page, f"{DIALOG} .jp-coi-verdict").strip().rstrip(".")
+    assert heading not in summary and "cross-origin isolated" not in summary, summary
 
 
 # The pages whose indicator and dialog test_isolated pictures for the docs, in Chromium.
@@ -117,6 +133,7 @@ def test_isolated(jupyter_process, engine, page, frontend):
     assert {k: capabilities(page).get(k) for k in CAPABILITIES} == dict.fromkeys(
         CAPABILITIES, str(shared).lower()
     )
+    says_its_kernels_run_on_the_server(page)
     reasons = page.eval_on_selector_all(
         f"{DIALOG} .jp-coi-reason", "rows => rows.map(r => r.dataset.coiReason)"
     )
@@ -146,9 +163,14 @@ def test_not_isolated(jupyter_process, engine, page, frontend):
     assert {k: capabilities(page).get(k) for k in CAPABILITIES} == dict.fromkeys(
         CAPABILITIES, "false"
     )
+    says_its_kernels_run_on_the_server(page)
     reasons = page.locator(f"{DIALOG} .jp-coi-reason").all_inner_texts()
     assert any("Cross-Origin-Opener-Policy header missing" in r for r in reasons), reasons
     assert any("Cross-Origin-Embedder-Policy header missing" in r for r in reasons), reasons
+    # The advice is what jupyter-coi's default would send this browser.
+    fix = text_of(page, f"{DIALOG} [data-coi-reason='embedder-missing'] .jp-coi-fix")
+    wanted = "credentialless" if engine.expects("credentialless") else "require-corp"
+    assert f'"Cross-Origin-Embedder-Policy: {wanted}"' in fix, fix
     if engine.reads_console:
         assert extension_errors(page) == []
 

@@ -172,6 +172,10 @@ def test_the_dialog_does_not_deny_the_worker_that_delivered_the_page(lite_served
         f"{DIALOG} [data-coi-reason]", "rows => rows.map(r => r.dataset.coiReason)"
     )
     assert "service-worker" in reasons, reasons
+    # Its advice is the headers the page got, the ones the next note says it uses.
+    fix = page.locator(f"{DIALOG} [data-coi-reason='service-worker'] .jp-coi-fix").inner_text()
+    assert '"Cross-Origin-Embedder-Policy: credentialless"' in fix, fix
+    assert "require-corp" not in fix, fix
 
 
 @pytest.mark.engines

@@ -218,3 +218,20 @@ def test_not_isolated_interrupt_says_why_and_the_page_stays_usable(plain_site, p
     # The cell was not stopped: it runs to its end.
     nb.wait_done(1, timeout=30)
     assert "finished" in nb.output(1)
+
+
+@pytest.mark.engines("chromium", "firefox")
+def test_the_repl_has_the_indicator_in_its_toolbar(isolated_site, engine, page):
+    """JupyterLite's REPL has no status bar and no top area: with its toolbar on (the REPL's
+    ``toolbar=1``), the indicator sits there, and its dialog names the in-browser kernel and
+    what isolation gives it."""
+    page.goto(f"{isolated_site.url}repl/index.html?kernel=python&toolbar=1")
+    item = page.wait_for_selector(".jp-Toolbar .jp-coi-indicator")
+    assert item.get_attribute("data-coi-state") == "isolated"
+    assert "Isolated" in item.inner_text()
+    item.click()
+    kernels = page.wait_for_selector('.jp-coi-dialog [data-coi-fact="inBrowserKernels"]')
+    assert kernels.get_attribute("data-coi-value") == "Python (Pyodide)"
+    interrupt = page.locator('.jp-coi-dialog [data-coi-capability="kernel-interrupt"]')
+    assert interrupt.get_attribute("data-coi-value") == "true"
+    assert "(here: Python (Pyodide))" in interrupt.inner_text()

@@ -18,6 +18,7 @@ from jupyter_coi.lite.site import NotALiteSite
 from jupyter_coi.policy import Policy
 from jupyter_coi.sphinx import site as docs
 from jupyter_coi.sphinx.settings import DocsSettings, from_config
+from support.harness import REPO
 
 POLICY = Policy(embedder="credentialless")
 HOSTS = ["netlify", "apache"]
@@ -115,6 +116,11 @@ def test_the_embedded_lite_site_is_wrapped_and_imported_by_the_docs_worker(tmp_p
         assert hosts.check(name, POLICY, site) == []
         assert hosts.check(name, POLICY, out) == []
     assert {site / sw.ORIGINAL, site / sw.SERVICE_WORKER, site / sw.PAGE_SCRIPT} <= set(written)
+    # Its pages say who isolated them, so that the indicator names conf.py's settings; the
+    # rest of its config is kept.
+    config = json.loads((site / "jupyter-lite.json").read_text())
+    assert config["jupyter-config-data"] == {"appVersion": "0.8.6", docs.BUILT_BY_KEY: "sphinx"}
+    assert config["jupyter-lite-schema-version"] == 0
 
     assert site_json(out) == {
         "worker": docs.WORKER,
@@ -154,6 +160,11 @@ def test_a_lite_site_wrapped_with_another_policy_gets_the_docs_policy(tmp_path):
     docs.isolate_html_site(out, POLICY, HOSTS)
     assert sw.check_service_worker(site, POLICY) == []
     assert (site / sw.ORIGINAL).read_text() == JUPYTERLITE_WORKER
+
+
+def test_the_indicator_knows_the_key_that_names_the_sphinx_extension():
+    page = (REPO / "labextension" / "src" / "indicator" / "page.ts").read_text()
+    assert f"BUILT_BY_KEY = '{docs.BUILT_BY_KEY}'" in page
 
 
 def test_a_lite_folder_that_is_not_a_build_is_refused_before_anything_is_written(tmp_path):

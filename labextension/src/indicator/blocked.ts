@@ -27,6 +27,7 @@ import {
   headerToken
 } from './headers';
 import { BLOCKED_HEADING } from './labels';
+import { Deployment, EMBEDDER_SETTINGS, settingLine } from './page';
 import { IReport, IReports } from './reports';
 
 /** Most distinct resources kept; failures past it are only counted. */
@@ -349,8 +350,7 @@ export function groupByOrigin(
   }));
 }
 
-/** Where the page's headers come from, so that the advice names the setting that is there. */
-export type Deployment = 'server' | 'lite' | 'other';
+export type { Deployment } from './page';
 
 /** One way to fix it; `id` is stable, for tests and styling. */
 export interface IBlockedFix {
@@ -360,11 +360,13 @@ export interface IBlockedFix {
 
 const EMBEDDER = policy.headers.embedder;
 const RESOURCE = `${policy.headers.resource}: ${policy.resourceConsent}`;
-const SERVER_SETTING = 'c.CrossOriginIsolation.embedder_policy';
-const LITE_SETTING = 'CrossOriginIsolationAddon.embedder_policy';
 
 /** The settings the advice names, for the test that holds them to the Python classes. */
-export const SETTING_NAMES = { server: SERVER_SETTING, lite: LITE_SETTING };
+export const SETTING_NAMES = {
+  server: EMBEDDER_SETTINGS.server.name,
+  lite: EMBEDDER_SETTINGS.lite.name,
+  sphinx: EMBEDDER_SETTINGS.sphinx.name
+};
 
 /**
  * What fixes it here: a COEP that loads such resources, where this browser has it, named as
@@ -377,29 +379,24 @@ export function blockedFixes(
 ): IBlockedFix[] {
   const fixes: IBlockedFix[] = [];
   if (credentiallessHere) {
-    if (deployment === 'server') {
+    if (deployment === 'other') {
       fixes.push({
-        id: 'server-embedder-policy',
+        id: 'embedder-policy',
         text:
-          `In jupyter_server_config.py, set ${SERVER_SETTING} = "${CREDENTIALLESS}", or remove ` +
-          `the setting to get the default, "${policy.serverDefaults.embedder}" ` +
-          `(${CREDENTIALLESS} for browsers that support it, ${CREDENTIALLESS_FALLBACK} for ` +
-          'the others), and restart Jupyter: such resources then load, without cookies.'
+          `Have the server send ${EMBEDDER}: ${CREDENTIALLESS} (with jupyter-coi: ` +
+          `${settingLine(EMBEDDER_SETTINGS.server, CREDENTIALLESS)}; for a JupyterLite ` +
+          `site, ${settingLine(EMBEDDER_SETTINGS.lite, CREDENTIALLESS)}): such resources ` +
+          'then load, without cookies.'
       });
     } else {
-      const lite =
-        `For a JupyterLite site, set ${LITE_SETTING} = "${CREDENTIALLESS}" in ` +
-        'jupyter_lite_config.json, or remove the setting to get the default, ' +
-        `"${policy.liteDefaults.embedder}", and build the site again: such resources then ` +
-        `load, without cookies (its service worker gives browsers without ${CREDENTIALLESS} ` +
-        `${CREDENTIALLESS_FALLBACK}).`;
+      const place = EMBEDDER_SETTINGS[deployment];
       fixes.push({
-        id: deployment === 'lite' ? 'lite-embedder-policy' : 'embedder-policy',
+        id: `${deployment}-embedder-policy`,
         text:
-          deployment === 'lite'
-            ? lite
-            : `Have the server send ${EMBEDDER}: ${CREDENTIALLESS} (with jupyter-coi: ` +
-              `${SERVER_SETTING} = "${CREDENTIALLESS}"). ${lite}`
+          `Set ${settingLine(place, CREDENTIALLESS)}, or remove the setting to get the ` +
+          `default, "${place.fallback}" (${CREDENTIALLESS} for browsers that support it, ` +
+          `${CREDENTIALLESS_FALLBACK} for the others), and ${place.then}: such resources ` +
+          'then load, without cookies.'
       });
     }
   } else {

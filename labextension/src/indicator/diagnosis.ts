@@ -10,8 +10,10 @@ import { IFacts } from './facts';
 import {
   CREDENTIALLESS,
   CREDENTIALLESS_FALLBACK,
+  credentiallessSupported,
   headerToken
 } from './headers';
+import { EMBEDDER_SETTINGS, IPage, UNKNOWN_PAGE, settingLine } from './page';
 
 export type IsolationState = 'isolated' | 'not-isolated';
 
@@ -31,8 +33,11 @@ export interface ICapability {
   /** Stable identifier, e.g. `shared-array-buffer`. */
   id: string;
   label: string;
-  /** `null` when it could not be determined. */
-  available: boolean | null;
+  /**
+   * `null` when it could not be determined; `'not-here'` for what only in-browser kernels
+   * gain, on a page that has none.
+   */
+  available: boolean | null | 'not-here';
   detail: string;
 }
 
@@ -41,6 +46,8 @@ export interface IDiagnosis {
   summary: string;
   reasons: IReason[];
   capabilities: ICapability[];
+  /** What the app told of its page. */
+  page: IPage;
 }
 
 /** The header fields that take part in isolation. */
@@ -84,22 +91,74 @@ function isolatingValues(field: IsolatingField): string {
   return policy.isolating[field].map(v => `"${v}"`).join(' or ');
 }
 
-function requirement(field: IsolatingField): string {
-  return `${policy.headers[field]}: ${policy.defaults[field]}`;
+/**
+ * The isolating value jupyter-coi's default sends this browser: for COEP, `auto` gives
+ * credentialless to browsers that support it and require-corp to the others.
+ */
+function isolatingValueHere(field: IsolatingField, facts: IFacts): string {
+  if (field === 'opener') {
+    return policy.defaults.opener;
+  }
+  return credentiallessSupported(facts.userAgent)
+    ? CREDENTIALLESS
+    : CREDENTIALLESS_FALLBACK;
+}
+
+/** Both isolating headers, with the values the default sends this browser. */
+function isolatingHeadersHere(facts: IFacts): string {
+  return (['opener', 'embedder'] as IsolatingField[])
+    .map(f => `"${policy.headers[f]}: ${isolatingValueHere(f, facts)}"`)
+    .join(' and ');
+}
+
+/** How to get the isolating headers to this page, from the tool that makes it. */
+function headersFix(facts: IFacts, page: IPage): string {
+  const wanted = isolatingHeadersHere(facts);
+  const builtWithUs = facts.headers?.fallbackWorker === true;
+  switch (page.deployment) {
+    case 'server':
+      return (
+        `jupyter-coi on this server sends ${wanted} to this browser, unless a setting ` +
+        'turns it off (c.CrossOriginIsolation.enabled = False, or ' +
+        'c.CrossOriginIsolation.report_only = True) or ' +
+        'a proxy in front of Jupyter drops the headers. `jupyter coi check URL` says which.'
+      );
+    case 'sphinx':
+      return (
+        `Have the host send ${wanted} with every page (jupyter-coi's Sphinx extension ` +
+        'writes host files for Netlify, Vercel, Firebase, nginx and Apache: ' +
+        'jupyter_coi_host_files), or open the page again normally: its service worker ' +
+        'isolates each page after one reload where the host sends nothing.'
+      );
+    case 'lite':
+      return builtWithUs
+        ? `Have the host send ${wanted} with every page (jupyter-coi's JupyterLite addon ` +
+            'writes host files for Netlify, Vercel, Firebase, nginx and Apache: ' +
+            'CrossOriginIsolationAddon.host_files), or open the page again normally: the ' +
+            "site's service worker isolates each page after one reload where the host " +
+            'sends nothing.'
+        : `Have the host send ${wanted} with every page, or build the site with ` +
+            "jupyter-coi installed: its JupyterLite addon writes the hosts' config files " +
+            'and a service worker that isolates each page after one reload on hosts that ' +
+            'send no headers.';
+    default:
+      return (
+        `Have the server send ${wanted} with every page (jupyter-coi does this for Jupyter ` +
+        'Server, and for JupyterLite sites through its addon and service worker).'
+      );
+  }
 }
 
 function headerReason(
   field: IsolatingField,
   verdict: HeaderVerdict,
-  facts: IFacts
+  facts: IFacts,
+  page: IPage
 ): IReason | null {
   const name = policy.headers[field];
   const raw = facts.headers?.[field] ?? '';
   const needs = `Isolation needs ${name} to be ${isolatingValues(field)}.`;
-  const fix =
-    `Have the server send "${requirement(field)}" with every page ` +
-    '(jupyter-coi does this for Jupyter Server; for static hosting such as ' +
-    'JupyterLite, configure the host or use a service worker).';
+  const fix = headersFix(facts, page);
   switch (verdict) {
     case 'missing':
       return {
@@ -153,7 +212,73 @@ function isolatedWithoutSharedMemory(facts: IFacts): boolean {
   return facts.crossOriginIsolated && !facts.sharedArrayBuffer;
 }
 
-function capabilities(facts: IFacts): ICapability[] {
+/** What in-browser Python kernels gain from isolation, for a page that has some. */
+function kernelCapabilities(
+  facts: IFacts,
+  needs: string,
+  kernels: string[] | null
+): ICapability[] {
+  const isolated = facts.crossOriginIsolated;
+  const inputAvailable =
+    facts.atomicsWaitInWorker ?? (isolated && facts.sharedArrayBuffer);
+  const which = kernels?.length ? ` (here: ${kernels.join(', ')})` : '';
+  return [
+    {
+      id: 'kernel-interrupt',
+      label: `Interrupting running code in in-browser Python kernels${which}`,
+      available: isolated && facts.sharedArrayBuffer,
+      // What jupyter-coi's interrupt plugin gives a Pyodide kernel (see
+      // interrupt/controller.ts), and what a user gets without it.
+      detail:
+        'jupyter-coi gives each Pyodide kernel an interrupt buffer, a SharedArrayBuffer ' +
+        'shared with its worker, so the interrupt button raises KeyboardInterrupt in the ' +
+        'running cell, time.sleep included. Without it an interrupt only cancels queued ' +
+        'cells: a running cell stops only when it ends or the kernel restarts.' +
+        needs
+    },
+    {
+      id: 'worker-pool',
+      label:
+        'A worker pool for in-browser Python (multiprocessing.Pool, ProcessPoolExecutor, joblib)',
+      available: isolated && facts.sharedArrayBuffer,
+      // What jupyter_coi/pool/browser.py needs: workers that the kernel waits for on
+      // shared memory, which a page without isolation cannot share.
+      detail:
+        'Python functions run on several cores: each worker is a separate Pyodide ' +
+        'interpreter in a Web Worker (like a process, not a thread), and the kernel waits ' +
+        'for them on shared memory. On a page that is not isolated, making a pool raises ' +
+        'NotIsolatedError.' +
+        needs
+    },
+    {
+      id: 'sync-input',
+      label: 'Synchronous input() in in-browser kernels',
+      available: inputAvailable,
+      detail:
+        'input() and getpass() in an in-browser kernel block its worker with Atomics.wait ' +
+        'until you answer.' +
+        needs
+    }
+  ];
+}
+
+/** The one line for what in-browser kernels would gain, on a page without any. */
+function noKernelsHere(page: IPage): ICapability {
+  return {
+    id: 'in-browser-kernels',
+    label: 'In-browser Python kernels',
+    available: 'not-here',
+    detail:
+      page.deployment === 'server' || page.deployment === 'other'
+        ? 'Interrupts of running code, input() and worker pools need isolation only in ' +
+          'Python kernels that run in the browser (Pyodide). The kernels of this page run ' +
+          'on the Jupyter server, whose interrupt button and input() work either way.'
+        : 'Interrupts of running code, input() and worker pools need isolation only in ' +
+          'Python kernels that run in the browser (Pyodide), and this site has none.'
+  };
+}
+
+function capabilities(facts: IFacts, page: IPage): ICapability[] {
   const isolated = facts.crossOriginIsolated;
   const needs = isolatedWithoutSharedMemory(facts)
     ? ' This browser does not provide SharedArrayBuffer, even to an isolated page.'
@@ -164,8 +289,7 @@ function capabilities(facts: IFacts): ICapability[] {
     facts.wasmSharedMemory === false
       ? false
       : isolated && facts.sharedArrayBuffer;
-  const inputAvailable =
-    facts.atomicsWaitInWorker ?? (isolated && facts.sharedArrayBuffer);
+  const kernels = page.inBrowserKernels;
   return [
     {
       id: 'shared-array-buffer',
@@ -181,41 +305,9 @@ function capabilities(facts: IFacts): ICapability[] {
         'Shared WebAssembly memory posted to workers, as multi-threaded Wasm builds need.' +
         needs
     },
-    {
-      id: 'kernel-interrupt',
-      label: 'Interrupting running code in in-browser Python kernels',
-      available: isolated && facts.sharedArrayBuffer,
-      // What jupyter-coi's interrupt plugin gives a Pyodide kernel (see
-      // interrupt/controller.ts), and what a user gets without it.
-      detail:
-        'jupyter-coi gives each Pyodide kernel an interrupt buffer, a SharedArrayBuffer ' +
-        'shared with its worker, so the interrupt button raises KeyboardInterrupt in the ' +
-        'running cell, time.sleep included. Without it an interrupt only cancels queued ' +
-        'cells: a running cell stops only when it ends or the kernel restarts.' +
-        needs
-    },
-    {
-      id: 'worker-pool',
-      label: 'A worker pool for in-browser Python (jupyter_coi.pool)',
-      available: isolated && facts.sharedArrayBuffer,
-      // What jupyter_coi/pool/browser.py needs: workers that the kernel waits for on
-      // shared memory, which a page without isolation cannot share.
-      detail:
-        'from jupyter_coi.pool import WorkerPoolExecutor runs Python functions on several ' +
-        'cores: each worker is a separate Pyodide interpreter in a Web Worker (like a ' +
-        'process, not a thread), and the kernel waits for them on shared memory. On a page ' +
-        'that is not isolated, making a pool raises NotIsolatedError.' +
-        needs
-    },
-    {
-      id: 'sync-input',
-      label: 'Synchronous input() in in-browser kernels',
-      available: inputAvailable,
-      detail:
-        'input() and getpass() in an in-browser kernel block its worker with Atomics.wait ' +
-        'until you answer.' +
-        needs
-    },
+    ...(kernels !== null && kernels.length === 0
+      ? [noKernelsHere(page)]
+      : kernelCapabilities(facts, needs, kernels)),
     {
       id: 'precise-timers',
       label: 'Precise timers',
@@ -230,7 +322,7 @@ function capabilities(facts: IFacts): ICapability[] {
   ];
 }
 
-function notIsolatedReasons(facts: IFacts): IReason[] {
+function notIsolatedReasons(facts: IFacts, page: IPage): IReason[] {
   const reasons: IReason[] = [];
   if (!facts.secureContext) {
     reasons.push({
@@ -249,7 +341,7 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
     ['opener', opener],
     ['embedder', embedder]
   ] as [IsolatingField, HeaderVerdict][]) {
-    const reason = headerReason(field, verdict, facts);
+    const reason = headerReason(field, verdict, facts, page);
     if (reason) {
       reasons.push(reason);
     }
@@ -347,7 +439,30 @@ function notIsolatedReasons(facts: IFacts): IReason[] {
   return reasons;
 }
 
-function isolatedReasons(facts: IFacts): IReason[] {
+/** The isolating headers this page got, as sent; null where they were not read or do not isolate. */
+function headersInForce(facts: IFacts): string | null {
+  if (
+    !facts.headers ||
+    judgeHeader('opener', facts) !== 'isolating' ||
+    judgeHeader('embedder', facts) !== 'isolating'
+  ) {
+    return null;
+  }
+  return (['opener', 'embedder'] as IsolatingField[])
+    .map(f => `"${policy.headers[f]}: ${facts.headers?.[f]}"`)
+    .join(' and ');
+}
+
+/** The COEP setting of the static site's tool, set to `value`. */
+function staticSiteSetting(page: IPage, value: string): string {
+  const place =
+    page.deployment === 'sphinx'
+      ? EMBEDDER_SETTINGS.sphinx
+      : EMBEDDER_SETTINGS.lite;
+  return `set ${settingLine(place, value)} and ${place.then}.`;
+}
+
+function isolatedReasons(facts: IFacts, page: IPage): IReason[] {
   const reasons: IReason[] = [];
   if (isolatedWithoutSharedMemory(facts)) {
     reasons.push({
@@ -381,7 +496,7 @@ function isolatedReasons(facts: IFacts): IReason[] {
         'worker, and the page is then not isolated unless the server sends the headers too.',
       fix:
         'Nothing to fix. For isolation that does not depend on a service worker, have the ' +
-        `server send ${requirement('opener')} and ${requirement('embedder')}.`
+        `host send ${headersInForce(facts) ?? isolatingHeadersHere(facts)} too.`
     });
   } else if (
     facts.headers !== null &&
@@ -408,15 +523,15 @@ function isolatedReasons(facts: IFacts): IReason[] {
       ? {
           who: 'This server answers',
           when: '',
-          setting: `set ${policy.headers.embedder} to ${CREDENTIALLESS_FALLBACK} (embedder_policy).`
+          setting:
+            `set ${settingLine(EMBEDDER_SETTINGS.server, CREDENTIALLESS_FALLBACK)} and ` +
+            `${EMBEDDER_SETTINGS.server.then}.`
         }
       : facts.headers.fallbackWorker
         ? {
             who: "This site's service worker (jupyter-coi) answers",
             when: ' from it after one reload',
-            setting:
-              'set CrossOriginIsolationAddon.embedder_policy (jupyter_coi_embedder_policy for a ' +
-              `Sphinx site) to ${CREDENTIALLESS_FALLBACK} and build the site again.`
+            setting: staticSiteSetting(page, CREDENTIALLESS_FALLBACK)
           }
         : null;
     reasons.push(
@@ -449,22 +564,50 @@ function isolatedReasons(facts: IFacts): IReason[] {
   return reasons;
 }
 
-/** Diagnose cross-origin isolation from the facts. */
-export function diagnose(facts: IFacts): IDiagnosis {
+/**
+ * The sentence under the heading (which says whether the page is isolated): what that means
+ * for this page, for its in-browser kernels only where it has some.
+ */
+function summary(facts: IFacts, page: IPage): string {
+  const none = page.inBrowserKernels?.length === 0;
+  if (isolatedWithoutSharedMemory(facts)) {
+    return none
+      ? 'Yet this browser does not provide SharedArrayBuffer to it.'
+      : 'Yet this browser does not provide SharedArrayBuffer to it, so in-browser Python ' +
+          'kernels cannot offer interrupts, input() or worker pools here.';
+  }
+  if (facts.crossOriginIsolated) {
+    return none
+      ? 'SharedArrayBuffer and shared WebAssembly memory are available to its code. No ' +
+          'kernel here runs in the browser, so its kernels work as they would anywhere.'
+      : 'SharedArrayBuffer and shared WebAssembly memory are available: in-browser Python ' +
+          'kernels can be interrupted, read input() and run worker pools.';
+  }
+  return none
+    ? 'SharedArrayBuffer and shared WebAssembly memory are unavailable. No kernel here runs ' +
+        'in the browser, so its kernels work as they would anywhere.'
+    : 'SharedArrayBuffer and shared WebAssembly memory are unavailable, so in-browser ' +
+        'Python kernels cannot be interrupted, read input() or run worker pools.';
+}
+
+/**
+ * Diagnose cross-origin isolation from the facts, and from what the app knows of its page
+ * (whose settings make its headers, and whether it has in-browser kernels).
+ */
+export function diagnose(
+  facts: IFacts,
+  page: IPage = UNKNOWN_PAGE
+): IDiagnosis {
   const isolated = facts.crossOriginIsolated === true;
-  const reasons = isolated ? isolatedReasons(facts) : notIsolatedReasons(facts);
+  const reasons = isolated
+    ? isolatedReasons(facts, page)
+    : notIsolatedReasons(facts, page);
   return {
     state: isolated ? 'isolated' : 'not-isolated',
-    summary: isolatedWithoutSharedMemory(facts)
-      ? 'This page is cross-origin isolated, but this browser does not provide ' +
-        'SharedArrayBuffer, so in-browser kernels cannot offer input() or interrupts here.'
-      : isolated
-        ? 'This page is cross-origin isolated: SharedArrayBuffer and shared WebAssembly memory ' +
-          'are available, which in-browser kernels need for input() and for interrupts.'
-        : 'This page is not cross-origin isolated: SharedArrayBuffer and shared WebAssembly ' +
-          'memory are unavailable, so in-browser kernels cannot offer input() or interrupts.',
+    summary: summary(facts, page),
     reasons,
-    capabilities: capabilities(facts)
+    capabilities: capabilities(facts, page),
+    page
   };
 }
 

@@ -13,8 +13,9 @@ import {
   moreLine,
   originLine
 } from './blocked';
-import { IDiagnosis } from './diagnosis';
+import { ICapability, IDiagnosis } from './diagnosis';
 import { IFacts } from './facts';
+import { IPage } from './page';
 import { BLOCKED_HEADING, STATE_DESCRIPTION } from './labels';
 import {
   IReports,
@@ -59,8 +60,15 @@ function header(
   return raw === null ? ['absent', 'not sent'] : [raw, raw];
 }
 
-/** The facts as rows, in display order. */
-export function factRows(facts: IFacts): IFactRow[] {
+function kernelNames(names: string[] | null): [string, string] {
+  if (names === null) {
+    return ['unknown', 'unknown'];
+  }
+  return names.length ? [names.join(', '), names.join(', ')] : ['none', 'none'];
+}
+
+/** The facts as rows, in display order; `page`: what the app told of its page. */
+export function factRows(facts: IFacts, page?: IPage): IFactRow[] {
   const rows: [string, string, [string, string]][] = [
     [
       'crossOriginIsolated',
@@ -115,6 +123,11 @@ export function factRows(facts: IFacts): IFactRow[] {
       'isolationPermitted',
       'Permissions policy allows isolation',
       flag(facts.isolationPermitted)
+    ],
+    [
+      'inBrowserKernels',
+      'In-browser Python kernels',
+      kernelNames(page?.inBrowserKernels ?? null)
     ]
   ];
   return rows.map(([key, label, [value, display]]) => ({
@@ -124,6 +137,19 @@ export function factRows(facts: IFacts): IFactRow[] {
     display
   }));
 }
+
+/** A capability's state, as `data-coi-value` has it. */
+export function capabilityValue(cap: ICapability): string {
+  return cap.available === null ? 'unknown' : String(cap.available);
+}
+
+/** The mark and the word shown for each state. */
+const CAPABILITY_WORDS: Record<string, [string, string]> = {
+  true: ['✓', 'available'],
+  false: ['✗', 'unavailable'],
+  unknown: ['?', 'unknown'],
+  'not-here': ['–', 'none on this page']
+};
 
 function formatMs(ms: number): string {
   return ms < 1
@@ -291,15 +317,8 @@ export function renderDetails(
   for (const cap of diagnosis.capabilities) {
     const item = el('li', 'jp-coi-capability');
     item.dataset.coiCapability = cap.id;
-    const value = cap.available === null ? 'unknown' : String(cap.available);
-    item.dataset.coiValue = value;
-    const mark = cap.available === null ? '?' : cap.available ? '✓' : '✗';
-    const word =
-      cap.available === null
-        ? 'unknown'
-        : cap.available
-          ? 'available'
-          : 'unavailable';
+    item.dataset.coiValue = capabilityValue(cap);
+    const [mark, word] = CAPABILITY_WORDS[capabilityValue(cap)];
     const head = el('span', 'jp-coi-capability-head');
     head.append(
       el('span', 'jp-coi-mark', mark),
@@ -313,7 +332,7 @@ export function renderDetails(
   root.append(el('h3', undefined, 'Facts'));
   const table = el('table', 'jp-coi-facts');
   const body = el('tbody');
-  for (const row of factRows(facts)) {
+  for (const row of factRows(facts, diagnosis.page)) {
     const tr = el('tr');
     tr.dataset.coiFact = row.key;
     tr.dataset.coiValue = row.value;
@@ -353,12 +372,10 @@ export function textReport(
   }
   lines.push('');
   for (const cap of diagnosis.capabilities) {
-    lines.push(
-      `${cap.label}: ${cap.available === null ? 'unknown' : cap.available ? 'available' : 'unavailable'}`
-    );
+    lines.push(`${cap.label}: ${CAPABILITY_WORDS[capabilityValue(cap)][1]}`);
   }
   lines.push('');
-  for (const row of factRows(facts)) {
+  for (const row of factRows(facts, diagnosis.page)) {
     lines.push(`${row.label}: ${row.display}`);
   }
   lines.push(`User agent: ${facts.userAgent}`);

@@ -12,13 +12,15 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { IStatusBar } from '@jupyterlab/statusbar';
-import { Signal } from '@lumino/signaling';
+import { ISignal, Signal } from '@lumino/signaling';
+import type { Widget } from '@lumino/widgets';
 import { CommandIDs } from '../commands';
 import { resolveByName } from '../tokens';
 import { Deployment, blockedView, watchBlockedLoads } from './blocked';
 import { diagnose, quickState } from './diagnosis';
 import { showDetails } from './dialog';
 import { IFacts } from './facts';
+import { BUILT_BY_KEY } from './page';
 import { probe } from './probe';
 import { REPORTS_PAGE_CONFIG, fetchReports } from './reports';
 import { IsolationIndicator } from './widget';
@@ -51,13 +53,51 @@ function headersUrl(): string | undefined {
 /**
  * Where the page's headers come from, so that the dialog names the setting that changes them:
  * a server with jupyter-coi says where its report endpoint is (its page config, which is also
- * how the dialog knows to ask for reports); a JupyterLite site names itself in its config.
+ * how the dialog knows to ask for reports); a JupyterLite site names itself in its config, and
+ * the Sphinx extension marks the sites it isolates there too.
  */
 function deployment(): Deployment {
   if (PageConfig.getOption(REPORTS_PAGE_CONFIG)) {
     return 'server';
   }
+  if (PageConfig.getOption(BUILT_BY_KEY) === 'sphinx') {
+    return 'sphinx';
+  }
   return PageConfig.getOption('appName') === 'JupyterLite' ? 'lite' : 'other';
+}
+
+/** JupyterLite's registry of in-browser kernel specs, found by its token's name (tokens.ts). */
+const KERNEL_SPECS_TOKEN = '@jupyterlite/services:IKernelSpecs';
+
+interface IInBrowserSpecs {
+  specs: {
+    kernelspecs: Record<
+      string,
+      { display_name?: string; language?: string } | undefined
+    >;
+  } | null;
+}
+
+/**
+ * The in-browser Python kernels the page can start, by display name: none on a page without
+ * JupyterLite's kernel registry (its kernels, if any, run on a server).
+ */
+async function inBrowserKernels(
+  app: JupyterFrontEnd
+): Promise<string[] | null> {
+  const registry = await resolveByName<IInBrowserSpecs>(
+    app,
+    KERNEL_SPECS_TOKEN
+  );
+  if (!registry) {
+    return [];
+  }
+  if (!registry.specs) {
+    return null;
+  }
+  return Object.entries(registry.specs.kernelspecs)
+    .filter(([, spec]) => spec?.language?.toLowerCase() === 'python')
+    .map(([name, spec]) => spec?.display_name ?? name);
 }
 
 /** Probe once per page: isolation cannot change without a reload. */
@@ -96,10 +136,63 @@ function placeIndicator(
     }
     app.shell.add(indicator, 'top', { rank: TOP_RANK });
   } catch {
-    // A shell without a top area (some embedded apps): the command still works.
+    // A shell without a top area: the console's toolbar below, or the command alone.
+  }
+  if (!indicator.parent) {
+    // JupyterLite's REPL app has neither a status bar nor a top area it shows: the console's
+    // own toolbar (shown with the REPL's `toolbar=1`) is the place a person looks.
+    void placeInConsoleToolbar(app, indicator);
   }
   return show => indicator.setHidden(!show);
 }
+
+/** Looked up by name, as the status bar is: most pages with the indicator have no console. */
+const CONSOLE_TRACKER_TOKEN = '@jupyterlab/console:IConsoleTracker';
+
+interface IConsoleToolbars {
+  currentWidget: { toolbar?: IToolbar } | null;
+  widgetAdded: ISignal<unknown, { toolbar?: IToolbar }>;
+}
+
+interface IToolbar {
+  insertBefore(at: string, name: string, widget: Widget): boolean;
+  addItem(name: string, widget: Widget): boolean;
+}
+
+/** Put the indicator in the toolbar of the page's first console, before its kernel's name. */
+async function placeInConsoleToolbar(
+  app: JupyterFrontEnd,
+  indicator: IsolationIndicator
+): Promise<void> {
+  const tracker = await resolveByName<IConsoleToolbars>(
+    app,
+    CONSOLE_TRACKER_TOKEN
+  );
+  if (!tracker) {
+    return;
+  }
+  const place = (panel: { toolbar?: IToolbar } | null): boolean => {
+    const toolbar = panel?.toolbar;
+    if (!toolbar || indicator.parent) {
+      return !!indicator.parent;
+    }
+    return (
+      toolbar.insertBefore('kernelName', INDICATOR_ITEM, indicator) ||
+      toolbar.addItem(INDICATOR_ITEM, indicator)
+    );
+  };
+  if (place(tracker.currentWidget)) {
+    return;
+  }
+  const added = (_: unknown, panel: { toolbar?: IToolbar }) => {
+    if (place(panel)) {
+      tracker.widgetAdded.disconnect(added);
+    }
+  };
+  tracker.widgetAdded.connect(added);
+}
+
+const INDICATOR_ITEM = 'jupyter-coi-indicator';
 
 function watchSettings(
   app: JupyterFrontEnd,
@@ -152,22 +245,24 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
           // (JupyterLite, a server without jupyter-coi) the request would only log a 404.
           const settings = app.serviceManager?.serverSettings;
           const path = PageConfig.getOption(REPORTS_PAGE_CONFIG);
-          const [facts, reports] = await Promise.all([
+          const [facts, reports, kernels] = await Promise.all([
             getFacts(),
             settings && path
               ? fetchReports(settings, path)
               : Promise.resolve(null),
+            inBrowserKernels(app),
             blockedLoads.scan(document)
           ]);
+          const page = { deployment: deployment(), inBrowserKernels: kernels };
           const blocked = blockedView(
             blockedLoads,
             reports,
             facts,
-            deployment()
+            page.deployment
           );
           await showDetails(
             facts,
-            diagnose(facts),
+            diagnose(facts, page),
             blocked.reports,
             blocked.section
           );

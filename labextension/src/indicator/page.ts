@@ -1,0 +1,76 @@
+/**
+ * What the app knows of its page beside what the browser says: which tool's settings make the
+ * page's headers, and which in-browser Python kernels it can start. The dialog names only that
+ * tool's settings, and speaks of what in-browser kernels gain only where the page has some.
+ */
+import policy from '../policy.json';
+
+/**
+ * Where the page's headers come from: a Jupyter server with jupyter-coi, a JupyterLite site
+ * built with its addon, the JupyterLite site of a Sphinx project built with its extension, or
+ * somewhere that does not say.
+ */
+export type Deployment = 'server' | 'lite' | 'sphinx' | 'other';
+
+export interface IPage {
+  deployment: Deployment;
+  /**
+   * The in-browser Python kernels the page can start, by display name: empty where it has
+   * none (every kernel runs on a server), null where that is not known.
+   */
+  inBrowserKernels: string[] | null;
+}
+
+/** A page that says nothing of itself. */
+export const UNKNOWN_PAGE: IPage = {
+  deployment: 'other',
+  inBrowserKernels: null
+};
+
+/**
+ * The key of the page config (`jupyter-config-data`) by which a JupyterLite site that the
+ * Sphinx extension isolated says so (`BUILT_BY_KEY` in jupyter_coi/sphinx/site.py, which a
+ * unit test compares).
+ */
+export const BUILT_BY_KEY = 'jupyterCoiBuiltBy';
+
+/** The COEP setting of each tool that makes a page's headers, as a person writes it. */
+export interface ISettingPlace {
+  /** The setting's name where it is written. */
+  name: string;
+  /** Where it is written. */
+  file: string;
+  /** What makes a change take effect. */
+  then: string;
+  /** Its default. */
+  fallback: string;
+}
+
+export const EMBEDDER_SETTINGS: Record<
+  Exclude<Deployment, 'other'>,
+  ISettingPlace
+> = {
+  server: {
+    name: 'c.CrossOriginIsolation.embedder_policy',
+    file: 'jupyter_server_config.py',
+    then: 'restart Jupyter',
+    fallback: policy.serverDefaults.embedder
+  },
+  lite: {
+    name: 'CrossOriginIsolationAddon.embedder_policy',
+    file: 'jupyter_lite_config.json',
+    then: 'build the site again',
+    fallback: policy.liteDefaults.embedder
+  },
+  sphinx: {
+    name: 'jupyter_coi_embedder_policy',
+    file: "the Sphinx project's conf.py",
+    then: 'build the docs again',
+    fallback: policy.liteDefaults.embedder
+  }
+};
+
+/** `name = "value" in file`, as a person would write it there. */
+export function settingLine(place: ISettingPlace, value: string): string {
+  return `${place.name} = "${value}" in ${place.file}`;
+}
