@@ -5,8 +5,10 @@ versions the test extra pins. Each row here tests other versions that users have
 have, with the part of the suite that those versions change:
 
 - ``oldest``: the oldest Python, jupyter_server, JupyterLab and Notebook that pyproject.toml and
-  the labextension allow, with the server and indicator tests (jupyterlite-core's oldest, 0.8.6,
-  is the main run's);
+  the labextension allow, with the server and indicator tests (jupyterlite-core's oldest is
+  ``jupyterlite-0.7``'s);
+- ``jupyterlite-0.7``: JupyterLite 0.7 (jupyterlite-core and jupyterlite-pyodide-kernel 0.7,
+  Pyodide 0.29), the oldest the lite extra allows, with the JupyterLite and Pyodide kernel tests;
 - ``jupyterlite-next``: the next JupyterLite (a pre-release of jupyterlite-core and of
   jupyterlite-pyodide-kernel, with a newer kernel channel), with the JupyterLite and Pyodide
   kernel tests;
@@ -116,6 +118,35 @@ ROWS = (
         ),
         pins=("jupyterlite-core==0.9.0a2", "jupyterlite-pyodide-kernel==0.9.0a1"),
         # Each first-cell case once: the main run repeats them.
+        env={"JUPYTER_COI_REPEATS": "1"},
+    ),
+    Row(
+        "jupyterlite-0.7",
+        "jupyterlite-core 0.7.6 and jupyterlite-pyodide-kernel 0.7.2 (JupyterLab 4.5, Pyodide "
+        "0.29 with Python 3.13), the oldest JupyterLite the lite extra allows",
+        tests=(
+            "tests/integration/test_lite_addon.py",
+            "tests/integration/test_lite_service_worker_build.py",
+            "tests/browser/test_pyodide_kernel.py",
+            "tests/browser/test_lite_isolated.py",
+            "tests/browser/test_lite_service_worker.py",
+            "tests/browser/test_worker_pool.py",
+            "tests/browser/test_parallel_apis.py",
+            "tests/browser/test_first_cell.py",
+            # Chromium only, as jupyterlite-next.
+            "-k",
+            "not webkit and not firefox and " + POOL_LOGIC_ONLY,
+        ),
+        pins=(
+            "jupyterlite-core==0.7.6",
+            "jupyterlite-pyodide-kernel==0.7.2",
+            # What jupyterlite-core 0.7's `lab` extra asks for: Notebook 7.6's lab extension,
+            # which every build copies from the environment, is built for JupyterLab 4.6, and
+            # JupyterLite 0.7's notebook page (JupyterLab 4.5) stays blank with it
+            # (`RUNTIME-012`, @jupyterlab/docregistry).
+            "jupyterlab==4.5.11",
+            "notebook==7.5.8",
+        ),
         env={"JUPYTER_COI_REPEATS": "1"},
     ),
     Row(
