@@ -62,8 +62,10 @@ def add(a, b):
     return a + b
 
 def where(_=None):
-    # The Web Worker that runs it: the page names each pool worker.
-    import js
+    # The Web Worker that runs it: the page names each pool worker. It takes a while, so that
+    # one worker cannot run every task before the other has taken one.
+    import js, time
+    time.sleep(0.1)
     name = str(getattr(js, 'name', ''))
     return name if ' worker ' in name else 'the kernel'
 
