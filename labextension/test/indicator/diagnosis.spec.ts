@@ -4,25 +4,14 @@ import {
   judgeHeader,
   IDiagnosis
 } from '../../src/indicator/diagnosis';
-import { IFacts } from '../../src/indicator/facts';
 import { headerToken } from '../../src/indicator/headers';
-import { isolatedFacts } from './facts';
+import { isolatedFacts, notIsolatedFacts } from './facts';
 
 /** Facts of a plain, isolated top-level page served with the default headers. */
 const isolated = isolatedFacts;
 
 /** The same page, not isolated; headers as given. */
-function notIsolated(overrides: Partial<IFacts> = {}): IFacts {
-  return isolated({
-    crossOriginIsolated: false,
-    sharedArrayBuffer: false,
-    wasmSharedMemory: false,
-    atomicsWaitInWorker: false,
-    timerResolutionMs: 0.1,
-    headers: { opener: null, embedder: null, resource: null },
-    ...overrides
-  });
-}
+const notIsolated = notIsolatedFacts;
 
 const ids = (d: IDiagnosis) => d.reasons.map(r => r.id);
 const problems = (d: IDiagnosis) =>

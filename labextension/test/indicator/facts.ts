@@ -25,3 +25,17 @@ export function isolatedFacts(overrides: Partial<IFacts> = {}): IFacts {
     ...overrides
   };
 }
+
+/** The same page, not isolated, served without the isolation headers; each test overrides
+ * what it is about. */
+export function notIsolatedFacts(overrides: Partial<IFacts> = {}): IFacts {
+  return isolatedFacts({
+    crossOriginIsolated: false,
+    sharedArrayBuffer: false,
+    wasmSharedMemory: false,
+    atomicsWaitInWorker: false,
+    timerResolutionMs: 0.1,
+    headers: { opener: null, embedder: null, resource: null },
+    ...overrides
+  });
+}

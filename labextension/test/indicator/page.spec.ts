@@ -8,7 +8,7 @@ import { diagnose, IDiagnosis } from '../../src/indicator/diagnosis';
 import { IFacts } from '../../src/indicator/facts';
 import { STATE_DESCRIPTION } from '../../src/indicator/labels';
 import { Deployment, EMBEDDER_SETTINGS, IPage } from '../../src/indicator/page';
-import { isolatedFacts } from './facts';
+import { isolatedFacts, notIsolatedFacts } from './facts';
 
 const CHROME =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
@@ -21,20 +21,17 @@ const PYODIDE: IPage = {
 };
 const SERVER_ONLY: IPage = { deployment: 'server', inBrowserKernels: [] };
 
-function notIsolated(overrides: Partial<IFacts> = {}): IFacts {
-  return isolatedFacts({
-    crossOriginIsolated: false,
-    sharedArrayBuffer: false,
-    wasmSharedMemory: false,
-    atomicsWaitInWorker: false,
-    timerResolutionMs: 0.1,
-    headers: { opener: null, embedder: null, resource: null },
-    userAgent: CHROME,
-    ...overrides
-  });
-}
+const notIsolated = (overrides: Partial<IFacts> = {}): IFacts =>
+  notIsolatedFacts({ userAgent: CHROME, ...overrides });
 
 const capabilityIds = (d: IDiagnosis) => d.capabilities.map(c => c.id);
+/** The capabilities around what in-browser kernels gain, which every page lists. */
+const around = (...middle: string[]) => [
+  'shared-array-buffer',
+  'wasm-threads',
+  ...middle,
+  'precise-timers'
+];
 const text = (d: IDiagnosis) => {
   const parts = [d.summary];
   for (const r of d.reasons) {
@@ -59,12 +56,7 @@ describe('in-browser kernels', () => {
   it('a lab whose kernels all run on the server claims nothing of Pyodide', () => {
     for (const facts of [isolatedFacts(), notIsolated()]) {
       const d = diagnose(facts, SERVER_ONLY);
-      expect(capabilityIds(d)).toEqual([
-        'shared-array-buffer',
-        'wasm-threads',
-        'in-browser-kernels',
-        'precise-timers'
-      ]);
+      expect(capabilityIds(d)).toEqual(around('in-browser-kernels'));
       const line = d.capabilities.find(c => c.id === 'in-browser-kernels')!;
       expect(line.available).toBe('not-here');
       expect(line.detail).toContain('run on the Jupyter server');
@@ -76,14 +68,9 @@ describe('in-browser kernels', () => {
 
   it('a JupyterLite site with Pyodide lists what its kernels gain, by name', () => {
     const d = diagnose(isolatedFacts(), PYODIDE);
-    expect(capabilityIds(d)).toEqual([
-      'shared-array-buffer',
-      'wasm-threads',
-      'kernel-interrupt',
-      'worker-pool',
-      'sync-input',
-      'precise-timers'
-    ]);
+    expect(capabilityIds(d)).toEqual(
+      around('kernel-interrupt', 'worker-pool', 'sync-input')
+    );
     const interrupt = d.capabilities.find(c => c.id === 'kernel-interrupt')!;
     expect(interrupt.label).toContain('(here: Python (Pyodide))');
     expect(interrupt.available).toBe(true);
