@@ -13,7 +13,13 @@ import {
   credentiallessSupported,
   headerToken
 } from './headers';
-import { EMBEDDER_SETTINGS, IPage, UNKNOWN_PAGE, settingLine } from './page';
+import {
+  EMBEDDER_SETTINGS,
+  IPage,
+  ISettingPlace,
+  UNKNOWN_PAGE,
+  settingLine
+} from './page';
 
 export type IsolationState = 'isolated' | 'not-isolated';
 
@@ -453,12 +459,8 @@ function headersInForce(facts: IFacts): string | null {
     .join(' and ');
 }
 
-/** The COEP setting of the static site's tool, set to `value`. */
-function staticSiteSetting(page: IPage, value: string): string {
-  const place =
-    page.deployment === 'sphinx'
-      ? EMBEDDER_SETTINGS.sphinx
-      : EMBEDDER_SETTINGS.lite;
+/** Set a tool's COEP setting to `value`, and what makes it take effect. */
+function settingFix(place: ISettingPlace, value: string): string {
   return `set ${settingLine(place, value)} and ${place.then}.`;
 }
 
@@ -523,15 +525,18 @@ function isolatedReasons(facts: IFacts, page: IPage): IReason[] {
       ? {
           who: 'This server answers',
           when: '',
-          setting:
-            `set ${settingLine(EMBEDDER_SETTINGS.server, CREDENTIALLESS_FALLBACK)} and ` +
-            `${EMBEDDER_SETTINGS.server.then}.`
+          setting: settingFix(EMBEDDER_SETTINGS.server, CREDENTIALLESS_FALLBACK)
         }
       : facts.headers.fallbackWorker
         ? {
             who: "This site's service worker (jupyter-coi) answers",
             when: ' from it after one reload',
-            setting: staticSiteSetting(page, CREDENTIALLESS_FALLBACK)
+            setting: settingFix(
+              page.deployment === 'sphinx'
+                ? EMBEDDER_SETTINGS.sphinx
+                : EMBEDDER_SETTINGS.lite,
+              CREDENTIALLESS_FALLBACK
+            )
           }
         : null;
     reasons.push(
