@@ -44,6 +44,9 @@ from .site import (
     write_host_files,
 )
 
+# Addons that write app pages in post_build, by their entry point's name.
+PAGE_WRITERS = ("voici",)
+
 
 class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
     """Cross-origin isolation of a JupyterLite site (jupyter-coi): host config files, headers
@@ -244,6 +247,7 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
             doc=f"wrap JupyterLite's service worker to add {self.policy().describe()}, and load "
             f"{serviceworker.PAGE_SCRIPT} in every app page",
             file_dep=[],
+            task_dep=self._page_writers(manager),
             targets=[out / serviceworker.SERVICE_WORKER, out / serviceworker.PAGE_SCRIPT],
             actions=[(self._install_service_worker, [out])],
             uptodate=[
@@ -251,6 +255,24 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
                 lambda: not serviceworker.check_service_worker(out, self.policy()),
             ],
         )
+
+    def _page_writers(self, manager) -> list[str]:
+        """The post_build tasks of the addons that write app pages after this one: the page
+        script must reach their pages too, so it goes in once they have run.
+
+        jupyterlite-core runs each phase's addons in the order of their names, and Voici's
+        (``voici``) writes its dashboards and tree in post_build, after ``jupyter-coi``. Its
+        tasks are read from its own post_build, which only yields them (as jupyterlite-core
+        then does), so that the dependency holds whatever they are named.
+        """
+        names = []
+        for addon_name in PAGE_WRITERS:
+            addon = manager._addons.get(addon_name)
+            if addon is None or "post_build" not in getattr(addon, "__all__", ()):
+                continue
+            for task in addon.post_build(manager) or ():
+                names.append(f"{manager.task_prefix}post_build:{addon_name}:{task['name']}")
+        return names
 
     def _install_service_worker(self, out: Path):
         try:

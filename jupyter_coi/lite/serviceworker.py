@@ -49,6 +49,11 @@ SCRIPT_ID = "jupyter-coi-reload"
 # extensions, API JSON, and the user's own files (an index.html there is content, not an app).
 NOT_APP_DIRS = frozenset({"build", "extensions", "api", "files", "static"})
 
+# Pages that start no app of JupyterLite's, so that nothing registers the worker there, by
+# their folder: Voici's tree of dashboards. Their tag asks the page script to register it.
+PAGES_WITHOUT_WORKER = (("voici", "tree"),)
+REGISTER_ATTRIBUTE = "data-register-worker"
+
 _HEADERS_SLOT = "__JUPYTER_COI_HEADERS__"
 _ORIGINAL_SLOT = "__JUPYTER_COI_ORIGINAL__"
 _CREDENTIALLESS_SLOT = "__JUPYTER_COI_CREDENTIALLESS__"
@@ -131,10 +136,12 @@ def wrap_service_worker(output_dir: Path, policy: Policy) -> list[Path]:
 
 
 def _app_pages(site: Path) -> list[Path]:
-    """Every ``index.html`` of JupyterLite's apps, nested ones included (``lab/tree/``...)."""
+    """Every page of the site's apps: each ``index.html`` of JupyterLite's, nested ones
+    included (``lab/tree/``...), and the pages other apps write by other names (Voici's
+    dashboards, ``voici/render/*.html``). The user's files and the bundles are not pages."""
     return [
         page
-        for page in sorted(site.rglob("index.html"))
+        for page in sorted(site.rglob("*.html"))
         if page.relative_to(site).parts[0] not in NOT_APP_DIRS
     ]
 
@@ -144,7 +151,10 @@ def _script_tag(site: Path, page: Path) -> str:
     # URL (a GitHub Pages project site is served below /<repository>/).
     depth = len(page.parent.relative_to(site).parts)
     src = "../" * depth + PAGE_SCRIPT if depth else "./" + PAGE_SCRIPT
-    return f'<script id="{SCRIPT_ID}" src="{src}"></script>'
+    parts = page.parent.relative_to(site).parts
+    register = any(parts[: len(folder)] == folder for folder in PAGES_WITHOUT_WORKER)
+    attribute = f" {REGISTER_ATTRIBUTE}" if register else ""
+    return f'<script id="{SCRIPT_ID}" src="{src}"{attribute}></script>'
 
 
 def install_page_script(output_dir: Path) -> list[Path]:
@@ -174,7 +184,9 @@ def install_page_script(output_dir: Path) -> list[Path]:
     return written
 
 
-_SCRIPT_TAG = re.compile(rf'\r?\n?[ \t]*<script id="{SCRIPT_ID}" src="[^"<>]*"></script>')
+_SCRIPT_TAG = re.compile(
+    rf'\r?\n?[ \t]*<script id="{SCRIPT_ID}" src="[^"<>]*"(?: {REGISTER_ATTRIBUTE})?></script>'
+)
 
 
 def remove_service_worker(output_dir: Path) -> list[Path]:
@@ -232,6 +244,16 @@ def rendered_policy(text: str) -> Policy | None:
     return Policy(**values)
 
 
+def _build_command(site: Path) -> str:
+    """The command that built ``site``: Voici's build makes its own app the site's."""
+    try:
+        data = json.loads((site / "jupyter-lite.json").read_text(encoding="utf-8"))
+        app = data["jupyter-config-data"].get("appUrl", "")
+    except (OSError, ValueError, KeyError, AttributeError):
+        app = ""
+    return "voici build" if str(app).rstrip("/").endswith("voici") else "jupyter lite build"
+
+
 def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list[str]:
     """What keeps a built site from being isolated by its service worker, in words; empty when
     all is in place. With ``policy``, a worker rendered from another policy is reported too."""
@@ -240,7 +262,7 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
     except NotALiteSite as e:
         return [str(e)]
     problems = []
-    rebuild = "run `jupyter lite build` with jupyter-coi installed"
+    rebuild = f"run `{_build_command(site)}` with jupyter-coi installed"
     workers = _worker_paths(site)
     if site / SERVICE_WORKER not in workers:
         problems.append(f"{site / SERVICE_WORKER} is missing: JupyterLite registers it")
@@ -255,7 +277,7 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
         if not worker.with_name(ORIGINAL).is_file():
             problems.append(
                 f"{worker.with_name(ORIGINAL)} is missing: the wrapper in {worker} cannot run "
-                "JupyterLite's worker; rebuild with `jupyter lite build --force`"
+                f"JupyterLite's worker; rebuild with `{_build_command(site)} --force`"
             )
         try:
             found = rendered_policy(text)

@@ -85,6 +85,19 @@ def test_the_tag_goes_first_in_head_relative_to_the_page(lite_build, page, src):
     assert html.replace(f"\n    {tag}", "") == PAGE  # nothing else changed
 
 
+def test_voicis_pages_get_the_tag_and_its_tree_asks_the_script_to_register_the_worker(lite_build):
+    pages = ("voici/tree/index.html", "voici/render/dashboard.html")
+    for page in pages:
+        (lite_build / page).parent.mkdir(parents=True, exist_ok=True)
+        (lite_build / page).write_text(PAGE)
+    sw.install_page_script(lite_build)
+    tree, dashboard = ((lite_build / page).read_text() for page in pages)
+    assert f'src="../../coi-reload.js" {sw.REGISTER_ATTRIBUTE}></script>' in tree
+    assert 'src="../../coi-reload.js"></script>' in dashboard
+    sw.remove_service_worker(lite_build)
+    assert [(lite_build / page).read_text() for page in pages] == [PAGE, PAGE]
+
+
 def test_the_users_files_and_the_bundles_are_not_app_pages(lite_build):
     sw.install_page_script(lite_build)
     assert (lite_build / "files" / "index.html").read_text() == PAGE

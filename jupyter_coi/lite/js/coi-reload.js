@@ -9,6 +9,9 @@
 (function () {
   "use strict";
   var GUARD = "jupyter-coi-reloaded";
+  var tag = document.currentScript;
+  // The site's root, where the worker is: this script is beside it.
+  var script = tag ? tag.src : "";
 
   var storage = null;
   try {
@@ -34,7 +37,7 @@
   try {
     container = navigator.serviceWorker;
   } catch (e) {}
-  if (!container) return;
+  if (!container || !script) return;
 
   // The guard is the time of the last automatic reload. A page whose navigation started right
   // after it is that reload's result: if it is still not isolated, another reload would not
@@ -98,5 +101,32 @@
   });
   container.ready.then(function () {
     afterLoad("ready");
+  });
+  // A page that starts no app of JupyterLite's (Voici's tree of dashboards; the build marks its
+  // tag) has nothing that registers the worker: with no registration once the page has loaded,
+  // register it here, by the URL JupyterLite's apps register it with (beside this script, with
+  // the site's cache setting), so that an app page opened next gets the same registration
+  // rather than a replacement.
+  if (!tag.hasAttribute("data-register-worker")) return;
+  window.addEventListener("load", function () {
+    container.getRegistration().then(function (registration) {
+      if (registration) return;
+      var config = new URL("jupyter-lite.json", script);
+      return fetch(config.href, { cache: "no-store" })
+        .then(function (response) {
+          return response.ok ? response.json() : {};
+        })
+        .catch(function () {
+          return {};
+        })
+        .then(function (site) {
+          var data = (site && site["jupyter-config-data"]) || {};
+          var worker = new URL("service-worker.js", script);
+          worker.searchParams.set("enableCache", String(data.enableServiceWorkerCache || "false"));
+          return container.register(worker.href);
+        });
+    }).catch(function (e) {
+      console.debug("jupyter-coi: could not register the service worker:", e);
+    });
   });
 })();
