@@ -12,6 +12,8 @@ have, with the part of the suite that those versions change:
 - ``jupyterlite-next``: the next JupyterLite (a pre-release of jupyterlite-core and of
   jupyterlite-pyodide-kernel, with a newer kernel channel), with the JupyterLite and Pyodide
   kernel tests;
+- ``voici``: Voici's static dashboards (voici-core 0.10, which needs JupyterLite 0.7), with the
+  Voici tests, which only this row collects;
 - ``pyodide-next``: the kernel's newest 0.8 release with the newest Pyodide from npm, with the
   Pyodide kernel tests;
 - ``jupyterhub-5``: JupyterHub 5, where the main run has 6, with the hub tests;
@@ -149,6 +151,23 @@ ROWS = (
             "notebook==7.5.8",
         ),
         env={"JUPYTER_COI_REPEATS": "1"},
+    ),
+    Row(
+        "voici",
+        "voici-core 0.10 (static Voila dashboards) on jupyterlite-core 0.7.6 and "
+        "jupyterlite-pyodide-kernel 0.7.0",
+        tests=("tests/integration/test_voici_build.py", "tests/browser/test_voici.py"),
+        pins=(
+            "voici-core==0.10.0",
+            "jupyterlite-core==0.7.6",
+            # The newest kernel whose extension Voici's app can load: 0.7.1 and 0.7.2 ask for
+            # @jupyterlab/pluginmanager, which Voici 0.10 does not share ("No kernel available").
+            "jupyterlite-pyodide-kernel==0.7.0",
+            # As in jupyterlite-0.7: the lab extensions a build copies, built for JupyterLab 4.5.
+            "jupyterlab==4.5.11",
+            "notebook==7.5.8",
+        ),
+        env={"JUPYTER_COI_VOICI": "1"},
     ),
     Row(
         "pyodide-next",

@@ -108,6 +108,8 @@ FEATURES = {
     "its pages and the JupyterLite REPL they embed are isolated, after at most one reload",
     "sphinx-default-embeds": "On such a Sphinx site with no configuration, images from another "
     "site that sends no CORP load (frames from another site are blocked in every engine)",
+    "voici-service-worker": "A Voici dashboard (`voici build`, the `voici` compatibility row) on a "
+    "host without headers is isolated by the service worker, after one reload",
 }
 _ALL = {"chromium": True, "firefox": True, "webkit": True}
 EXPECTED: dict[str, dict[str, bool]] = {
@@ -130,6 +132,7 @@ EXPECTED: dict[str, dict[str, bool]] = {
     "sphinx-service-worker": _ALL,
     # As for JupyterLite: the service worker gives WebKit require-corp.
     "sphinx-default-embeds": {"chromium": True, "firefox": True, "webkit": False},
+    "voici-service-worker": _ALL,
 }
 assert set(FEATURES) == set(EXPECTED)
 
@@ -149,6 +152,7 @@ TESTS = {
     "lite-default-embeds": "tests/browser/test_lite_isolated.py",
     "sphinx-service-worker": "tests/browser/test_sphinx_site.py",
     "sphinx-default-embeds": "tests/browser/test_sphinx_site.py",
+    "voici-service-worker": "tests/browser/test_voici.py",
 }
 assert set(TESTS) == set(FEATURES)
 
