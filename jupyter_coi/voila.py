@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def configure(c: Any = None) -> None:
+def configure() -> None:
     try:
         from voila.app import Voila
     except ImportError:

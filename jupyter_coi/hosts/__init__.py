@@ -49,7 +49,6 @@ __all__ = [
     "check",
     "needs_writing",
     "remove",
-    "render",
     "write",
 ]
 
@@ -72,12 +71,6 @@ def _read(path: Path) -> str | None:
         return None
     except UnicodeDecodeError as e:
         raise HostFileError(f"{path}: not UTF-8 text ({e.reason}); left unchanged") from None
-
-
-def render(host: str, policy: Policy) -> str:
-    """The text of ``host``'s config file, setting the policy's headers for every path."""
-    form = _format(host)
-    return form.merge(policy, Path(form.file), None)
 
 
 def write(host: str, policy: Policy, site_dir: Path) -> Path:

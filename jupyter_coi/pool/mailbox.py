@@ -146,14 +146,21 @@ def check_part(
         )
 
 
+# The slots and states the page reads or writes: it starts workers, marks one failed with its
+# reason, parks and retires idle ones, and gives each its interrupt buffer. The pipes themselves
+# are the kernel's and the worker's, both in Python, so their slots stay out of the page's copy.
+PAGE_SLOTS = ("state", "interrupt", "from_length", "reserve")
+PAGE_STATES = ("requested", "started", "failed")
+
+
 def render() -> dict:
     return {
-        "header": HEADER,
+        "header": {name: HEADER[name] for name in PAGE_SLOTS},
         "headerSlots": HEADER_SLOTS,
         "headerBytes": HEADER_BYTES,
         "window": WINDOW,
         "mailboxBytes": MAILBOX_BYTES,
-        "states": STATES,
+        "states": {name: STATES[name] for name in PAGE_STATES},
         "reserve": RESERVE,
         "doorbellSlots": DOORBELL_SLOTS,
         "doorbell": DOORBELL,

@@ -160,7 +160,7 @@ def run_chunk(fn: Callable, chunk: Iterable[tuple]) -> list:
 
 
 def run_call(payload: bytes | bytearray | memoryview) -> bytes:
-    """Run a call made by :func:`dumps_call`; its outcome as bytes, for :func:`outcome`.
+    """Run a call made by :func:`dumps_call`; its outcome as bytes, for :func:`unpack`.
 
     Never raises for what the call does: a ``KeyboardInterrupt`` or ``SystemExit`` in the
     call is an outcome too, so that a worker outlives the tasks it runs.
@@ -198,11 +198,3 @@ def unpack(data: bytes | bytearray | memoryview) -> tuple[bool, Any]:
     raised, text = rest
     raised.__cause__ = WorkerTraceback(text)
     return False, raised
-
-
-def outcome(data: bytes | bytearray | memoryview) -> Any:
-    """The value of an outcome, or raise its exception with the worker's traceback as cause."""
-    ok, value = unpack(data)
-    if ok:
-        return value
-    raise value

@@ -12,11 +12,15 @@ page (``/voila/render/``, served by the same server) shows a widget. Every cross
 goes to the loopback CDN (compat_cdn.py) by its real host name, so the browser applies COEP and
 CORP to real responses of a second origin.
 
-Each configuration's test asserts what makes the measurement valid (the kernel ran every cell
-without an error, the CDN had every file asked for, every cross-origin request belongs to
-a package, the page's COEP is the one configured); the last test compares the table of what
-was measured with docs/reference/compatibility.md and fails, printing the new table, when they differ
-(``JUPYTER_COI_WRITE_TABLE=1`` writes it instead).
+A configuration is measured once, by the first test that needs it (the ``measure`` fixture), and
+only a valid measurement counts: the kernel ran every cell without an error, the CDN had every
+file asked for, every cross-origin request belongs to a package, the page got the COEP
+configured. Each configuration's test asserts what the packages did there: the page was
+isolated, each package either showed its signal or had files blocked by COEP, and each did what
+the docs table's column for that configuration says. The last test compares the whole table
+(versions, hosts, the browser) with docs/reference/compatibility.md and fails, printing the
+measured table, when they differ; with ``JUPYTER_COI_WRITE_TABLE=1`` it also writes that table
+into the page, and still fails, so that a rewrite is reviewed and checked by a run of its own.
 
 Run: ``JUPYTER_COI_COMPAT=packages python -m pytest tests/compat/test_embedded_packages.py``
 """
@@ -367,21 +371,20 @@ def verdict(check: dict, loads: list[CrossOriginLoad], isolated: bool) -> str:
 
 @dataclass
 class Measured:
-    """One configuration's cells, and the hosts each package loaded from."""
+    """One configuration's cells, the hosts each package loaded from, and what the page and the
+    browser were."""
 
     cells: dict[str, str] = field(default_factory=dict)
     hosts: dict[str, set[str]] = field(default_factory=dict)
     coep: str = ""
+    isolated: bool = False
+    browser_version: str = ""
+    # The fetch modes (Sec-Fetch-Mode) of what the CDN was asked for: whether CORS could matter.
+    fetch_modes: set[str] = field(default_factory=set)
 
     def add(self, name: str, check: dict, loads: list[CrossOriginLoad], isolated: bool) -> None:
         self.cells[name] = verdict(check, loads, isolated)
         self.hosts[name] = {load.host for load in loads}
-
-
-MEASURED: dict[tuple[str, bool], Measured] = {}
-CHROMIUM: dict[str, str] = {}
-# The fetch modes (Sec-Fetch-Mode) of what the CDN was asked for: whether CORS could matter.
-FETCH_MODES: set[str] = set()
 
 
 @pytest.fixture(scope="module")
@@ -476,6 +479,7 @@ def measure_lab(context, server, cdn_urls, measured: Measured) -> list[CrossOrig
         page.wait_for_timeout(250)
         page_checks = page.evaluate(PAGE_CHECKS)
     isolated = page.evaluate("crossOriginIsolated")
+    measured.isolated = isolated
     measured.coep = page.evaluate(COEP_SEEN)
     loads = network.by_owner(owner)
     for package, check in zip([*CELL_PACKAGES, *EXTENSIONS], [*checks, *page_checks], strict=True):
@@ -497,7 +501,9 @@ def measure_voila(context, server, measured: Measured) -> None:
         page.wait_for_timeout(250)
     page.wait_for_timeout(SETTLE_GRACE * 1000)
     loads = network.by_owner(lambda load: VOILA.name).get(VOILA.name, [])
-    measured.add(VOILA.name, check, loads, page.evaluate("crossOriginIsolated"))
+    isolated = page.evaluate("crossOriginIsolated")
+    measured.isolated = measured.isolated and isolated
+    measured.add(VOILA.name, check, loads, isolated)
     page.close()
     failed = [load for load in loads if load.failure and not load.blocked_by_coep()]
     assert not failed, f"Voila's page had loads fail, not for isolation: {failed}"
@@ -511,16 +517,16 @@ def keep_screenshots(context, name: str) -> None:
             page.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"))
 
 
-@pytest.mark.parametrize(
-    ("coep", "corp"),
-    CONFIGS,
-    ids=[f"{coep}-{'corp' if corp else 'no-corp'}" for coep, corp in CONFIGS],
-)
-def test_packages_under(coep, corp, lab_servers, browsers, cdns, cdn_urls):
+def config_id(coep: str, corp: bool) -> str:
+    return f"{coep}-{'corp' if corp else 'no-corp'}"
+
+
+def measure_config(coep, corp, lab_servers, browsers, cdns, cdn_urls) -> Measured:
+    """One configuration's pages, measured; raises unless the measurement is valid."""
     server = lab_servers.get(coep)
     cdn = cdns[corp]
     asked_before = len(cdn.requests())
-    measured = Measured()
+    measured = Measured(browser_version=browsers[corp].version)
     context = browsers[corp].new_context(
         ignore_https_errors=True, viewport={"width": 1280, "height": 900}
     )
@@ -528,46 +534,88 @@ def test_packages_under(coep, corp, lab_servers, browsers, cdns, cdn_urls):
         unowned = measure_lab(context, server, cdn_urls, measured)
         measure_voila(context, server, measured)
     except Exception:
-        keep_screenshots(context, f"compat-{coep}-{'corp' if corp else 'no-corp'}")
+        keep_screenshots(context, f"compat-{config_id(coep, corp)}")
         raise
     finally:
         context.close()
         server.stop_kernels()
-    MEASURED[(coep, corp)] = measured
-    CHROMIUM["version"] = browsers[corp].version
     # What makes it a measurement: the page got the COEP configured (with auto, one that the
     # browser supports), the CDN had every file asked for, and every load had its package.
     expected = (
         {coep} if coep != policy.EMBEDDER_AUTO else {policy.CREDENTIALLESS, policy.REQUIRE_CORP}
     )
-    assert measured.coep in expected
+    assert measured.coep in expected, (measured.coep, expected)
     asked = cdn.requests()[asked_before:]
-    FETCH_MODES.update(r[3] for r in asked if len(r) > 3)
+    measured.fetch_modes = {r[3] for r in asked if len(r) > 3}
     missing = [r for r in asked if r[0] != "200" and "favicon" not in r[2]]
     assert not missing, f"the loopback CDN lacks what the pages asked for: {missing}"
     assert not unowned, f"cross-origin loads that no package asked for: {unowned}"
+    return measured
 
 
-# --- the table ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def measure(lab_servers, browsers, cdns, cdn_urls) -> Callable[[str, bool], Measured]:
+    """A configuration's measurement, made by the first test that asks for it; a failed one
+    fails every test that asks for it, without measuring again."""
+    done: dict[tuple[str, bool], Measured | BaseException] = {}
+
+    def get(coep: str, corp: bool) -> Measured:
+        if (coep, corp) not in done:
+            try:
+                done[(coep, corp)] = measure_config(
+                    coep, corp, lab_servers, browsers, cdns, cdn_urls
+                )
+            except Exception as error:
+                done[(coep, corp)] = error
+                raise
+        found = done[(coep, corp)]
+        if isinstance(found, BaseException):
+            raise RuntimeError(f"measuring {config_id(coep, corp)} failed earlier") from found
+        return found
+
+    return get
+
+
+# --- the docs' table ------------------------------------------------------------------------------
 
 
 def column_title(coep: str, corp: bool) -> str:
     return f"`{coep}`, {'CORP sent' if corp else 'no CORP'}"
 
 
-def table() -> str:
+def docs_table() -> tuple[str, dict[str, dict[str, str]]]:
+    """The table as docs/reference/compatibility.md has it: its text between the markers, and
+    each column's cells (column title -> package -> cell; a row's package is its first word)."""
+    text = DOC.read_text()
+    start, end = text.index(TABLE_START), text.index(TABLE_END) + len(TABLE_END)
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in text[start:end].splitlines()
+        if line.startswith("|")
+    ]
+    (_, _, *titles), _, *body = rows
+    columns: dict[str, dict[str, str]] = {title: {} for title in titles}
+    for label, _, *cells in body:
+        for title, cell in zip(titles, cells, strict=True):
+            columns[title][label.split(" ")[0]] = cell
+    return text[start:end], columns
+
+
+def table(measured: dict[tuple[str, bool], Measured]) -> str:
     hosts = {
-        p.name: sorted({h for m in MEASURED.values() for h in m.hosts.get(p.name, ())})
+        p.name: sorted({h for m in measured.values() for h in m.hosts.get(p.name, ())})
         for p in ROWS
     }
     stand_ins = sorted(compat_cdn.STAND_INS)
+    fetch_modes = sorted({mode for m in measured.values() for mode in m.fetch_modes})
+    browser_version = measured[CONFIGS[0]].browser_version
     lines = [
         f"{TABLE_START} (`JUPYTER_COI_WRITE_TABLE=1` rewrites it) -->",
         "",
         (
-            f"Measured in Chromium {CHROMIUM['version'].split('.')[0]}, with JupyterLab "
+            f"Measured in Chromium {browser_version.split('.')[0]}, with JupyterLab "
             f"{version('jupyterlab')}. `auto` gave Chromium "
-            f"`{MEASURED[(policy.EMBEDDER_AUTO, True)].coep}`."
+            f"`{measured[(policy.EMBEDDER_AUTO, True)].coep}`."
         ),
         "",
         "| package | loads from | "
@@ -576,13 +624,13 @@ def table() -> str:
         "|---" * (len(CONFIGS) + 2) + "|",
     ]
     for package in ROWS:
-        cells = [MEASURED[config].cells[package.name] for config in CONFIGS]
+        cells = [measured[config].cells[package.name] for config in CONFIGS]
         loads_from = ", ".join(hosts[package.name]) or "—"
         lines.append(f"| {package.label()} | {loads_from} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "The pages requested every one of these files in "
-        + " and ".join(f"`{m}`" for m in sorted(FETCH_MODES))
+        + " and ".join(f"`{m}`" for m in fetch_modes)
         + " mode. Map tiles are one generated PNG. Files that no package registry has, served as "
         "stand-ins (an empty style sheet): " + ", ".join(f"`{u}`" for u in stand_ins) + ".",
         "",
@@ -591,20 +639,39 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def test_docs_table_is_what_was_measured():
-    missing = [config for config in CONFIGS if config not in MEASURED]
-    assert not missing, f"not measured (their tests failed): {missing}"
-    new = table()
-    text = DOC.read_text()
-    start, end = text.index(TABLE_START), text.index(TABLE_END) + len(TABLE_END)
-    if text[start:end] == new:
-        return
-    if WRITE_TABLE:
-        DOC.write_text(text[:start] + new + text[end:])
-        print(f"{DOC} rewritten:\n{new}")
-        return
-    pytest.fail(
-        f"{DOC.relative_to(REPO)} differs from what was measured; the measured table "
-        f"(JUPYTER_COI_WRITE_TABLE=1 writes it):\n\n{new}",
-        pytrace=False,
+# --- the tests ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("coep", "corp"), CONFIGS, ids=[config_id(coep, corp) for coep, corp in CONFIGS]
+)
+def test_packages_under(coep, corp, measure):
+    measured = measure(coep, corp)
+    assert measured.isolated, f"the pages were not cross-origin isolated: {measured.cells}"
+    # A package that shows nothing, with nothing of it blocked, is broken whatever the
+    # isolation: the table would blame COEP for it.
+    failing = {name: cell for name, cell in measured.cells.items() if cell.startswith("fails")}
+    assert not failing, f"packages that neither worked nor were blocked: {failing}"
+    _, columns = docs_table()
+    documented = columns[column_title(coep, corp)]
+    assert measured.cells == documented, (
+        f"what the packages did differs from the docs' column {column_title(coep, corp)}"
     )
+
+
+def test_docs_table_is_what_was_measured(measure):
+    measured = {config: measure(*config) for config in CONFIGS}
+    new = table(measured)
+    old, _ = docs_table()
+    if old == new:
+        return
+    message = f"{DOC.relative_to(REPO)} differs from what was measured"
+    if WRITE_TABLE:
+        text = DOC.read_text()
+        DOC.write_text(text.replace(old, new))
+        message += (
+            " and was rewritten (JUPYTER_COI_WRITE_TABLE=1): review the change, then run again"
+        )
+    else:
+        message += " (JUPYTER_COI_WRITE_TABLE=1 writes it)"
+    pytest.fail(f"{message}; the measured table:\n\n{new}", pytrace=False)

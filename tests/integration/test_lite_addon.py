@@ -15,6 +15,7 @@ import pytest
 from jupyter_coi import hosts
 from jupyter_coi.policy import Policy
 from support.harness import coi_check, free_port
+from support.host_files import new_host_file
 from support.lite_sites import ADDON, DEFAULT_BUILD_POLICY, built_site, new_site
 
 TASK = "post_build:jupyter-coi:host-files"
@@ -28,7 +29,7 @@ def test_build_writes_every_host_file(lite_site):
     and the log says what Safari gets instead (the worker's require-corp)."""
     for host, name in hosts.HOST_FILES.items():
         path = lite_site.out / name
-        assert path.read_text() == hosts.render(host, DEFAULT_BUILD_POLICY), name
+        assert path.read_text() == new_host_file(host, DEFAULT_BUILD_POLICY), name
         assert hosts.check(host, DEFAULT_BUILD_POLICY, lite_site.out) == []
     vercel = json.loads((lite_site.out / "vercel.json").read_text())
     sent = {h["key"]: h["value"] for h in vercel["headers"][0]["headers"]}
@@ -108,8 +109,8 @@ def test_settings_from_config_file_and_command_line(tmp_path):
         "browsers do not support it and are not isolated by them; the service worker gives "
         "them require-corp, after one reload"
     ) in site.build_log
-    assert (site.out / "_headers").read_text() == hosts.render("netlify", policy)
-    assert (site.out / "nginx-coi.conf").read_text() == hosts.render("nginx", policy)
+    assert (site.out / "_headers").read_text() == new_host_file("netlify", policy)
+    assert (site.out / "nginx-coi.conf").read_text() == new_host_file("nginx", policy)
     for other in ("vercel.json", ".htaccess", "firebase.json"):
         assert not (site.out / other).exists()
 
@@ -118,7 +119,7 @@ def test_auto_without_the_service_worker_sends_require_corp_and_says_so(tmp_path
     """Nothing could give Safari another value than the host's: require-corp, which isolates
     every browser and blocks what other sites send without CORP; the log names the setting."""
     site = built_site(tmp_path, {"service_worker": False, "host_files": ["netlify"]})
-    assert (site.out / "_headers").read_text() == hosts.render("netlify", Policy())
+    assert (site.out / "_headers").read_text() == new_host_file("netlify", Policy())
     assert not (site.out / "coi-reload.js").exists()
     assert (
         f"{ADDON}.embedder_policy = 'auto' with {ADDON}.service_worker off: the host files send "

@@ -1,5 +1,5 @@
 """Host config files for static sites, in a folder: written without clobbering the user's own
-(merged into it, or refused byte for byte), and checked. Rendering them is
+(merged into it, or refused byte for byte), and checked. What a new one says is
 tests/unit/test_host_file_render.py; served by the real nginx and Apache,
 tests/integration/test_host_files_nginx_apache.py and tests/browser/test_host_files_isolate.py."""
 
@@ -12,6 +12,7 @@ import pytest
 
 from jupyter_coi import hosts, utils
 from jupyter_coi.policy import EMBEDDER, OPENER, RESOURCE, Policy
+from support.host_files import new_host_file
 
 LINE_HOSTS = ["netlify", "apache", "nginx"]
 JSON_HOSTS = ["vercel", "firebase"]
@@ -42,7 +43,6 @@ def file_in(site: Path, host: str) -> Path:
 def test_write_a_new_file_then_check_it(tmp_path, host):
     path = hosts.write(host, Policy(), tmp_path)
     assert path == file_in(tmp_path, host)
-    assert path.read_text() == hosts.render(host, Policy())
     assert path.stat().st_mode & 0o777 == 0o644  # web servers' workers must read it
     assert hosts.check(host, Policy(), tmp_path) == []
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left
@@ -60,7 +60,7 @@ def test_write_again_changes_nothing(tmp_path, host):
 def test_a_changed_policy_replaces_our_values(tmp_path, host):
     hosts.write(host, Policy(), tmp_path)
     hosts.write(host, OTHER, tmp_path)
-    assert file_in(tmp_path, host).read_text() == hosts.render(host, OTHER)
+    assert file_in(tmp_path, host).read_text() == new_host_file(host, OTHER)
     assert hosts.check(host, OTHER, tmp_path) == []
 
 
@@ -116,11 +116,11 @@ def test_our_block_is_appended_to_a_users_file_once(tmp_path, host):
     path = file_in(tmp_path, host)
     path.write_text(user)
     hosts.write(host, Policy(), tmp_path)
-    assert path.read_text() == user + "\n" + hosts.render(host, Policy())
+    assert path.read_text() == user + "\n" + new_host_file(host, Policy())
     hosts.write(host, Policy(), tmp_path)
     hosts.write(host, OTHER, tmp_path)
     text = path.read_text()
-    assert text == user + "\n" + hosts.render(host, OTHER)
+    assert text == user + "\n" + new_host_file(host, OTHER)
     assert text.count("# BEGIN jupyter-coi") == 1
     assert hosts.check(host, OTHER, tmp_path) == []
 
@@ -130,9 +130,9 @@ def test_the_users_lines_around_our_block_are_kept_byte_for_byte(tmp_path, host)
     path = file_in(tmp_path, host)
     before = b"# mine, with CRLF\r\n" + USER_UNRELATED[host].encode()
     after = b"# mine too, no final newline"
-    path.write_bytes(before + hosts.render(host, Policy()).encode() + after)
+    path.write_bytes(before + new_host_file(host, Policy()).encode() + after)
     hosts.write(host, OTHER, tmp_path)
-    assert path.read_bytes() == before + hosts.render(host, OTHER).encode() + after
+    assert path.read_bytes() == before + new_host_file(host, OTHER).encode() + after
 
 
 @pytest.mark.parametrize("host", LINE_HOSTS)
@@ -140,7 +140,7 @@ def test_a_user_file_without_final_newline_gets_one_before_our_block(tmp_path, h
     path = file_in(tmp_path, host)
     path.write_text(USER_UNRELATED[host].rstrip("\n"))
     hosts.write(host, Policy(), tmp_path)
-    assert path.read_text() == USER_UNRELATED[host] + "\n" + hosts.render(host, Policy())
+    assert path.read_text() == USER_UNRELATED[host] + "\n" + new_host_file(host, Policy())
 
 
 @pytest.mark.parametrize("host", LINE_HOSTS)
@@ -178,7 +178,7 @@ def test_a_user_setting_with_the_same_value_is_refused_as_a_duplicate(tmp_path, 
 @pytest.mark.parametrize("host", LINE_HOSTS)
 def test_a_damaged_block_is_refused(tmp_path, host):
     path = file_in(tmp_path, host)
-    damaged = hosts.render(host, Policy()).replace("# END jupyter-coi\n", "")
+    damaged = new_host_file(host, Policy()).replace("# END jupyter-coi\n", "")
     path.write_text(damaged)
     with pytest.raises(hosts.HostFileError, match="block is damaged"):
         hosts.write(host, Policy(), tmp_path)
@@ -205,7 +205,7 @@ def test_our_rule_is_merged_into_a_users_json(tmp_path, host):
     path.write_text(json.dumps(user_json(host, mine)))
     hosts.write(host, Policy(), tmp_path)
     merged = json.loads(path.read_text())
-    ours = json.loads(hosts.render(host, Policy()))
+    ours = json.loads(new_host_file(host, Policy()))
     expected = user_json(host, mine)
     rule_lists(host, expected).append(rule_lists(host, ours)[0])
     assert merged == expected  # every key and rule of the user's kept, ours last
@@ -220,7 +220,7 @@ def test_our_rule_is_merged_into_a_users_json(tmp_path, host):
 @pytest.mark.parametrize("host", JSON_HOSTS)
 def test_a_users_json_already_right_is_not_reformatted(tmp_path, host):
     path = file_in(tmp_path, host)
-    compact = json.dumps(json.loads(hosts.render(host, Policy())), separators=(",", ":"))
+    compact = json.dumps(json.loads(new_host_file(host, Policy())), separators=(",", ":"))
     path.write_text(compact)
     hosts.write(host, Policy(), tmp_path)
     assert path.read_text() == compact
@@ -256,7 +256,7 @@ def test_firebase_with_several_sites_gets_our_rule_in_each(tmp_path):
     (tmp_path / "firebase.json").write_text(json.dumps(doc))
     hosts.write("firebase", Policy(), tmp_path)
     merged = json.loads((tmp_path / "firebase.json").read_text())
-    ours = json.loads(hosts.render("firebase", Policy()))["hosting"]["headers"]
+    ours = json.loads(new_host_file("firebase", Policy()))["hosting"]["headers"]
     assert [site["headers"] for site in merged["hosting"]] == [ours, ours]
     assert [site["target"] for site in merged["hosting"]] == ["a", "b"]
 
@@ -316,7 +316,7 @@ POLICIES = [
 @pytest.mark.parametrize("host", ALL_HOSTS)
 def test_render_write_check_round_trip(tmp_path, host, policy):
     path = hosts.write(host, policy, tmp_path)
-    assert path.read_text() == hosts.render(host, policy)
+    assert path.read_text() == new_host_file(host, policy)
     assert hosts.check(host, policy, tmp_path) == []
     for other in POLICIES:
         if other != policy:
@@ -325,7 +325,7 @@ def test_render_write_check_round_trip(tmp_path, host, policy):
 
 @pytest.mark.parametrize("host", LINE_HOSTS)
 def test_our_block_is_delimited_by_the_markers_once(host):
-    lines = hosts.render(host, Policy()).splitlines()
+    lines = new_host_file(host, Policy()).splitlines()
     assert lines.count(hosts.BEGIN) == 1 and lines.count(hosts.END) == 1
     assert lines.index(hosts.BEGIN) < lines.index(hosts.END) == len(lines) - 1
 

@@ -9,24 +9,22 @@ import pickle
 import sys
 import threading
 
-import pytest
-
 from jupyter_coi.pool import tasks
 
 
 def test_a_closure_goes_by_value_and_its_result_comes_back():
     k = 6
     payload = tasks.dumps_call(lambda x, y=1: x * k + y, (7,), {"y": 0})
-    assert tasks.outcome(tasks.run_call(payload)) == 42
+    assert tasks.unpack(tasks.run_call(payload)) == (True, 42)
 
 
 def test_an_exception_comes_back_with_the_workers_traceback():
     def fail(x):
         raise KeyError(f"no {x}")
 
-    with pytest.raises(KeyError) as raised:
-        tasks.outcome(tasks.run_call(tasks.dumps_call(fail, ("key",))))
-    cause = raised.value.__cause__
+    ok, error = tasks.unpack(tasks.run_call(tasks.dumps_call(fail, ("key",))))
+    assert not ok and isinstance(error, KeyError)
+    cause = error.__cause__
     assert isinstance(cause, tasks.WorkerTraceback)
     assert "in fail" in cause.text and "KeyError: 'no key'" in cause.text
 
@@ -67,7 +65,7 @@ def test_the_users_module_goes_by_value(tmp_path, monkeypatch):
     del sys.modules["helpers_for_pool_test"]
     (tmp_path / "helpers_for_pool_test.py").unlink()
     # The module is gone, as it is from a worker: the function came with the call.
-    assert tasks.outcome(tasks.run_call(payload)) == 15
+    assert tasks.unpack(tasks.run_call(payload)) == (True, 15)
 
 
 def test_installed_modules_and_jupyter_coi_go_by_name():
