@@ -45,7 +45,7 @@ export default defineConfig([
     }
   },
   {
-    files: ['**/*.ts', '**/*.tsx'],
+    files: ['**/*.ts'],
     languageOptions: {
       globals: {
         ...globals.browser,
