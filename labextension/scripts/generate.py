@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,11 +40,25 @@ policy = _load("policy")
 kernel_bundle = _load("kernel/bundle")
 mailbox = _load("pool/mailbox")
 
+# Written by hand, and linted as JavaScript; the pool's workers run its text.
+WORKER_SCRIPT = SRC / "pool" / "worker.js"
+_LAYOUT_SLOT = "__JUPYTER_COI_LAYOUT__"
+
+
+def render_worker_json() -> str:
+    """The pool worker's script as the page starts it: worker.js, the mailbox's layout in it."""
+    text = WORKER_SCRIPT.read_text(encoding="utf-8")
+    assert text.count(_LAYOUT_SLOT) == 1, f"{WORKER_SCRIPT} has lost its layout slot"
+    layout = json.dumps(mailbox.render(), sort_keys=True, separators=(",", ":"))
+    return json.dumps({"source": text.replace(_LAYOUT_SLOT, layout)}, indent=2) + "\n"
+
+
 # File (relative to src/) -> what renders it.
 GENERATED: dict[str, Callable[[], str]] = {
     "policy.json": policy.render_json,
     "kernel/kernel.json": kernel_bundle.render_json,
     "pool/layout.json": mailbox.render_json,
+    "pool/worker.json": render_worker_json,
 }
 
 

@@ -11,7 +11,7 @@
 //
 // The values below are rendered by `jupyter_coi.lite.serviceworker` from the policy
 // (`jupyter_coi.policy`) when the site is built: this template holds no header value of its own.
-"use strict";
+'use strict';
 
 (() => {
   const HEADERS = __JUPYTER_COI_HEADERS__;
@@ -20,17 +20,21 @@
   const CREDENTIALLESS = __JUPYTER_COI_CREDENTIALLESS__;
 
   function credentiallessSupported(userAgent) {
-    if (new RegExp(CREDENTIALLESS.never).test(userAgent)) return false;
+    if (new RegExp(CREDENTIALLESS.never).test(userAgent)) {
+      return false;
+    }
     for (const [product, first] of Object.entries(CREDENTIALLESS.since)) {
-      const match = new RegExp(product + "/(\\d+)").exec(userAgent);
-      if (match) return Number(match[1]) >= first;
+      const match = new RegExp(product + '/(\\d+)').exec(userAgent);
+      if (match) {
+        return Number(match[1]) >= first;
+      }
     }
     return false;
   }
 
   // The browsers' rule, case kept (policy.token's; labextension/test/header-tokens.json).
   function token(value) {
-    return value.split(";")[0].trim();
+    return value.split(';')[0].trim();
   }
 
   // With credentialless configured, a browser without it gets the fallback: in the responses
@@ -38,11 +42,13 @@
   // the server send (to every browser alike). Decided once: a worker runs in one browser.
   const EMBEDDER = CREDENTIALLESS.header;
   const FALLBACK =
-    token(HEADERS[EMBEDDER] || "") === CREDENTIALLESS.value &&
+    token(HEADERS[EMBEDDER] || '') === CREDENTIALLESS.value &&
     !credentiallessSupported(String(self.navigator && self.navigator.userAgent))
       ? CREDENTIALLESS.fallback
       : null;
-  const ADDED = FALLBACK ? Object.assign({}, HEADERS, { [EMBEDDER]: FALLBACK }) : HEADERS;
+  const ADDED = FALLBACK
+    ? Object.assign({}, HEADERS, { [EMBEDDER]: FALLBACK })
+    : HEADERS;
 
   // Under credentialless the browser loads a cross-origin no-cors resource (an image, a map
   // tile, a script) without CORP because it sends no cookies for it. JupyterLite's worker fetches
@@ -51,10 +57,13 @@
   // on a page without a worker: this listener runs before JupyterLite's and keeps it from
   // answering. JupyterLite's cache option does not keep these responses, which it could not
   // deliver to the page anyway.
-  if (token(ADDED[EMBEDDER] || "") === CREDENTIALLESS.value) {
-    self.addEventListener("fetch", (event) => {
+  if (token(ADDED[EMBEDDER] || '') === CREDENTIALLESS.value) {
+    self.addEventListener('fetch', event => {
       const request = event.request;
-      if (request.mode === "no-cors" && new URL(request.url).origin !== self.location.origin) {
+      if (
+        request.mode === 'no-cors' &&
+        new URL(request.url).origin !== self.location.origin
+      ) {
         event.stopImmediatePropagation();
       }
     });
@@ -65,8 +74,14 @@
   function changes(headers) {
     return Object.entries(ADDED).filter(([name]) => {
       const sent = headers.get(name);
-      if (sent === null) return true;
-      return FALLBACK !== null && name === EMBEDDER && token(sent) === CREDENTIALLESS.value;
+      if (sent === null) {
+        return true;
+      }
+      return (
+        FALLBACK !== null &&
+        name === EMBEDDER &&
+        token(sent) === CREDENTIALLESS.value
+      );
     });
   }
 
@@ -76,15 +91,17 @@
 
   function isolate(response, request) {
     // Anything that is not a Response is left for respondWith to reject, as it would have.
-    if (!(response instanceof Response)) return response;
+    if (!(response instanceof Response)) {
+      return response;
+    }
     // Opaque responses hide their headers and cannot be rebuilt without losing what makes them
     // usable (their status and body stay hidden from us); an error stays an error. The browser
     // decides about them itself: under `require-corp` a cross-origin no-cors response without
     // Cross-Origin-Resource-Policy is blocked, under `credentialless` it is allowed.
     if (
-      response.type === "opaque" ||
-      response.type === "opaqueredirect" ||
-      response.type === "error" ||
+      response.type === 'opaque' ||
+      response.type === 'opaqueredirect' ||
+      response.type === 'error' ||
       response.status === 0
     ) {
       return response;
@@ -92,7 +109,9 @@
     // Set if absent: a header the server (or JupyterLite) already sent is theirs, but for the
     // credentialless fallback above.
     const missing = changes(response.headers);
-    if (missing.length === 0) return response;
+    if (missing.length === 0) {
+      return response;
+    }
     // A constructed Response has no URL and is never `redirected`: rebuilding a response that
     // followed a redirect would make the page believe it came from the URL it asked for (and
     // resolve relative URLs against that). Answer with the redirect instead; the browser follows
@@ -101,23 +120,29 @@
       response.redirected &&
       response.url &&
       request &&
-      request.redirect === "follow" &&
-      (request.method === "GET" || request.method === "HEAD")
+      request.redirect === 'follow' &&
+      (request.method === 'GET' || request.method === 'HEAD')
     ) {
-      if (response.body) response.body.cancel().catch(() => {});
+      if (response.body) {
+        response.body.cancel().catch(() => {});
+      }
       return Response.redirect(response.url, 307);
     }
     // The constructor only accepts 200-599; other statuses never come from fetch anyway.
-    if (response.status < 200 || response.status > 599) return response;
+    if (response.status < 200 || response.status > 599) {
+      return response;
+    }
     const headers = new Headers(response.headers);
-    for (const [name, value] of missing) headers.set(name, value);
+    for (const [name, value] of missing) {
+      headers.set(name, value);
+    }
     // The body is passed on as a stream, not read: large files and 206 ranges go through
     // unbuffered, and Content-Range / Content-Length stay as the server sent them.
     const body = NULL_BODY_STATUS.has(response.status) ? null : response.body;
     return new Response(body, {
       status: response.status,
       statusText: response.statusText,
-      headers,
+      headers
     });
   }
 
@@ -127,7 +152,10 @@
     try {
       return isolate(response, request);
     } catch (error) {
-      console.warn("jupyter-coi: response passed through without isolation headers:", error);
+      console.warn(
+        'jupyter-coi: response passed through without isolation headers:',
+        error
+      );
       return response;
     }
   }
@@ -142,7 +170,7 @@
     const request = this.request;
     return respondWith.call(
       this,
-      Promise.resolve(response).then((r) => isolateOrKeep(r, request)),
+      Promise.resolve(response).then(r => isolateOrKeep(r, request))
     );
   };
 })();

@@ -9,19 +9,25 @@
 // `SITE` is rendered by `jupyter_coi.sphinx.site` from the build: the worker's file, and the
 // embedded JupyterLite site's worker and version, if there is one.
 (function () {
-  "use strict";
+  'use strict';
   var SITE = __JUPYTER_COI_SITE__;
 
   var script = document.currentScript;
-  if (!script || !script.src || !window.isSecureContext) return;
+  if (!script || !script.src || !window.isSecureContext) {
+    return;
+  }
   var container = null;
   try {
     container = navigator.serviceWorker;
-  } catch (e) {}
-  if (!container) return;
+  } catch (e) {
+    // Some browsers throw here where storage is denied: no worker, then.
+  }
+  if (!container) {
+    return;
+  }
   // This file lives in `_static/` of the HTML output, whatever the page's depth (or the
   // builder: dirhtml pages are one level deeper), so the output's root is one level up.
-  var root = new URL("../", script.src);
+  var root = new URL('../', script.src);
   var docsWorker = new URL(SITE.worker, root).href;
   var liteWorker = SITE.lite ? new URL(SITE.lite.worker, root).href : null;
 
@@ -31,16 +37,21 @@
   // for this version: the record keeps it from unregistering the docs' own worker.
   if (SITE.lite && SITE.lite.version) {
     try {
-      window.localStorage.setItem(docsWorker + "-version", SITE.lite.version);
-      window.localStorage.setItem(liteWorker + "-version", SITE.lite.version);
-    } catch (e) {}
+      window.localStorage.setItem(docsWorker + '-version', SITE.lite.version);
+      window.localStorage.setItem(liteWorker + '-version', SITE.lite.version);
+    } catch (e) {
+      // Storage denied: nothing to record in; the workers are registered all the same.
+    }
   }
 
   // Registered on every page: registering a worker that is already registered only checks it
   // for an update, which is how a rebuilt site replaces it.
   function register(url, scope) {
     container.register(url, { scope: scope }).catch(function (error) {
-      console.warn("jupyter-coi: the service worker " + url + " could not be registered:", error);
+      console.warn(
+        'jupyter-coi: the service worker ' + url + ' could not be registered:',
+        error
+      );
     });
   }
   register(docsWorker, root.href);

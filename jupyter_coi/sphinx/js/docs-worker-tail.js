@@ -13,13 +13,19 @@
 
   // Take over the docs' pages at once, as JupyterLite's worker does its own: the page script
   // reloads a page once the worker is active, and that reload must go through it.
-  self.addEventListener("install", () => self.skipWaiting());
-  self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+  self.addEventListener('install', () => self.skipWaiting());
+  self.addEventListener('activate', event =>
+    event.waitUntil(self.clients.claim())
+  );
 
-  self.addEventListener("fetch", (event) => {
+  self.addEventListener('fetch', event => {
     const request = event.request;
-    if (answered.has(event) || request.method !== "GET") return;
-    if (!/^https?:$/.test(new URL(request.url).protocol)) return;
+    if (answered.has(event) || request.method !== 'GET') {
+      return;
+    }
+    if (!/^https?:$/.test(new URL(request.url).protocol)) {
+      return;
+    }
     event.respondWith(fetch(request));
   });
 })();

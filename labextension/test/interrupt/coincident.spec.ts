@@ -186,7 +186,9 @@ describe('the race, across real threads', () => {
   ): Promise<string> {
     const slowly = () => {
       const until = Date.now() + 2;
-      while (Date.now() < until);
+      while (Date.now() < until) {
+        // A busy wait: the writer takes 2 ms a unit.
+      }
     };
     const answer = JSON.stringify({ content: 'x'.repeat(60) });
     const listener = wrap(writer(answer, slowly));
