@@ -36,8 +36,11 @@ from support.pyodide_ui import notebook
 
 BUILDS = "JUPYTER_COI_BENCH_BUILDS"
 
-# The cell that pyodide_interrupt.py interrupts, and pool.py beside a pool's.
+# The cell that pyodide_interrupt.py interrupts, and pool.py beside a pool's. Its first line
+# shows once the kernel runs it: a kernel without jupyter-coi's interrupt plugin says nothing
+# else when it has started.
 SPIN = """caught = 0
+print("spinning")
 while True:
     try:
         while True:

@@ -224,12 +224,11 @@ def notebooks(workers: int) -> dict[str, str]:
     }
 
 
-def interrupts(page, url: str, path: str, count: int, ready: str | None) -> list[float | None]:
+def interrupts(page, url: str, path: str, count: int, ready: str) -> list[float | None]:
     nb = LiteNotebook(page, url, path)
     nb.kernel_reports()
     nb.run(0)
-    if ready:
-        nb.wait_output(0, ready, timeout=120)
+    nb.wait_output(0, ready, timeout=120)
     page.wait_for_timeout(500)
     got: list[float | None] = []
     for _ in range(count):
@@ -305,7 +304,7 @@ def measure_memory(browser, name: str, url: str, figures: dict) -> None:
 
 def interrupt_figures(browser, url: str, count: int, figures: dict) -> None:
     page = browser.new_page()
-    figures["plain_interrupt"] = interrupts(page, url, "plain.ipynb", count, None)
+    figures["plain_interrupt"] = interrupts(page, url, "plain.ipynb", count, "spinning")
     page.close()
     page = browser.new_page()
     figures["pool_interrupt"] = interrupts(page, url, "pool.ipynb", count, "pool ready")

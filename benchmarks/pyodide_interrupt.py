@@ -1,9 +1,9 @@
 """Interrupt latency of a Pyodide kernel in JupyterLite, in headless Chromium, offline.
 
-One cell spins in `while True: pass`, catches each KeyboardInterrupt, prints a numbered line
-and spins again. For each interrupt the page clicks the notebook's interrupt button and waits
-for that line in the cell's output: the latency is from the click to the line on screen, in
-the page's clock. Interrupts are spaced a random 50-250 ms apart so that they land anywhere
+One cell says it runs, spins in `while True: pass`, catches each KeyboardInterrupt, prints a
+numbered line and spins again. For each interrupt the page clicks the notebook's interrupt
+button and waits for that line in the cell's output: the latency is from the click to the line
+on screen, in the page's clock. Interrupts are spaced a random 50-250 ms apart so that they land anywhere
 in the loop. An interrupt with no line within --timeout seconds is lost.
 
 Side by side, one run: the same site with jupyter-coi's interrupt plugin (a) and with it
@@ -37,9 +37,8 @@ def measure(page, url: str, count: int, timeout: float, expect_ready: bool) -> l
     state, reason = nb.kernel_reports() if expect_ready else ("disabled", None)
     if expect_ready and state != "ready":
         raise RuntimeError(f"no interrupt buffer: {reason}")
-    if not expect_ready:
-        page.wait_for_timeout(25_000)  # no word to wait for: give the kernel time to start
     nb.run(0)
+    nb.wait_output(0, "spinning", timeout=180)
     page.wait_for_timeout(500)
     results = []
     for _ in range(count):
