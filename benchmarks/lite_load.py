@@ -150,13 +150,16 @@ def measure(urls: dict[str, str], visits: int):
                 elapsed, coi = timed_visit(pages[v], urls[v], stalls[v])
                 times[v].append(elapsed)
                 isolated[v].append(coi)
-        workers = {v: service_worker_state(pages[v]) for v in urls}
+        # One wait for all the pages: each has been idle since its last visit.
+        pages[next(iter(urls))].wait_for_timeout(2000)
+        workers = {v: pages[v].evaluate(WORKER_STATE) for v in urls}
         browser.close()
     return times, isolated, first, workers, stalls
 
 
 # Which worker ended up in control, and whether JupyterLite's own worker API (its drive and
-# stdin go through it: file access and input() in the Pyodide kernel) still answers.
+# stdin go through it: file access and input() in the Pyodide kernel) still answers. Read 2 s
+# after the last visit, to let JupyterLite's own registration run its course.
 WORKER_STATE = """
 async () => {
   const controller = navigator.serviceWorker.controller;
@@ -167,11 +170,6 @@ async () => {
   };
 }
 """
-
-
-def service_worker_state(page) -> dict:
-    page.wait_for_timeout(2000)  # let JupyterLite's own registration run its course
-    return page.evaluate(WORKER_STATE)
 
 
 def report(times, isolated, first, workers, visits: int, stalls) -> None:
