@@ -9,10 +9,11 @@ at once, in JupyterLite's Pyodide kernel, offline, side by side in one run.
 Both sites are served with the isolation headers that `jupyter lite serve` sends, so both pages
 are isolated. A visit is timed from navigation to the first cell's output on screen: the cell
 is run with Ctrl+Enter as soon as it shows. The variants take turns, `--visits` each, in each
-engine. Prints medians, p90s, the ratio a/b and the difference (goal: a/b <= 1.10, or
-a - b <= 300 ms).
+engine, after `--warm-up` visits each that are not timed (the first pages a browser and the
+server serve are slower). Prints medians, p90s, the ratio a/b and the difference (goal: a/b
+<= 1.10, or a - b <= 300 ms).
 
-    python benchmarks/first_cell.py [--visits 5] [--engines chromium firefox]
+    python benchmarks/first_cell.py [--visits 5] [--warm-up 1] [--engines chromium firefox]
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def p90(values: list[float]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=5)
+    parser.add_argument("--warm-up", type=int, default=1)
     parser.add_argument("--engines", nargs="+", default=["chromium", "firefox"])
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -86,8 +88,9 @@ def main() -> int:
                     browser = p.firefox.launch(**firefox_launch_options())
                 try:
                     times: dict[str, list[float]] = {v: [] for v in VARIANTS}
-                    for v in VARIANTS:  # a first visit each, to fill the cache
-                        visit(browser, urls[v])
+                    for _ in range(args.warm_up):
+                        for v in VARIANTS:
+                            visit(browser, urls[v])
                     for _ in range(args.visits):
                         for v in VARIANTS:
                             times[v].append(visit(browser, urls[v]))

@@ -148,6 +148,9 @@ def test_first_cell_prints_both_variants_and_the_ratio(bench_env):
             str(BENCHMARKS / "first_cell.py"),
             "--visits",
             "1",
+            # Untimed: the figures print without them.
+            "--warm-up",
+            "0",
             "--engines",
             "chromium",
         ],
