@@ -6,20 +6,20 @@ at once, in JupyterLite's Pyodide kernel, offline, side by side in one run.
 (b) without it: the same site with jupyter-coi's labextension disabled in jupyter-lite.json,
     so no set-up: jupyterlite-pyodide-kernel on its own.
 
-Both sites are served by `jupyter lite serve`, which sends the isolation headers, so both pages
+Both sites are served with the isolation headers that `jupyter lite serve` sends, so both pages
 are isolated. A visit is timed from navigation to the first cell's output on screen: the cell
 is run with Ctrl+Enter as soon as it shows. The variants take turns, `--visits` each, in each
-engine. Prints medians, p90s, the ratio a/b and the difference (goal: a/b <= 1.10, or
-a - b <= 300 ms).
+engine, after `--warm-up` visits each that are not timed (the first pages a browser and the
+server serve are slower). Prints medians, p90s, the ratio a/b and the difference (goal: a/b
+<= 1.10, or a - b <= 300 ms).
 
-    python benchmarks/first_cell.py [--visits 5] [--engines chromium firefox]
+    python benchmarks/first_cell.py [--visits 5] [--warm-up 1] [--engines chromium firefox]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 import tempfile
@@ -28,15 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from builds import builds_folder, pyodide_build, serve, variant
+
 from support.engines import firefox_launch_options
 from support.harness import CHROMIUM_ARGS, require_chromium
-from support.lite_sites import lite_serve, new_site
 from support.offline_pyodide import offline_pyodide
-from support.pyodide_ui import LiteNotebook, notebook
+from support.pyodide_ui import LiteNotebook
 
-FIRST = "print('first cell', 6 * 7)"
 VARIANTS = {"a": "with jupyter-coi", "b": "without jupyter-coi"}
-DISABLED = {"a": [], "b": ["jupyter-coi"]}
 
 
 def visit(browser, url: str) -> float:
@@ -65,31 +64,21 @@ def p90(values: list[float]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=5)
+    parser.add_argument("--warm-up", type=int, default=1)
     parser.add_argument("--engines", nargs="+", default=["chromium", "firefox"])
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     pyodide = offline_pyodide()
     results: dict[str, dict[str, list[float]]] = {}
-    with tempfile.TemporaryDirectory(prefix="jupyter-coi-bench-") as tmp:
-        sites = {}
-        for variant in VARIANTS:
-            site = new_site(Path(tmp) / variant, {"first.ipynb": notebook(FIRST)})
-            pyodide.install(site.lite_dir)
-            (site.lite_dir / "jupyter-lite.json").write_text(
-                json.dumps(
-                    {
-                        "jupyter-lite-schema-version": 0,
-                        "jupyter-config-data": {"disabledExtensions": DISABLED[variant]},
-                    }
-                )
-            )
-            sites[variant] = site
+    with builds_folder() as folder, tempfile.TemporaryDirectory(prefix="jupyter-coi-bench-") as tmp:
+        build = pyodide_build(folder, pyodide)
+        sites = {
+            "a": build,
+            "b": variant(build, Path(tmp) / "b", {"disabledExtensions": ["jupyter-coi"]}),
+        }
         with contextlib.ExitStack() as stack, sync_playwright() as p:
-            urls = {
-                v: stack.enter_context(contextlib.contextmanager(lite_serve)(s)).url
-                for v, s in sites.items()
-            }
+            urls = {v: stack.enter_context(serve(site)) for v, site in sites.items()}
             for name in args.engines:
                 if name == "chromium":
                     browser = p.chromium.launch(
@@ -99,8 +88,9 @@ def main() -> int:
                     browser = p.firefox.launch(**firefox_launch_options())
                 try:
                     times: dict[str, list[float]] = {v: [] for v in VARIANTS}
-                    for v in VARIANTS:  # a first visit each, to fill the cache
-                        visit(browser, urls[v])
+                    for _ in range(args.warm_up):
+                        for v in VARIANTS:
+                            visit(browser, urls[v])
                     for _ in range(args.visits):
                         for v in VARIANTS:
                             times[v].append(visit(browser, urls[v]))

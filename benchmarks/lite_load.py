@@ -19,19 +19,19 @@ Needs jupyterlite-core, Chromium at /usr/bin/chromium, and npm (to fetch coi-ser
 from __future__ import annotations
 
 import argparse
-import functools
+import contextlib
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from builds import builds_folder, lite_build, serve
 
 from jupyter_coi.lite.serviceworker import install_page_script, wrap_service_worker
 from jupyter_coi.policy import Policy
@@ -45,56 +45,21 @@ VARIANTS = {
 }
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    extra_headers: ClassVar[dict[str, str]] = {}
-
-    def end_headers(self):
-        for name, value in self.extra_headers.items():
-            self.send_header(name, value)
-        super().end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def serve(directory: Path, headers: dict[str, str]) -> ThreadingHTTPServer:
-    handler = type("Handler", (QuietHandler,), {"extra_headers": headers})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=directory))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def build_site(out: Path) -> None:
-    """A plain JupyterLite site: jupyter-coi's own addon is left out, the variants add to it."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lite",
-            "build",
-            "--output-dir",
-            str(out),
-            "--disable-addons",
-            "jupyter-coi",
-        ],
-        cwd=out.parent,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-
-
-def add_coi_serviceworker(site: Path, work: Path) -> None:
-    subprocess.run(
-        ["npm", "pack", "coi-serviceworker@0.1.7", "--silent"],
-        cwd=work,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    subprocess.run(["tar", "xzf", "coi-serviceworker-0.1.7.tgz"], cwd=work, check=True)
-    shutil.copy(work / "package" / "coi-serviceworker.js", site / "coi-serviceworker.js")
+def add_coi_serviceworker(site: Path, folder: Path) -> None:
+    script = folder / "coi-serviceworker-0.1.7.js"
+    if not script.exists():
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".npm-") as tmp:
+            work = Path(tmp)
+            subprocess.run(
+                ["npm", "pack", "coi-serviceworker@0.1.7", "--silent"],
+                cwd=work,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+            subprocess.run(["tar", "xzf", "coi-serviceworker-0.1.7.tgz"], cwd=work, check=True)
+            os.replace(work / "package" / "coi-serviceworker.js", script)
+    shutil.copy(script, site / "coi-serviceworker.js")
     # Its README: load it from a script tag in the page, before anything else.
     index = site / "lab" / "index.html"
     html = index.read_text()
@@ -147,31 +112,24 @@ def main() -> int:
     args = parser.parse_args()
     policy = Policy()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        plain = work / "plain"
-        build_site(plain)
-        sites = {v: work / v for v in VARIANTS}
+    with builds_folder() as folder, tempfile.TemporaryDirectory() as tmp:
+        # jupyter-coi's own addon left out: the variants add to the plain site.
+        plain = lite_build(folder, "plain", args=("--disable-addons", "jupyter-coi"))
+        # Copies, not variant()'s links: (b) and (c) rewrite files of the build.
+        sites = {v: Path(tmp) / v for v in VARIANTS}
         for site in sites.values():
             shutil.copytree(plain, site)
         wrap_service_worker(sites["b"], policy)
         install_page_script(sites["b"])
-        add_coi_serviceworker(sites["c"], work)
+        add_coi_serviceworker(sites["c"], folder)
 
-        servers = {
-            "a": serve(sites["a"], policy.headers()),
-            "b": serve(sites["b"], {}),
-            "c": serve(sites["c"], {}),
-        }
-        urls = {
-            v: f"http://127.0.0.1:{s.server_address[1]}/lab/index.html" for v, s in servers.items()
-        }
-        try:
+        headers = {"a": policy.headers(), "b": {}, "c": {}}
+        with contextlib.ExitStack() as stack:
+            urls = {
+                v: stack.enter_context(serve(site, headers[v])) + "lab/index.html"
+                for v, site in sites.items()
+            }
             times, isolated, first, workers, stalls = measure(urls, args.visits)
-        finally:
-            for server in servers.values():
-                server.shutdown()
-                server.server_close()
     report(times, isolated, first, workers, args.visits, stalls)
     return 0
 
@@ -192,13 +150,16 @@ def measure(urls: dict[str, str], visits: int):
                 elapsed, coi = timed_visit(pages[v], urls[v], stalls[v])
                 times[v].append(elapsed)
                 isolated[v].append(coi)
-        workers = {v: service_worker_state(pages[v]) for v in urls}
+        # One wait for all the pages: each has been idle since its last visit.
+        pages[next(iter(urls))].wait_for_timeout(2000)
+        workers = {v: pages[v].evaluate(WORKER_STATE) for v in urls}
         browser.close()
     return times, isolated, first, workers, stalls
 
 
 # Which worker ended up in control, and whether JupyterLite's own worker API (its drive and
-# stdin go through it: file access and input() in the Pyodide kernel) still answers.
+# stdin go through it: file access and input() in the Pyodide kernel) still answers. Read 2 s
+# after the last visit, to let JupyterLite's own registration run its course.
 WORKER_STATE = """
 async () => {
   const controller = navigator.serviceWorker.controller;
@@ -209,11 +170,6 @@ async () => {
   };
 }
 """
-
-
-def service_worker_state(page) -> dict:
-    page.wait_for_timeout(2000)  # let JupyterLite's own registration run its course
-    return page.evaluate(WORKER_STATE)
 
 
 def report(times, isolated, first, workers, visits: int, stalls) -> None:

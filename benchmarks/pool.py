@@ -30,7 +30,6 @@ cores); the first pool no slower than a bare loadPyodide plus 10%; a later pool 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
@@ -40,12 +39,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-# The plain cell that the interrupt benchmark spins in, to compare the pool's interrupts with.
-from pyodide_interrupt import SPIN
+# SPIN: the plain cell that the interrupt benchmark spins in, to compare the pool's with.
+from builds import SPIN, builds_folder, lite_build, serve, variant
 
 from support.engines import firefox_launch_options
 from support.harness import CHROMIUM_ARGS, require_chromium
-from support.lite_sites import lite_serve, new_site
 from support.offline_pyodide import offline_pyodide
 from support.pyodide_ui import LiteNotebook, notebook, pool_workers
 
@@ -226,12 +224,11 @@ def notebooks(workers: int) -> dict[str, str]:
     }
 
 
-def interrupts(page, url: str, path: str, count: int, ready: str | None) -> list[float | None]:
+def interrupts(page, url: str, path: str, count: int, ready: str) -> list[float | None]:
     nb = LiteNotebook(page, url, path)
     nb.kernel_reports()
     nb.run(0)
-    if ready:
-        nb.wait_output(0, ready, timeout=120)
+    nb.wait_output(0, ready, timeout=120)
     page.wait_for_timeout(500)
     got: list[float | None] = []
     for _ in range(count):
@@ -261,21 +258,14 @@ def run_engine(browser, name: str, url: str, workers: int, count: int) -> dict:
     return figures
 
 
-@contextlib.contextmanager
-def prestarting(site, workers: int):
-    """The built site's pages, while this is open, start ``workers`` workers with each kernel:
-    the setting in the build's own ``jupyter-lite.json``, as a site's ``overrides.json`` puts
-    it there (each page of the benchmark has a browser context, and cache, of its own)."""
-    config = site.out / "jupyter-lite.json"
-    original = config.read_text()
-    data = json.loads(original)
-    overrides = data["jupyter-config-data"].setdefault("settingsOverrides", {})
-    overrides.setdefault("jupyter-coi:pool", {})["prestartWorkers"] = workers
-    config.write_text(json.dumps(data))
-    try:
-        yield
-    finally:
-        config.write_text(original)
+def prestarting(build: Path, into: Path, workers: int) -> Path:
+    """A copy of the built site whose pages start ``workers`` workers with each kernel: the
+    setting in the build's own ``jupyter-lite.json``, as a site's ``overrides.json`` puts it
+    there (each page of the benchmark has a browser context, and cache, of its own)."""
+    overrides = json.loads((build / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    settings = overrides.get("settingsOverrides", {})
+    settings.setdefault("jupyter-coi:pool", {})["prestartWorkers"] = workers
+    return variant(build, into, {"settingsOverrides": settings})
 
 
 def prestarted_first_pool(browser, url: str, workers: int, figures: dict) -> None:
@@ -314,7 +304,7 @@ def measure_memory(browser, name: str, url: str, figures: dict) -> None:
 
 def interrupt_figures(browser, url: str, count: int, figures: dict) -> None:
     page = browser.new_page()
-    figures["plain_interrupt"] = interrupts(page, url, "plain.ipynb", count, None)
+    figures["plain_interrupt"] = interrupts(page, url, "plain.ipynb", count, "spinning")
     page.close()
     page = browser.new_page()
     figures["pool_interrupt"] = interrupts(page, url, "pool.ipynb", count, "pool ready")
@@ -450,11 +440,11 @@ def main() -> int:
 
     pyodide = offline_pyodide()
     results = {}
-    with tempfile.TemporaryDirectory(prefix="jupyter-coi-bench-") as tmp:
-        site = new_site(Path(tmp) / "site", notebooks(args.workers))
-        pyodide.install(site.lite_dir)
+    with builds_folder() as folder, tempfile.TemporaryDirectory(prefix="jupyter-coi-bench-") as tmp:
+        build = lite_build(folder, "pool", notebooks(args.workers), pyodide)
         with (
-            contextlib.contextmanager(lite_serve)(site) as served,
+            serve(build) as url,
+            serve(prestarting(build, Path(tmp) / "prestarting", args.workers)) as prestarting_url,
             sync_playwright() as p,
         ):
             for name in args.engines:
@@ -468,15 +458,14 @@ def main() -> int:
 
                 browser = launch()
                 try:
-                    figures = run_engine(browser, name, served.url, args.workers, args.interrupts)
-                    with prestarting(site, args.workers):
-                        prestarted_first_pool(browser, served.url, args.workers, figures)
-                    interrupt_figures(browser, served.url, args.interrupts, figures)
+                    figures = run_engine(browser, name, url, args.workers, args.interrupts)
+                    prestarted_first_pool(browser, prestarting_url, args.workers, figures)
+                    interrupt_figures(browser, url, args.interrupts, figures)
                 finally:
                     browser.close()
                 browser = launch()
                 try:
-                    measure_memory(browser, name, served.url, figures)
+                    measure_memory(browser, name, url, figures)
                 finally:
                     browser.close()
                 results[name] = figures

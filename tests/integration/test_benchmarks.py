@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 
+import pytest
+
 from support.harness import REPO
 
 BENCHMARKS = REPO / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench_env(tmp_path_factory, offline) -> dict[str, str]:
+    """The benchmarks' environment: one folder of JupyterLite builds for them all
+    (benchmarks/builds.py), so that a build two benchmarks share is made once, and the
+    offline Pyodide made (or found) once, before the first of them."""
+    builds = tmp_path_factory.mktemp("benchmark-builds")
+    return {**os.environ, "JUPYTER_COI_BENCH_BUILDS": str(builds)}
 
 
 def test_server_overhead_prints_ratios():
@@ -32,9 +44,10 @@ def test_server_overhead_prints_ratios():
     assert re.search(r"transform per response: \d+\.\d+ us", done.stdout)
 
 
-def test_lite_load_prints_medians_and_ratios():
+def test_lite_load_prints_medians_and_ratios(bench_env):
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / "lite_load.py"), "--visits", "1"],
+        env=bench_env,
         capture_output=True,
         text=True,
         timeout=600,
@@ -53,7 +66,7 @@ def test_lite_load_prints_medians_and_ratios():
     )
 
 
-def test_pyodide_interrupt_prints_latency_side_by_side():
+def test_pyodide_interrupt_prints_latency_side_by_side(bench_env):
     done = subprocess.run(
         [
             sys.executable,
@@ -65,6 +78,7 @@ def test_pyodide_interrupt_prints_latency_side_by_side():
             "--timeout",
             "2",
         ],
+        env=bench_env,
         capture_output=True,
         text=True,
         timeout=600,
@@ -79,7 +93,7 @@ def test_pyodide_interrupt_prints_latency_side_by_side():
     assert re.search(r"goal \(median < 20 ms, p95 < 50 ms, none lost\): (met|NOT met)", done.stdout)
 
 
-def test_pool_prints_speedups_starts_overheads_and_memory():
+def test_pool_prints_speedups_starts_overheads_and_memory(bench_env):
     """One engine, one worker, a few interrupts: every figure of the pool's benchmark prints."""
     done = subprocess.run(
         [
@@ -92,6 +106,7 @@ def test_pool_prints_speedups_starts_overheads_and_memory():
             "--interrupts",
             "3",
         ],
+        env=bench_env,
         capture_output=True,
         text=True,
         timeout=900,
@@ -126,16 +141,20 @@ def test_pool_prints_speedups_starts_overheads_and_memory():
     ), out
 
 
-def test_first_cell_prints_both_variants_and_the_ratio():
+def test_first_cell_prints_both_variants_and_the_ratio(bench_env):
     done = subprocess.run(
         [
             sys.executable,
             str(BENCHMARKS / "first_cell.py"),
             "--visits",
             "1",
+            # Untimed: the figures print without them.
+            "--warm-up",
+            "0",
             "--engines",
             "chromium",
         ],
+        env=bench_env,
         capture_output=True,
         text=True,
         timeout=600,
