@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+# Run as a script, this file has tests/ on sys.path; the harness needs only the standard library,
+# which is all a fresh machine's Python has.
+from support.harness import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 120
@@ -40,12 +43,6 @@ def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     if done.returncode:
         sys.exit(f"failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lab_headers(venv: Path, home: Path) -> dict[str, str]:
@@ -71,12 +68,7 @@ def lab_headers(venv: Path, home: Path) -> dict[str, str]:
                     sys.exit(f"jupyter lab did not serve /lab:\n{(home / 'lab.log').read_text()}")
                 time.sleep(0.5)
     finally:
-        lab.terminate()
-        try:
-            lab.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            lab.kill()
-            lab.wait(timeout=15)
+        stop_process(lab)
         log.close()
 
 

@@ -26,8 +26,8 @@ import pytest
 
 from support.engines import PageError, is_navigation_error
 from support.fixtures import PIXEL
-from support.harness import REPO, coi_check, free_port, stop_process
-from support.lite_sites import wait_for_http
+from support.harness import REPO, coi_check
+from support.lite_sites import serve_folder
 from support.offline_pyodide import offline_pyodide
 
 # The second origin's frame tells the page that embeds it that it loaded.
@@ -78,29 +78,14 @@ PROMPT = ".jp-CodeConsole-promptCell .cm-content"
 INTERRUPT = ".jp-Toolbar [data-command='console:interrupt-kernel']"
 
 
-def serve_folder(folder: Path, log: Path) -> tuple[str, subprocess.Popen]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=folder,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    wait_for_http(url, proc, log, timeout=30)
-    return url, proc
-
-
 @pytest.fixture(scope="module")
 def other_origin(tmp_path_factory):
     """A second origin (another port) that sends no header at all: no CORP, no COEP."""
     root = tmp_path_factory.mktemp("other-origin")
     (root / "pixel.png").write_bytes(PIXEL)
     (root / "frame.html").write_text(FRAME_PAGE)
-    url, proc = serve_folder(root, root.parent / "other-origin.log")
-    yield url
-    stop_process(proc)
+    for served in serve_folder(root, root.parent):
+        yield served.url
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +122,8 @@ def docs_site(tmp_path_factory, other_origin) -> Path:
 
 @pytest.fixture(scope="module")
 def docs_url(docs_site):
-    url, proc = serve_folder(docs_site, docs_site.parent / "docs-server.log")
-    yield url
-    stop_process(proc)
+    for served in serve_folder(docs_site, docs_site.parent):
+        yield served.url
 
 
 def settle(page, isolated: bool, timeout: float = 60) -> dict:

@@ -11,8 +11,6 @@ WebDriver window with the same calls.
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,11 +24,16 @@ from .harness import (
     PROBE_WORKER_JS,
     Certificate,
     JupyterProcess,
-    free_port,
     require_chromium,
-    stop_process,
 )
-from .lite_sites import LiteSite, Served, built_site, lite_serve, new_site, wait_for_http
+from .lite_sites import (
+    LiteSite,
+    Served,
+    built_site,
+    lite_serve,
+    new_site,
+    serve_folder,
+)
 from .offline_pyodide import OfflinePyodide, offline_pyodide
 
 # A 1x1 PNG.
@@ -40,56 +43,13 @@ PIXEL = bytes.fromhex(
 )
 
 
-# `python -m http.server`, over HTTPS: the folder, port, certificate and key from argv.
-HTTPS_SERVER = """
-import functools, http.server, ssl, sys
-folder, port, certfile, keyfile = sys.argv[1:]
-handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
-server = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(certfile, keyfile)
-server.socket = context.wrap_socket(server.socket, server_side=True)
-server.serve_forever()
-"""
-
-
 def serve_pixel(tmp_path: Path, tls: Certificate | None = None) -> Iterator[str]:
     """A second loopback server, another origin, serving ``pixel.png`` with no CORP header."""
     root = tmp_path / "other-origin"
     root.mkdir()
     (root / "pixel.png").write_bytes(PIXEL)
-    port = free_port()
-    log = tmp_path / "other-origin.log"
-    if tls:
-        command = [
-            sys.executable,
-            "-c",
-            HTTPS_SERVER,
-            str(root),
-            str(port),
-            str(tls.certfile),
-            str(tls.keyfile),
-        ]
-    else:
-        command = [
-            sys.executable,
-            "-m",
-            "http.server",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-            str(root),
-        ]
-    proc = subprocess.Popen(
-        command, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-    )
-    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, proc, log, timeout=30, context=tls.client_context() if tls else None)
-        yield url
-    finally:
-        stop_process(proc)
+    for served in serve_folder(root, tmp_path, tls):
+        yield served.url
 
 
 @pytest.fixture

@@ -16,7 +16,16 @@ from pathlib import Path
 
 from jupyter_coi.policy import Policy
 
-from .harness import ANSI, PROBE_WORKER_JS, free_port, jupyter, jupyter_env, probe_notebook
+from .harness import (
+    ANSI,
+    PROBE_WORKER_JS,
+    Certificate,
+    free_port,
+    jupyter,
+    jupyter_env,
+    probe_notebook,
+    stop_process,
+)
 
 # What the addon gives a site with no configuration (`auto`, with the service worker on): the
 # host files and `jupyter lite serve` send credentialless to every browser, and the worker gives
@@ -130,16 +139,6 @@ def wait_for_http(
     raise TimeoutError(f"{url} did not answer in {timeout}s:\n{log.read_text()}")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-
 @dataclass
 class Served:
     url: str
@@ -170,34 +169,48 @@ def lite_serve(site: LiteSite) -> Iterator[Served]:
             proc.wait(timeout=15)
         except Exception:
             pass
-        stop(proc)
+        stop_process(proc)
+
+
+# `python -m http.server`, over HTTPS: the folder, port, certificate and key from argv.
+HTTPS_SERVER = """
+import functools, http.server, ssl, sys
+folder, port, certfile, keyfile = sys.argv[1:]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(certfile, keyfile)
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+"""
+
+
+def serve_folder(folder: Path, logs: Path, tls: Certificate | None = None) -> Iterator[Served]:
+    """``folder`` from `python -m http.server` (over HTTPS with ``tls``), its log in ``logs``:
+    no headers at all, as on GitHub Pages or another site's plain host."""
+    port = free_port()
+    # Named by port: a folder may be served twice at once (a module's server and a test's).
+    log = logs / f"http-server-{port}.log"
+    if tls:
+        command = [sys.executable, "-c", HTTPS_SERVER, str(folder), str(port)]
+        command += [str(tls.certfile), str(tls.keyfile)]
+    else:
+        command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+        command += ["--directory", str(folder)]
+    proc = subprocess.Popen(
+        command, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, proc, log, timeout=30, context=tls.client_context() if tls else None)
+        yield Served(url, proc, log)
+    finally:
+        stop_process(proc)
 
 
 def plain_server(site: LiteSite) -> Iterator[Served]:
-    """A site from `python -m http.server`: no headers at all, as on GitHub Pages."""
-    port = free_port()
-    log = site.lite_dir.parent / f"http-server-{port}.log"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "http.server",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-            str(site.out),
-        ],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, proc, log, timeout=30)
-        yield Served(url, proc, log)
-    finally:
-        stop(proc)
+    """The site's build from `python -m http.server`."""
+    yield from serve_folder(site.out, site.lite_dir.parent)
 
 
 def isolated_pyodide_site(
