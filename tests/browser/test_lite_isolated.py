@@ -8,7 +8,6 @@ and commands themselves are tests/integration/test_lite_addon.py."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,27 +40,17 @@ def plain_served_with_service_worker(lite_site) -> Iterator[Served]:
 @pytest.fixture(scope="module")
 def public_site(lite_site) -> Iterator[Path]:
     """The default build, where nginx's and Apache's workers can read it."""
-    folder = static_servers.public_dir("jupyter-coi-lite-")
-    shutil.copytree(lite_site.out, folder / "site")
-    yield folder / "site"
-    static_servers.remove(folder)
+    with static_servers.public_copy(lite_site.out) as site:
+        yield site
 
 
 @pytest.fixture(params=["nginx", "apache"])
 def real_host(request, public_site) -> Iterator[Served]:
     """The build served by the real server its generated config file is for."""
-    workdir = static_servers.public_dir(f"jupyter-coi-{request.param}-")
-    try:
-        if request.param == "nginx":
-            server = static_servers.nginx(public_site, workdir, public_site / "nginx-coi.conf")
-        else:
-            server = static_servers.apache(public_site, workdir)
-        try:
-            yield Served(server.url, server.proc, server.log_path)
-        finally:
-            server.stop()
-    finally:
-        static_servers.remove(workdir)
+    # Apache finds the build's .htaccess itself; nginx is told to include its snippet.
+    snippet = [public_site / "nginx-coi.conf"] if request.param == "nginx" else []
+    with static_servers.running(request.param, public_site, *snippet) as server:
+        yield Served(server.url, server.proc, server.log_path)
 
 
 PAGES = [
@@ -227,15 +216,8 @@ def default_host(request, public_site, lite_site) -> Iterator[Served]:
     if request.param == "headerless":
         yield from plain_server(lite_site)
         return
-    workdir = static_servers.public_dir("jupyter-coi-nginx-")
-    try:
-        server = static_servers.nginx(public_site, workdir, public_site / "nginx-coi.conf")
-        try:
-            yield Served(server.url, server.proc, server.log_path)
-        finally:
-            server.stop()
-    finally:
-        static_servers.remove(workdir)
+    with static_servers.running("nginx", public_site, public_site / "nginx-coi.conf") as server:
+        yield Served(server.url, server.proc, server.log_path)
 
 
 @pytest.mark.engines

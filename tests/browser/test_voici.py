@@ -6,7 +6,6 @@ and its kernel takes an interrupt. In the ``voici`` compatibility row only
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -116,18 +115,11 @@ def test_a_dashboards_kernel_takes_an_interrupt(voici_served, page):
 def apache_served(tmp_path_factory, offline) -> Iterator[Served]:
     """The build served by Apache, which reads the .htaccess the addon wrote."""
     site = voici_build(tmp_path_factory.mktemp("voici-apache"), NOTEBOOKS, offline)
-    folder = static_servers.public_dir("jupyter-coi-voici-")
-    workdir = static_servers.public_dir("jupyter-coi-apache-")
-    try:
-        shutil.copytree(site.out, folder / "site")
-        server = static_servers.apache(folder / "site", workdir)
-        try:
-            yield Served(server.url, server.proc, server.log_path)
-        finally:
-            server.stop()
-    finally:
-        static_servers.remove(folder)
-        static_servers.remove(workdir)
+    with (
+        static_servers.public_copy(site.out) as public_site,
+        static_servers.running("apache", public_site) as server,
+    ):
+        yield Served(server.url, server.proc, server.log_path)
 
 
 def test_apache_with_the_builds_htaccess_isolates_a_dashboard_from_its_first_load(

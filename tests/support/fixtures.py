@@ -283,24 +283,15 @@ def site():
 def serve():
     """Start nginx or Apache (``serve("nginx", site, ...)``); all are stopped when the test ends.
     A missing server fails the test with the command that installs it."""
-    started: list[static_servers.StaticServer] = []
-    workdirs: list[Path] = []
+    with contextlib.ExitStack() as servers:
 
-    def start(kind: str, site: Path, *args, **kwargs) -> static_servers.StaticServer:
-        workdir = static_servers.public_dir(f"jupyter-coi-{kind}-")
-        workdirs.append(workdir)
-        try:
-            server = getattr(static_servers, kind)(site, workdir, *args, **kwargs)
-        except RuntimeError as e:
-            pytest.fail(str(e), pytrace=False)
-        started.append(server)
-        return server
+        def start(kind: str, site: Path, *args, **kwargs) -> static_servers.StaticServer:
+            try:
+                return servers.enter_context(static_servers.running(kind, site, *args, **kwargs))
+            except RuntimeError as e:
+                pytest.fail(str(e), pytrace=False)
 
-    yield start
-    for server in started:
-        server.stop()
-    for workdir in workdirs:
-        static_servers.remove(workdir)
+        yield start
 
 
 # --- JupyterLite builds with the addon (integration/ and browser/ test_lite_*) ------------------

@@ -7,12 +7,14 @@ file jupyter-coi wrote (the included snippet, the ``.htaccess``), nothing set he
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,6 +212,36 @@ DirectoryIndex index.html
 
 def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+SERVERS = {"nginx": nginx, "apache": apache}
+
+
+@contextlib.contextmanager
+def running(kind: str, site: Path, *args, **kwargs) -> Iterator[StaticServer]:
+    """``site`` served by ``kind`` (``nginx`` or ``apache``, with that function's further
+    arguments) from a work folder of its own; the server stopped and the folder removed after."""
+    workdir = public_dir(f"jupyter-coi-{kind}-")
+    try:
+        server = SERVERS[kind](site, workdir, *args, **kwargs)
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        remove(workdir)
+
+
+@contextlib.contextmanager
+def public_copy(build: Path) -> Iterator[Path]:
+    """A copy of ``build`` that the servers' workers can read (pytest's temp folders are not
+    theirs to enter), removed after."""
+    folder = public_dir("jupyter-coi-site-")
+    try:
+        shutil.copytree(build, folder / "site")
+        yield folder / "site"
+    finally:
+        remove(folder)
 
 
 def assert_headers(server: StaticServer, policy: Policy) -> None:
