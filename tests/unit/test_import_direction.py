@@ -49,19 +49,6 @@ def test_the_server_side_loads_neither_the_command_line_nor_jupyterlite(module):
     assert not {m for m in loaded if m.startswith("jupyterlite_core")}
 
 
-def test_the_jupyterlite_addon_loads_no_part_of_the_server():
-    loaded = loaded_by("jupyter_coi.lite.addon")
-    assert "jupyter_coi.lite.addon" in loaded
-    assert not ours(loaded) & {
-        "jupyter_coi.extension",
-        "jupyter_coi.reports",
-        "jupyter_coi.transform",
-        "jupyter_coi.check",
-        "jupyter_coi.cli",
-    }
-    assert not {m for m in loaded if m.startswith(("jupyter_server", "tornado.web"))}
-
-
 @pytest.mark.parametrize("module", LEAVES)
 def test_leaves_load_only_the_standard_library(module):
     loaded = loaded_by(module) - loaded_by("json")  # less what the interpreter loads anyway
@@ -69,17 +56,6 @@ def test_leaves_load_only_the_standard_library(module):
     assert ours(loaded) <= {"jupyter_coi._version", *parents}
     outside = {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names) - {"jupyter_coi"}
     assert not outside
-
-
-def test_the_check_command_loads_no_part_of_the_server():
-    loaded = loaded_by("jupyter_coi.cli")
-    assert not ours(loaded) & {
-        "jupyter_coi.extension",
-        "jupyter_coi.reports",
-        "jupyter_coi.transform",
-        "jupyter_coi.lite.addon",
-    }
-    assert not {m for m in loaded if m.startswith(("jupyter_server", "tornado", "traitlets"))}
 
 
 def test_the_pool_loads_nothing_of_jupyter_coi_but_itself():
@@ -91,19 +67,56 @@ def test_the_pool_loads_nothing_of_jupyter_coi_but_itself():
     assert not {m for m in loaded if m.startswith(("jupyter_server", "tornado", "traitlets"))}
 
 
-def test_the_sphinx_extension_loads_neither_the_server_nor_jupyterlite():
-    """A docs build loads the extension into Sphinx: it needs the policy, the settings, the host
-    files and the service worker, not the server, the command line or jupyterlite-core."""
-    loaded = loaded_by("jupyter_coi.sphinx.extension")
-    assert "jupyter_coi.sphinx.site" in loaded
-    assert not ours(loaded) & {
-        "jupyter_coi.extension",
-        "jupyter_coi.reports",
-        "jupyter_coi.transform",
-        "jupyter_coi.check",
-        "jupyter_coi.cli",
+# An entry point, the modules of ours it loads besides itself, and what it must not load: modules
+# of ours, and outside packages by prefix.
+ENTRY_POINTS = [
+    pytest.param(
         "jupyter_coi.lite.addon",
-    }
-    assert not {
-        m for m in loaded if m.startswith(("jupyter_server", "tornado.web", "jupyterlite_core"))
-    }
+        (),
+        {
+            "jupyter_coi.extension",
+            "jupyter_coi.reports",
+            "jupyter_coi.transform",
+            "jupyter_coi.check",
+            "jupyter_coi.cli",
+        },
+        ("jupyter_server", "tornado.web"),
+        id="jupyterlite-addon-loads-no-part-of-the-server",
+    ),
+    pytest.param(
+        "jupyter_coi.cli",
+        (),
+        {
+            "jupyter_coi.extension",
+            "jupyter_coi.reports",
+            "jupyter_coi.transform",
+            "jupyter_coi.lite.addon",
+        },
+        ("jupyter_server", "tornado", "traitlets"),
+        id="check-command-loads-no-part-of-the-server",
+    ),
+    # A docs build loads the extension into Sphinx: it needs the policy, the settings, the host
+    # files and the service worker, not the server, the command line or jupyterlite-core.
+    pytest.param(
+        "jupyter_coi.sphinx.extension",
+        ("jupyter_coi.sphinx.site",),
+        {
+            "jupyter_coi.extension",
+            "jupyter_coi.reports",
+            "jupyter_coi.transform",
+            "jupyter_coi.check",
+            "jupyter_coi.cli",
+            "jupyter_coi.lite.addon",
+        },
+        ("jupyter_server", "tornado.web", "jupyterlite_core"),
+        id="sphinx-extension-loads-neither-the-server-nor-jupyterlite",
+    ),
+]
+
+
+@pytest.mark.parametrize(("module", "also", "not_ours", "not_outside"), ENTRY_POINTS)
+def test_an_entry_point_loads_only_its_own_part(module, also, not_ours, not_outside):
+    loaded = loaded_by(module)
+    assert {module, *also} <= loaded
+    assert not ours(loaded) & not_ours
+    assert not {m for m in loaded if m.startswith(not_outside)}
