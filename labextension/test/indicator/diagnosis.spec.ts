@@ -5,7 +5,7 @@ import {
   IDiagnosis
 } from '../../src/indicator/diagnosis';
 import { headerToken } from '../../src/indicator/headers';
-import { isolatedFacts, notIsolatedFacts } from './facts';
+import { isolatedFacts, notIsolatedFacts, sent } from './facts';
 
 /** Facts of a plain, isolated top-level page served with the default headers. */
 const isolated = isolatedFacts;
@@ -18,6 +18,17 @@ const problems = (d: IDiagnosis) =>
   d.reasons.filter(r => r.severity === 'problem').map(r => r.id);
 const capability = (d: IDiagnosis, id: string) =>
   d.capabilities.find(c => c.id === id)?.available;
+
+/** What needs shared memory: none of it works in a browser without SharedArrayBuffer. */
+const SHARED_MEMORY = [
+  'shared-array-buffer',
+  'wasm-threads',
+  'kernel-interrupt',
+  'worker-pool',
+  'sync-input'
+];
+/** What needs an isolated page. */
+const NEEDS_ISOLATION = [...SHARED_MEMORY, 'precise-timers'];
 
 describe('policy.json', () => {
   it('has the shape the diagnosis reads', () => {
@@ -39,7 +50,7 @@ describe('headerToken / judgeHeader', () => {
 
   it('judges each kind of value', () => {
     const facts = (opener: string | null) =>
-      notIsolated({ headers: { opener, embedder: null, resource: null } });
+      notIsolated({ headers: sent(opener, null) });
     expect(judgeHeader('opener', facts('same-origin'))).toBe('isolating');
     expect(judgeHeader('opener', facts('same-origin; report-to="x"'))).toBe(
       'isolating'
@@ -66,14 +77,7 @@ describe('diagnose: isolated', () => {
     const d = diagnose(isolated());
     expect(d.state).toBe('isolated');
     expect(d.reasons).toEqual([]);
-    for (const id of [
-      'shared-array-buffer',
-      'wasm-threads',
-      'kernel-interrupt',
-      'worker-pool',
-      'sync-input',
-      'precise-timers'
-    ]) {
+    for (const id of NEEDS_ISOLATION) {
       expect(capability(d, id)).toBe(true);
     }
   });
@@ -81,11 +85,7 @@ describe('diagnose: isolated', () => {
   it('notes credentialless, which Safari does not support', () => {
     const d = diagnose(
       isolated({
-        headers: {
-          opener: 'same-origin',
-          embedder: 'credentialless',
-          resource: null
-        }
+        headers: sent('same-origin', 'credentialless')
       })
     );
     expect(d.state).toBe('isolated');
@@ -96,50 +96,36 @@ describe('diagnose: isolated', () => {
     );
   });
 
-  it('notes credentialless on a static site whose worker gives Safari require-corp', () => {
-    const d = diagnose(
-      isolated({
-        headers: {
-          opener: 'same-origin',
-          embedder: 'credentialless',
-          resource: 'same-origin',
-          fallbackWorker: true
-        }
-      })
-    );
-    expect(ids(d)).toEqual(['credentialless']);
-    expect(d.reasons[0].detail).toContain(
-      'such as Safari, get require-corp from it after one reload'
-    );
-    expect(d.reasons[0].detail).not.toContain('will not isolate');
-    expect(d.reasons[0].fix).toContain(
+  // Where browsers without credentialless get require-corp, the note says so instead of a warning.
+  it.each([
+    [
+      'a static site whose worker gives Safari require-corp',
+      { fallbackWorker: true },
+      'such as Safari, get require-corp from it after one reload',
       'CrossOriginIsolationAddon.embedder_policy'
-    );
-  });
-
-  it('notes credentialless from a server that gives Safari require-corp (auto)', () => {
+    ],
+    [
+      'a server that gives Safari require-corp (auto)',
+      { perBrowser: true },
+      'such as Safari, get require-corp',
+      'Nothing to do'
+    ]
+  ])('notes credentialless on %s', (_, fallback, detail, fix) => {
     const d = diagnose(
       isolated({
-        headers: {
-          opener: 'same-origin',
-          embedder: 'credentialless',
-          resource: 'same-origin',
-          perBrowser: true
-        }
+        headers: sent('same-origin', 'credentialless', 'same-origin', fallback)
       })
     );
     expect(d.state).toBe('isolated');
     expect(ids(d)).toEqual(['credentialless']);
     expect(d.reasons[0].severity).toBe('info');
-    expect(d.reasons[0].detail).toContain('such as Safari, get require-corp');
+    expect(d.reasons[0].detail).toContain(detail);
     expect(d.reasons[0].detail).not.toContain('will not isolate');
-    expect(d.reasons[0].fix).toContain('Nothing to do');
+    expect(d.reasons[0].fix).toContain(fix);
   });
 
   it('notes when a fresh request returns headers that would not isolate', () => {
-    const d = diagnose(
-      isolated({ headers: { opener: null, embedder: null, resource: null } })
-    );
+    const d = diagnose(isolated({ headers: sent(null, null) }));
     expect(d.state).toBe('isolated');
     expect(ids(d)).toEqual(['headers-differ']);
   });
@@ -166,13 +152,7 @@ describe('diagnose: isolated in a browser without SharedArrayBuffer', () => {
 
   it('marks what needs shared memory as unavailable, with the browser as the reason', () => {
     const d = diagnose(webkit);
-    for (const id of [
-      'shared-array-buffer',
-      'wasm-threads',
-      'kernel-interrupt',
-      'worker-pool',
-      'sync-input'
-    ]) {
+    for (const id of SHARED_MEMORY) {
       expect(capability(d, id)).toBe(false);
     }
     const sab = d.capabilities.find(c => c.id === 'shared-array-buffer')!;
@@ -260,7 +240,7 @@ describe('diagnose: not isolated because of headers', () => {
   it('only COEP missing', () => {
     const d = diagnose(
       notIsolated({
-        headers: { opener: 'same-origin', embedder: null, resource: null }
+        headers: sent('same-origin', null)
       })
     );
     expect(problems(d)).toEqual(['embedder-missing']);
@@ -269,11 +249,7 @@ describe('diagnose: not isolated because of headers', () => {
   it('a value that is not valid', () => {
     const d = diagnose(
       notIsolated({
-        headers: {
-          opener: 'same-origin',
-          embedder: 'require_corp',
-          resource: null
-        }
+        headers: sent('same-origin', 'require_corp')
       })
     );
     expect(problems(d)).toEqual(['embedder-invalid']);
@@ -284,11 +260,7 @@ describe('diagnose: not isolated because of headers', () => {
   it('a valid value that does not isolate', () => {
     const d = diagnose(
       notIsolated({
-        headers: {
-          opener: 'same-origin-allow-popups',
-          embedder: 'unsafe-none',
-          resource: null
-        }
+        headers: sent('same-origin-allow-popups', 'unsafe-none')
       })
     );
     expect(problems(d)).toEqual([
@@ -301,11 +273,7 @@ describe('diagnose: not isolated because of headers', () => {
   it('a header sent twice', () => {
     const d = diagnose(
       notIsolated({
-        headers: {
-          opener: 'same-origin, same-origin',
-          embedder: 'require-corp',
-          resource: null
-        }
+        headers: sent('same-origin, same-origin', 'require-corp')
       })
     );
     expect(problems(d)).toEqual(['opener-repeated']);
@@ -319,14 +287,7 @@ describe('diagnose: not isolated because of headers', () => {
 
   it('marks what needs isolation as unavailable', () => {
     const d = diagnose(notIsolated());
-    for (const id of [
-      'shared-array-buffer',
-      'wasm-threads',
-      'kernel-interrupt',
-      'worker-pool',
-      'sync-input',
-      'precise-timers'
-    ]) {
+    for (const id of NEEDS_ISOLATION) {
       expect(capability(d, id)).toBe(false);
     }
     expect(
@@ -351,11 +312,7 @@ describe('diagnose: not a secure context', () => {
     const d = diagnose(
       notIsolated({
         secureContext: false,
-        headers: {
-          opener: 'same-origin',
-          embedder: 'require-corp',
-          resource: 'same-origin'
-        }
+        headers: sent('same-origin', 'require-corp', 'same-origin')
       })
     );
     expect(problems(d)).toEqual(['insecure-context']);
@@ -373,11 +330,7 @@ describe('diagnose: not a secure context', () => {
 });
 
 describe('diagnose: in a frame', () => {
-  const goodHeaders = {
-    opener: 'same-origin',
-    embedder: 'require-corp',
-    resource: 'same-origin'
-  };
+  const goodHeaders = sent('same-origin', 'require-corp', 'same-origin');
 
   it('blames the frame when the headers are right', () => {
     const d = diagnose(
@@ -415,11 +368,7 @@ describe('diagnose: COEP credentialless in a browser without support', () => {
   it('blames credentialless support when the headers say credentialless', () => {
     const d = diagnose(
       notIsolated({
-        headers: {
-          opener: 'same-origin',
-          embedder: 'credentialless',
-          resource: null
-        }
+        headers: sent('same-origin', 'credentialless')
       })
     );
     expect(d.state).toBe('not-isolated');
@@ -431,11 +380,7 @@ describe('diagnose: COEP credentialless in a browser without support', () => {
     const d = diagnose(
       notIsolated({
         framed: true,
-        headers: {
-          opener: 'same-origin',
-          embedder: 'credentialless',
-          resource: null
-        }
+        headers: sent('same-origin', 'credentialless')
       })
     );
     expect(problems(d)).toEqual(['framed']);
@@ -446,11 +391,7 @@ describe('diagnose: headers right but not isolated', () => {
   it('suggests a reload bypassing the cache', () => {
     const d = diagnose(
       notIsolated({
-        headers: {
-          opener: 'same-origin',
-          embedder: 'require-corp',
-          resource: null
-        }
+        headers: sent('same-origin', 'require-corp')
       })
     );
     expect(problems(d)).toEqual(['unexplained']);

@@ -2,7 +2,7 @@
  * Facts of a plain, isolated top-level page served with the default headers, for the tests of
  * what the indicator makes of them; each test overrides what it is about.
  */
-import { IFacts } from '../../src/indicator/facts';
+import { IFacts, IHeaderValues } from '../../src/indicator/facts';
 
 export function isolatedFacts(overrides: Partial<IFacts> = {}): IFacts {
   return {
@@ -16,11 +16,7 @@ export function isolatedFacts(overrides: Partial<IFacts> = {}): IFacts {
     navigationViaServiceWorker: false,
     framed: false,
     isolationPermitted: true,
-    headers: {
-      opener: 'same-origin',
-      embedder: 'require-corp',
-      resource: 'same-origin'
-    },
+    headers: sent('same-origin', 'require-corp', 'same-origin'),
     userAgent: 'test',
     ...overrides
   };
@@ -35,7 +31,18 @@ export function notIsolatedFacts(overrides: Partial<IFacts> = {}): IFacts {
     wasmSharedMemory: false,
     atomicsWaitInWorker: false,
     timerResolutionMs: 0.1,
-    headers: { opener: null, embedder: null, resource: null },
+    headers: sent(null, null),
     ...overrides
   });
+}
+
+/** The isolation headers as a server sent them (`null`: not sent), with what else the test is
+ * about. */
+export function sent(
+  opener: string | null,
+  embedder: string | null,
+  resource: string | null = null,
+  more: Partial<IHeaderValues> = {}
+): IHeaderValues {
+  return { opener, embedder, resource, ...more };
 }
