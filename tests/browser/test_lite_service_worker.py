@@ -23,7 +23,7 @@ import pytest
 
 from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.policy import Policy
-from support.engines import PageError, is_navigation_error, isolation_seen
+from support.engines import isolation_seen, settled
 from support.harness import COEP_SEEN, ISOLATION_PROBE, PROBE_WORKER_JS, free_port, stop_process
 from support.lite_sites import plain_build
 
@@ -209,20 +209,14 @@ def count_loads(page) -> list[float]:
 
 
 def settle(page, want_isolated: bool = True, timeout: float = 45) -> dict:
-    """The page's state once it shows the lab shell with the isolation wanted; retried around
-    the script's own reload, which destroys the execution context under us."""
-    deadline = time.monotonic() + timeout
-    state: dict = {}
-    while time.monotonic() < deadline:
-        try:
-            state = page.evaluate(STATE)
-            if state["ready"] and state["shell"] and state["isolated"] == want_isolated:
-                return state
-        except Exception as e:  # the page navigated between two polls
-            if not (is_navigation_error(e) or isinstance(e, PageError)):
-                raise
-        time.sleep(0.25)
-    raise AssertionError(f"page did not settle with crossOriginIsolated={want_isolated}: {state}")
+    """The page's state once it shows the lab shell with the isolation wanted."""
+    return settled(
+        page,
+        STATE,
+        lambda state: state["ready"] and state["shell"] and state["isolated"] == want_isolated,
+        f"crossOriginIsolated={want_isolated}",
+        timeout,
+    )
 
 
 def quiet(page, loads: list[float], seconds: float = 2.0) -> None:

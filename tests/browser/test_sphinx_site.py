@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from support.engines import PageError, is_navigation_error
+from support.engines import settled
 from support.fixtures import PIXEL
 from support.harness import REPO, coi_check
 from support.lite_sites import serve_folder
@@ -127,20 +127,14 @@ def docs_url(docs_site):
 
 
 def settle(page, isolated: bool, timeout: float = 60) -> dict:
-    """The page's state once it has loaded with the isolation wanted; retried around the page
-    script's own reload, which destroys the execution context under us."""
-    deadline = time.monotonic() + timeout
-    state: dict = {}
-    while time.monotonic() < deadline:
-        try:
-            state = page.evaluate(STATE)
-            if state["ready"] and state["isolated"] == isolated:
-                return state
-        except Exception as e:  # the page navigated between two polls
-            if not (is_navigation_error(e) or isinstance(e, PageError)):
-                raise
-        time.sleep(0.25)
-    raise AssertionError(f"page did not settle with crossOriginIsolated={isolated}: {state}")
+    """The page's state once it has loaded with the isolation wanted."""
+    return settled(
+        page,
+        STATE,
+        lambda state: state["ready"] and state["isolated"] == isolated,
+        f"crossOriginIsolated={isolated}",
+        timeout,
+    )
 
 
 def stays(page, state: dict, seconds: float = 4) -> None:

@@ -19,7 +19,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,6 +225,24 @@ def is_navigation_error(error: BaseException) -> bool:
 
 class PageError(RuntimeError):
     """An exception thrown by a page function."""
+
+
+def settled(page, script: str, done: Callable[[dict], bool], wanted: str, timeout: float) -> dict:
+    """What ``script`` reads on the page once ``done`` holds for it (``wanted`` says what that
+    is, for the failure). Read again when a navigation destroyed the execution context under
+    the read: a page script's own reload does that."""
+    deadline = time.monotonic() + timeout
+    state: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            state = page.evaluate(script)
+            if done(state):
+                return state
+        except Exception as e:
+            if not (is_navigation_error(e) or isinstance(e, PageError)):
+                raise
+        time.sleep(0.25)
+    raise AssertionError(f"page did not settle with {wanted}: {state}")
 
 
 class WebDriverElement:
