@@ -28,7 +28,6 @@ Run: ``JUPYTER_COI_COMPAT=packages python -m pytest tests/compat/test_embedded_p
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -42,7 +41,7 @@ from compat_lab import GIT_BRANCH, CompatServer, LabServers
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from jupyter_coi import policy
-from support.harness import ARTIFACTS, COEP_SEEN, REPO
+from support.harness import ARTIFACTS, COEP_SEEN, REPO, code_notebook
 
 DOC = REPO / "docs" / "reference" / "compatibility.md"
 TABLE_START = "<!-- compatibility table: written by tests/compat/test_embedded_packages.py"
@@ -225,28 +224,7 @@ ROWS = [*CELL_PACKAGES, *EXTENSIONS, VOILA]
 
 
 def notebook(*sources: str) -> str:
-    cells = [
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": f"cell-{i}",
-            "metadata": {},
-            "outputs": [],
-            "source": source,
-        }
-        for i, source in enumerate(sources)
-    ]
-    return json.dumps(
-        {
-            "cells": cells,
-            # A kernel named, so that no "Select Kernel" dialog covers the page.
-            "metadata": {
-                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-            },
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-    )
+    return code_notebook("python3", "Python 3", *sources)
 
 
 FILES = {

@@ -281,16 +281,33 @@ async (workerUrl) => {
 """
 
 
-def probe_notebook(kernel: str, display_name: str) -> str:
-    """An empty notebook with a kernelspec: one without makes the frontends ask for a kernel in
-    a modal dialog, which takes the focus and the clicks."""
+def code_notebook(kernel: str, display_name: str, *sources: str, **metadata) -> str:
+    """A notebook of these code cells (none: an empty one) with a kernelspec, and ``metadata``
+    besides: one without a kernelspec makes the frontends ask for a kernel in a modal dialog,
+    which takes the focus and the clicks."""
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"cell-{i}",
+            "metadata": {},
+            "outputs": [],
+            "source": source,
+        }
+        for i, source in enumerate(sources)
+    ]
     kernelspec = {"name": kernel, "display_name": display_name, "language": "python"}
     return json.dumps(
-        {"cells": [], "metadata": {"kernelspec": kernelspec}, "nbformat": 4, "nbformat_minor": 5}
+        {
+            "cells": cells,
+            "metadata": {"kernelspec": kernelspec, **metadata},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
     )
 
 
-PROBE_NOTEBOOK = probe_notebook("python3", "Python 3 (ipykernel)")
+PROBE_NOTEBOOK = code_notebook("python3", "Python 3 (ipykernel)")
 
 PROBE_WORKER_JS = """
 postMessage({

@@ -20,10 +20,10 @@ from .harness import (
     ANSI,
     PROBE_WORKER_JS,
     Certificate,
+    code_notebook,
     free_port,
     jupyter,
     jupyter_env,
-    probe_notebook,
     stop_process,
 )
 
@@ -32,7 +32,7 @@ from .harness import (
 # those without it require-corp.
 DEFAULT_BUILD_POLICY = Policy(embedder="credentialless")
 
-LITE_NOTEBOOK = probe_notebook("python", "Python (Pyodide)")
+LITE_NOTEBOOK = code_notebook("python", "Python (Pyodide)")
 CONTENTS = {"probe.ipynb": LITE_NOTEBOOK, "probe-worker.js": PROBE_WORKER_JS}
 ADDON = "CrossOriginIsolationAddon"
 

@@ -10,6 +10,8 @@ import time
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from .harness import code_notebook
+
 # The notebook on screen: other open notebooks stay in the page, hidden.
 CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 INTERRUPT_BUTTON = f'{CURRENT} jp-button[data-command="notebook:interrupt-kernel"]'
@@ -71,31 +73,7 @@ async ([marker, timeoutMs]) => {
 
 def notebook(*cells: str) -> str:
     """A notebook for the Pyodide kernel with the given code cells."""
-    return json.dumps(
-        {
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "execution_count": None,
-                    "id": f"cell-{i}",
-                    "metadata": {},
-                    "outputs": [],
-                    "source": source,
-                }
-                for i, source in enumerate(cells)
-            ],
-            "metadata": {
-                "kernelspec": {
-                    "display_name": "Python (Pyodide)",
-                    "language": "python",
-                    "name": "python",
-                },
-                "language_info": {"name": "python"},
-            },
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-    )
+    return code_notebook("python", "Python (Pyodide)", *cells, language_info={"name": "python"})
 
 
 class LiteNotebook:

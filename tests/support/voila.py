@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .harness import ANSI, free_port, jupyter_env, stop_process
+from .harness import ANSI, code_notebook, free_port, jupyter_env, stop_process
 from .lite_sites import wait_for_http
 
 NOTEBOOK = "app.ipynb"
 GREETING = "hello from voila"
-
-
-def notebook(source: str) -> str:
-    return json.dumps(
-        {
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "execution_count": None,
-                    "id": "greeting",
-                    "metadata": {},
-                    "outputs": [],
-                    "source": source,
-                }
-            ],
-            "metadata": {
-                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-            },
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-    )
 
 
 @dataclass
@@ -55,7 +32,7 @@ class VoilaProcess:
     def start(self, timeout: float = 90) -> VoilaProcess:
         work = self.home / "work"
         work.mkdir(parents=True, exist_ok=True)
-        (work / NOTEBOOK).write_text(notebook(f"print({GREETING!r})"))
+        (work / NOTEBOOK).write_text(code_notebook("python3", "Python 3", f"print({GREETING!r})"))
         log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [
