@@ -37,9 +37,7 @@ export default defineConfig([
   jupyterPlugin.configs.recommended,
   {
     rules: {
-      // No translations: the extension does not take ITranslator, so trans.__() has nothing
-      // to wrap.
-      'jupyter/no-untranslated-string': 'off',
+      'jupyter/no-untranslated-string': 'error',
       eqeqeq: 'error',
       'prefer-arrow-callback': 'error'
     }

@@ -5,7 +5,9 @@
  * Pure: no DOM, no globals. The rules for header values come from `policy.json`,
  * generated from the Python package's policy module.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
 import policy from '../policy.json';
+import { untranslated } from '../translation';
 import { IFacts } from './facts';
 import {
   CREDENTIALLESS,
@@ -14,7 +16,7 @@ import {
   headerToken
 } from './headers';
 import {
-  EMBEDDER_SETTINGS,
+  embedderSettings,
   IPage,
   ISettingPlace,
   UNKNOWN_PAGE,
@@ -93,8 +95,11 @@ export function judgeHeader(
     : 'not-isolating';
 }
 
-function isolatingValues(field: IsolatingField): string {
-  return policy.isolating[field].map(v => `"${v}"`).join(' or ');
+function isolatingValues(
+  field: IsolatingField,
+  trans: TranslationBundle
+): string {
+  return policy.isolating[field].map(v => `"${v}"`).join(trans.__(' or '));
 }
 
 /**
@@ -111,46 +116,59 @@ function isolatingValueHere(field: IsolatingField, facts: IFacts): string {
 }
 
 /** Both isolating headers, with the values the default sends this browser. */
-function isolatingHeadersHere(facts: IFacts): string {
+function isolatingHeadersHere(facts: IFacts, trans: TranslationBundle): string {
   return (['opener', 'embedder'] as IsolatingField[])
     .map(f => `"${policy.headers[f]}: ${isolatingValueHere(f, facts)}"`)
-    .join(' and ');
+    .join(trans.__(' and '));
 }
 
 /** How to get the isolating headers to this page, from the tool that makes it. */
-function headersFix(facts: IFacts, page: IPage): string {
-  const wanted = isolatingHeadersHere(facts);
+function headersFix(
+  facts: IFacts,
+  page: IPage,
+  trans: TranslationBundle
+): string {
+  const wanted = isolatingHeadersHere(facts, trans);
   const builtWithUs = facts.headers?.fallbackWorker === true;
   switch (page.deployment) {
     case 'server':
-      return (
-        `jupyter-coi on this server sends ${wanted} to this browser, unless a setting ` +
-        'turns it off (c.CrossOriginIsolation.enabled = False, or ' +
-        'c.CrossOriginIsolation.report_only = True) or ' +
-        'a proxy in front of Jupyter drops the headers. `jupyter coi check URL` says which.'
+      return trans.__(
+        'jupyter-coi on this server sends %1 to this browser, unless a setting ' +
+          'turns it off (c.CrossOriginIsolation.enabled = False, or ' +
+          'c.CrossOriginIsolation.report_only = True) or ' +
+          'a proxy in front of Jupyter drops the headers. `jupyter coi check URL` says which.',
+        wanted
       );
     case 'sphinx':
-      return (
-        `Have the host send ${wanted} with every page (jupyter-coi's Sphinx extension ` +
-        'writes host files for Netlify, Vercel, Firebase, nginx and Apache: ' +
-        'jupyter_coi_host_files), or open the page again normally: its service worker ' +
-        'isolates each page after one reload where the host sends nothing.'
+      return trans.__(
+        "Have the host send %1 with every page (jupyter-coi's Sphinx extension " +
+          'writes host files for Netlify, Vercel, Firebase, nginx and Apache: ' +
+          'jupyter_coi_host_files), or open the page again normally: its service worker ' +
+          'isolates each page after one reload where the host sends nothing.',
+        wanted
       );
     case 'lite':
       return builtWithUs
-        ? `Have the host send ${wanted} with every page (jupyter-coi's JupyterLite addon ` +
-            'writes host files for Netlify, Vercel, Firebase, nginx and Apache: ' +
-            'CrossOriginIsolationAddon.host_files), or open the page again normally: the ' +
-            "site's service worker isolates each page after one reload where the host " +
-            'sends nothing.'
-        : `Have the host send ${wanted} with every page, or build the site with ` +
-            "jupyter-coi installed: its JupyterLite addon writes the hosts' config files " +
-            'and a service worker that isolates each page after one reload on hosts that ' +
-            'send no headers.';
+        ? trans.__(
+            "Have the host send %1 with every page (jupyter-coi's JupyterLite addon " +
+              'writes host files for Netlify, Vercel, Firebase, nginx and Apache: ' +
+              'CrossOriginIsolationAddon.host_files), or open the page again normally: the ' +
+              "site's service worker isolates each page after one reload where the host " +
+              'sends nothing.',
+            wanted
+          )
+        : trans.__(
+            'Have the host send %1 with every page, or build the site with ' +
+              "jupyter-coi installed: its JupyterLite addon writes the hosts' config files " +
+              'and a service worker that isolates each page after one reload on hosts that ' +
+              'send no headers.',
+            wanted
+          );
     default:
-      return (
-        `Have the server send ${wanted} with every page (jupyter-coi does this for Jupyter ` +
-        'Server, and for JupyterLite sites through its addon and service worker).'
+      return trans.__(
+        'Have the server send %1 with every page (jupyter-coi does this for Jupyter ' +
+          'Server, and for JupyterLite sites through its addon and service worker).',
+        wanted
       );
   }
 }
@@ -159,50 +177,76 @@ function headerReason(
   field: IsolatingField,
   verdict: HeaderVerdict,
   facts: IFacts,
-  page: IPage
+  page: IPage,
+  trans: TranslationBundle
 ): IReason | null {
   const name = policy.headers[field];
   const raw = facts.headers?.[field] ?? '';
-  const needs = `Isolation needs ${name} to be ${isolatingValues(field)}.`;
-  const fix = headersFix(facts, page);
+  const needs = trans.__(
+    'Isolation needs %1 to be %2.',
+    name,
+    isolatingValues(field, trans)
+  );
+  const fix = headersFix(facts, page, trans);
   switch (verdict) {
     case 'missing':
       return {
         id: `${field}-missing`,
         severity: 'problem',
-        title: `${name} header missing`,
-        detail: `The page was served without ${name}. ${needs}`,
+        title: trans.__('%1 header missing', name),
+        detail: trans.__('The page was served without %1. %2', name, needs),
         fix
       };
     case 'repeated':
       return {
         id: `${field}-repeated`,
         severity: 'problem',
-        title: `${name} header sent more than once`,
-        detail:
-          `The page was served with ${name}: "${raw}". A repeated header is ` +
-          `invalid and browsers ignore it. ${needs}`,
-        fix: `Send ${name} exactly once; remove the duplicate from the proxy or server configuration.`
+        title: trans.__('%1 header sent more than once', name),
+        detail: trans.__(
+          'The page was served with %1: "%2". A repeated header is ' +
+            'invalid and browsers ignore it. %3',
+          name,
+          raw,
+          needs
+        ),
+        fix: trans.__(
+          'Send %1 exactly once; remove the duplicate from the proxy or server configuration.',
+          name
+        )
       };
     case 'invalid':
       return {
         id: `${field}-invalid`,
         severity: 'problem',
-        title: `${name} has an invalid value`,
-        detail:
-          `The page was served with ${name}: "${raw}", which is not a valid value ` +
-          `(valid: ${policy.allowed[field].join(', ')}). Browsers ignore it. ${needs}`,
+        title: trans.__('%1 has an invalid value', name),
+        detail: trans.__(
+          'The page was served with %1: "%2", which is not a valid value ' +
+            '(valid: %3). Browsers ignore it. %4',
+          name,
+          raw,
+          policy.allowed[field].join(', '),
+          needs
+        ),
         fix
       };
     case 'not-isolating':
       return {
         id: `${field}-not-isolating`,
         severity: 'problem',
-        title: `${name} does not isolate`,
-        detail:
-          `The page was served with ${name}: "${raw}". That is a valid value, ` +
-          `but it does not make the page cross-origin isolated. ${needs}`,
-        fix: `Change ${name} to ${isolatingValues(field)}, if nothing you use depends on "${headerToken(raw)}".`
+        title: trans.__('%1 does not isolate', name),
+        detail: trans.__(
+          'The page was served with %1: "%2". That is a valid value, ' +
+            'but it does not make the page cross-origin isolated. %3',
+          name,
+          raw,
+          needs
+        ),
+        fix: trans.__(
+          'Change %1 to %2, if nothing you use depends on "%3".',
+          name,
+          isolatingValues(field, trans),
+          headerToken(raw)
+        )
       };
     default:
       return null;
@@ -222,75 +266,95 @@ function isolatedWithoutSharedMemory(facts: IFacts): boolean {
 function kernelCapabilities(
   facts: IFacts,
   needs: string,
-  kernels: string[] | null
+  kernels: string[] | null,
+  trans: TranslationBundle
 ): ICapability[] {
   const isolated = facts.crossOriginIsolated;
   const inputAvailable =
     facts.atomicsWaitInWorker ?? (isolated && facts.sharedArrayBuffer);
-  const which = kernels?.length ? ` (here: ${kernels.join(', ')})` : '';
+  const which = kernels?.length
+    ? trans.__(' (here: %1)', kernels.join(', '))
+    : '';
   return [
     {
       id: 'kernel-interrupt',
-      label: `Interrupting running code in in-browser Python kernels${which}`,
+      label: trans.__(
+        'Interrupting running code in in-browser Python kernels%1',
+        which
+      ),
       available: isolated && facts.sharedArrayBuffer,
       // What jupyter-coi's interrupt plugin gives a Pyodide kernel (see
       // interrupt/controller.ts), and what a user gets without it.
-      detail:
+      detail: trans.__(
         'jupyter-coi gives each Pyodide kernel an interrupt buffer, a SharedArrayBuffer ' +
-        'shared with its worker, so the interrupt button raises KeyboardInterrupt in the ' +
-        'running cell, time.sleep included. Without it an interrupt only cancels queued ' +
-        'cells: a running cell stops only when it ends or the kernel restarts.' +
+          'shared with its worker, so the interrupt button raises KeyboardInterrupt in the ' +
+          'running cell, time.sleep included. Without it an interrupt only cancels queued ' +
+          'cells: a running cell stops only when it ends or the kernel restarts.%1',
         needs
+      )
     },
     {
       id: 'worker-pool',
-      label:
-        'A worker pool for in-browser Python (multiprocessing.Pool, ProcessPoolExecutor, joblib)',
+      label: trans.__(
+        'A worker pool for in-browser Python (multiprocessing.Pool, ProcessPoolExecutor, joblib)'
+      ),
       available: isolated && facts.sharedArrayBuffer,
       // What jupyter_coi/pool/browser.py needs: workers that the kernel waits for on
       // shared memory, which a page without isolation cannot share.
-      detail:
+      detail: trans.__(
         'Python functions run on several cores: each worker is a separate Pyodide ' +
-        'interpreter in a Web Worker (like a process, not a thread), and the kernel waits ' +
-        'for them on shared memory. On a page that is not isolated, making a pool raises ' +
-        'NotIsolatedError.' +
+          'interpreter in a Web Worker (like a process, not a thread), and the kernel waits ' +
+          'for them on shared memory. On a page that is not isolated, making a pool raises ' +
+          'NotIsolatedError.%1',
         needs
+      )
     },
     {
       id: 'sync-input',
-      label: 'Synchronous input() in in-browser kernels',
+      label: trans.__('Synchronous input() in in-browser kernels'),
       available: inputAvailable,
-      detail:
+      detail: trans.__(
         'input() and getpass() in an in-browser kernel block its worker with Atomics.wait ' +
-        'until you answer.' +
+          'until you answer.%1',
         needs
+      )
     }
   ];
 }
 
 /** The one line for what in-browser kernels would gain, on a page without any. */
-function noKernelsHere(page: IPage): ICapability {
+function noKernelsHere(page: IPage, trans: TranslationBundle): ICapability {
   return {
     id: 'in-browser-kernels',
-    label: 'In-browser Python kernels',
+    label: trans.__('In-browser Python kernels'),
     available: 'not-here',
     detail:
       page.deployment === 'server' || page.deployment === 'other'
-        ? 'Interrupts of running code, input() and worker pools need isolation only in ' +
-          'Python kernels that run in the browser (Pyodide). The kernels of this page run ' +
-          'on the Jupyter server, whose interrupt button and input() work either way.'
-        : 'Interrupts of running code, input() and worker pools need isolation only in ' +
-          'Python kernels that run in the browser (Pyodide), and this site has none.'
+        ? trans.__(
+            'Interrupts of running code, input() and worker pools need isolation only in ' +
+              'Python kernels that run in the browser (Pyodide). The kernels of this page run ' +
+              'on the Jupyter server, whose interrupt button and input() work either way.'
+          )
+        : trans.__(
+            'Interrupts of running code, input() and worker pools need isolation only in ' +
+              'Python kernels that run in the browser (Pyodide), and this site has none.'
+          )
   };
 }
 
-function capabilities(facts: IFacts, page: IPage): ICapability[] {
+function capabilities(
+  facts: IFacts,
+  page: IPage,
+  trans: TranslationBundle
+): ICapability[] {
   const isolated = facts.crossOriginIsolated;
   const needs = isolatedWithoutSharedMemory(facts)
-    ? ' This browser does not provide SharedArrayBuffer, even to an isolated page.'
+    ? trans.__(
+        ' This browser does not provide SharedArrayBuffer, even to an isolated page.'
+      )
     : isolated
       ? ''
-      : ' It needs a cross-origin isolated page.';
+      : trans.__(' It needs a cross-origin isolated page.');
   const threadsAvailable =
     facts.wasmSharedMemory === false
       ? false
@@ -299,45 +363,57 @@ function capabilities(facts: IFacts, page: IPage): ICapability[] {
   return [
     {
       id: 'shared-array-buffer',
-      label: 'SharedArrayBuffer',
+      label: trans.__('SharedArrayBuffer'),
       available: facts.sharedArrayBuffer,
-      detail: 'Memory shared between the page and its workers.' + needs
+      detail: trans.__(
+        'Memory shared between the page and its workers.%1',
+        needs
+      )
     },
     {
       id: 'wasm-threads',
-      label: 'WebAssembly threads',
+      label: trans.__('WebAssembly threads'),
       available: threadsAvailable,
-      detail:
-        'Shared WebAssembly memory posted to workers, as multi-threaded Wasm builds need.' +
+      detail: trans.__(
+        'Shared WebAssembly memory posted to workers, as multi-threaded Wasm builds need.%1',
         needs
+      )
     },
     ...(kernels !== null && kernels.length === 0
-      ? [noKernelsHere(page)]
-      : kernelCapabilities(facts, needs, kernels)),
+      ? [noKernelsHere(page, trans)]
+      : kernelCapabilities(facts, needs, kernels, trans)),
     {
       id: 'precise-timers',
-      label: 'Precise timers',
+      label: trans.__('Precise timers'),
       available:
         facts.timerResolutionMs === null
           ? null
           : facts.timerResolutionMs <= 0.02,
-      detail:
+      detail: trans.__(
         'performance.now() is coarsened on pages that are not isolated, which makes ' +
-        'fine-grained benchmarks less precise.'
+          'fine-grained benchmarks less precise.'
+      )
     }
   ];
 }
 
-function notIsolatedReasons(facts: IFacts, page: IPage): IReason[] {
+function notIsolatedReasons(
+  facts: IFacts,
+  page: IPage,
+  trans: TranslationBundle
+): IReason[] {
   const reasons: IReason[] = [];
   if (!facts.secureContext) {
     reasons.push({
       id: 'insecure-context',
       severity: 'problem',
-      title: 'Not a secure context',
-      detail:
-        'Browsers only isolate pages served over HTTPS or from localhost, whatever the headers say.',
-      fix: 'Serve Jupyter over HTTPS, or open it through http://localhost or http://127.0.0.1.'
+      title: trans.__('Not a secure context'),
+      detail: trans.__(
+        'Browsers only isolate pages served over HTTPS or from localhost, whatever the headers say.'
+      ),
+      fix: trans.__(
+        'Serve Jupyter over HTTPS, or open it through http://localhost or http://127.0.0.1.'
+      )
     });
   }
 
@@ -347,7 +423,7 @@ function notIsolatedReasons(facts: IFacts, page: IPage): IReason[] {
     ['opener', opener],
     ['embedder', embedder]
   ] as [IsolatingField, HeaderVerdict][]) {
-    const reason = headerReason(field, verdict, facts, page);
+    const reason = headerReason(field, verdict, facts, page, trans);
     if (reason) {
       reasons.push(reason);
     }
@@ -357,10 +433,13 @@ function notIsolatedReasons(facts: IFacts, page: IPage): IReason[] {
     reasons.push({
       id: 'headers-unknown',
       severity: 'info',
-      title: 'Headers could not be read',
-      detail:
-        'Requesting this page again to read its headers failed, so they cannot be checked here.',
-      fix: "Look at the response headers of the page in the browser's developer tools (Network tab)."
+      title: trans.__('Headers could not be read'),
+      detail: trans.__(
+        'Requesting this page again to read its headers failed, so they cannot be checked here.'
+      ),
+      fix: trans.__(
+        "Look at the response headers of the page in the browser's developer tools (Network tab)."
+      )
     });
   }
 
@@ -373,24 +452,31 @@ function notIsolatedReasons(facts: IFacts, page: IPage): IReason[] {
     reasons.push({
       id: 'framed',
       severity: headersFine ? 'problem' : 'info',
-      title: 'Embedded in a frame',
-      detail:
+      title: trans.__('Embedded in a frame'),
+      detail: trans.__(
         'This page runs inside a frame. A framed page is only isolated when the top-level ' +
-        'page is isolated too and the frame delegates the permission with ' +
-        'allow="cross-origin-isolated".' +
-        (denied ? ' The permission is not delegated to this frame.' : ''),
-      fix:
+          'page is isolated too and the frame delegates the permission with ' +
+          'allow="cross-origin-isolated".%1',
+        denied
+          ? trans.__(' The permission is not delegated to this frame.')
+          : ''
+      ),
+      fix: trans.__(
         'Open Jupyter in its own tab, or make the embedding page cross-origin isolated and add ' +
-        'allow="cross-origin-isolated" to its <iframe>.'
+          'allow="cross-origin-isolated" to its <iframe>.'
+      )
     });
   } else if (facts.isolationPermitted === false) {
     reasons.push({
       id: 'permission-denied',
       severity: 'problem',
-      title: 'Isolation disabled by a permissions policy',
-      detail:
-        'A Permissions-Policy header turns the cross-origin-isolated feature off for this page.',
-      fix: 'Remove cross-origin-isolated from the Permissions-Policy the server sends.'
+      title: trans.__('Isolation disabled by a permissions policy'),
+      detail: trans.__(
+        'A Permissions-Policy header turns the cross-origin-isolated feature off for this page.'
+      ),
+      fix: trans.__(
+        'Remove cross-origin-isolated from the Permissions-Policy the server sends.'
+      )
     });
   }
 
@@ -403,14 +489,22 @@ function notIsolatedReasons(facts: IFacts, page: IPage): IReason[] {
     reasons.push({
       id: 'credentialless-unsupported',
       severity: 'problem',
-      title: `This browser does not support COEP ${CREDENTIALLESS}`,
-      detail:
-        `The page was served with ${policy.headers.embedder}: ${CREDENTIALLESS}, which this ` +
-        `browser does not implement (Safari, for one, supports only ${CREDENTIALLESS_FALLBACK}), ` +
-        'so it ignores the header.',
-      fix:
-        `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} instead, which every browser ` +
-        `supports, or use a browser that supports ${CREDENTIALLESS} (Chrome, Edge, Firefox).`
+      title: trans.__('This browser does not support COEP %1', CREDENTIALLESS),
+      detail: trans.__(
+        'The page was served with %1: %2, which this ' +
+          'browser does not implement (Safari, for one, supports only %3), ' +
+          'so it ignores the header.',
+        policy.headers.embedder,
+        CREDENTIALLESS,
+        CREDENTIALLESS_FALLBACK
+      ),
+      fix: trans.__(
+        'Serve %1: %2 instead, which every browser ' +
+          'supports, or use a browser that supports %3 (Chrome, Edge, Firefox).',
+        policy.headers.embedder,
+        CREDENTIALLESS_FALLBACK,
+        CREDENTIALLESS
+      )
     });
   } else if (
     headersIsolate &&
@@ -421,12 +515,13 @@ function notIsolatedReasons(facts: IFacts, page: IPage): IReason[] {
     reasons.push({
       id: 'unexplained',
       severity: 'problem',
-      title: 'Headers are right, yet the page is not isolated',
-      detail:
+      title: trans.__('Headers are right, yet the page is not isolated'),
+      detail: trans.__(
         'A fresh request for this page returns isolating headers, but the browser did not ' +
-        'isolate this page. The page may have been loaded before the headers were set ' +
-        '(or from cache), or a browser setting or extension disables isolation.',
-      fix: 'Reload the page, bypassing the cache (Shift+Reload).'
+          'isolate this page. The page may have been loaded before the headers were set ' +
+          '(or from cache), or a browser setting or extension disables isolation.'
+      ),
+      fix: trans.__('Reload the page, bypassing the cache (Shift+Reload).')
     });
   }
 
@@ -434,19 +529,25 @@ function notIsolatedReasons(facts: IFacts, page: IPage): IReason[] {
     reasons.push({
       id: 'service-worker-not-isolating',
       severity: 'info',
-      title: 'A service worker controls this page',
-      detail:
+      title: trans.__('A service worker controls this page'),
+      detail: trans.__(
         'Service workers are used for other things too (JupyterLite registers one for its ' +
-        'files). If this one is meant to add the isolation headers, it only takes effect ' +
-        'for pages it serves: the first visit, and a hard reload, bypass it.',
-      fix: 'Reload the page normally (without Shift) once the service worker is installed.'
+          'files). If this one is meant to add the isolation headers, it only takes effect ' +
+          'for pages it serves: the first visit, and a hard reload, bypass it.'
+      ),
+      fix: trans.__(
+        'Reload the page normally (without Shift) once the service worker is installed.'
+      )
     });
   }
   return reasons;
 }
 
 /** The isolating headers this page got, as sent; null where they were not read or do not isolate. */
-function headersInForce(facts: IFacts): string | null {
+function headersInForce(
+  facts: IFacts,
+  trans: TranslationBundle
+): string | null {
   if (
     !facts.headers ||
     judgeHeader('opener', facts) !== 'isolating' ||
@@ -456,27 +557,43 @@ function headersInForce(facts: IFacts): string | null {
   }
   return (['opener', 'embedder'] as IsolatingField[])
     .map(f => `"${policy.headers[f]}: ${facts.headers?.[f]}"`)
-    .join(' and ');
+    .join(trans.__(' and '));
 }
 
 /** Set a tool's COEP setting to `value`, and what makes it take effect. */
-function settingFix(place: ISettingPlace, value: string): string {
-  return `set ${settingLine(place, value)} and ${place.then}.`;
+function settingFix(
+  place: ISettingPlace,
+  value: string,
+  trans: TranslationBundle
+): string {
+  return trans.__(
+    'set %1 and %2.',
+    settingLine(place, value, trans),
+    place.then
+  );
 }
 
-function isolatedReasons(facts: IFacts, page: IPage): IReason[] {
+function isolatedReasons(
+  facts: IFacts,
+  page: IPage,
+  trans: TranslationBundle
+): IReason[] {
+  const settings = embedderSettings(trans);
   const reasons: IReason[] = [];
   if (isolatedWithoutSharedMemory(facts)) {
     reasons.push({
       id: 'shared-array-buffer-missing',
       severity: 'problem',
-      title: 'This browser does not provide SharedArrayBuffer',
-      detail:
+      title: trans.__('This browser does not provide SharedArrayBuffer'),
+      detail: trans.__(
         'The page is cross-origin isolated, but this browser does not expose ' +
-        'SharedArrayBuffer to it (WebKitGTK does not, as of 2.50: WebKit bug 317847), so ' +
-        'in-browser kernels cannot offer input() or interrupts here. The headers are right: ' +
-        'nothing on the server can change this.',
-      fix: 'Use a browser that provides it on isolated pages: Chrome, Edge, Firefox or Safari.'
+          'SharedArrayBuffer to it (WebKitGTK does not, as of 2.50: WebKit bug 317847), so ' +
+          'in-browser kernels cannot offer input() or interrupts here. The headers are right: ' +
+          'nothing on the server can change this.'
+      ),
+      fix: trans.__(
+        'Use a browser that provides it on isolated pages: Chrome, Edge, Firefox or Safari.'
+      )
     });
   }
   const opener = judgeHeader('opener', facts);
@@ -491,14 +608,17 @@ function isolatedReasons(facts: IFacts, page: IPage): IReason[] {
     reasons.push({
       id: 'service-worker',
       severity: 'info',
-      title: 'Isolated through a service worker',
-      detail:
+      title: trans.__('Isolated through a service worker'),
+      detail: trans.__(
         'This page was delivered by a service worker, which may be what adds the isolation ' +
-        'headers rather than the server. A hard reload (Shift+Reload) bypasses the service ' +
-        'worker, and the page is then not isolated unless the server sends the headers too.',
-      fix:
+          'headers rather than the server. A hard reload (Shift+Reload) bypasses the service ' +
+          'worker, and the page is then not isolated unless the server sends the headers too.'
+      ),
+      fix: trans.__(
         'Nothing to fix. For isolation that does not depend on a service worker, have the ' +
-        `host send ${headersInForce(facts) ?? isolatingHeadersHere(facts)} too.`
+          'host send %1 too.',
+        headersInForce(facts, trans) ?? isolatingHeadersHere(facts, trans)
+      )
     });
   } else if (
     facts.headers !== null &&
@@ -507,11 +627,12 @@ function isolatedReasons(facts: IFacts, page: IPage): IReason[] {
     reasons.push({
       id: 'headers-differ',
       severity: 'info',
-      title: 'A fresh request returns different headers',
-      detail:
+      title: trans.__('A fresh request returns different headers'),
+      detail: trans.__(
         'The browser isolated this page, but requesting it again did not return isolating ' +
-        'headers. The server configuration may have changed since the page was loaded.',
-      fix: 'Reload the page to see whether it stays isolated.'
+          'headers. The server configuration may have changed since the page was loaded.'
+      ),
+      fix: trans.__('Reload the page to see whether it stays isolated.')
     });
   }
   if (
@@ -523,19 +644,33 @@ function isolatedReasons(facts: IFacts, page: IPage): IReason[] {
     // jupyter-coi worker, which gives the fallback to browsers without credentialless.
     const perBrowser = facts.headers.perBrowser
       ? {
-          who: 'This server answers',
-          when: '',
-          setting: settingFix(EMBEDDER_SETTINGS.server, CREDENTIALLESS_FALLBACK)
+          detail: trans.__(
+            'Cross-origin resources (CDN scripts, map tiles, images from other sites) load ' +
+              'without cookies. This server answers each browser on its own: browsers without ' +
+              '%1, such as Safari, get %2 ' +
+              'and are isolated too, though there a cross-origin resource loads only if its ' +
+              'server allows it.',
+            CREDENTIALLESS,
+            CREDENTIALLESS_FALLBACK
+          ),
+          setting: settingFix(settings.server, CREDENTIALLESS_FALLBACK, trans)
         }
       : facts.headers.fallbackWorker
         ? {
-            who: "This site's service worker (jupyter-coi) answers",
-            when: ' from it after one reload',
-            setting: settingFix(
-              page.deployment === 'sphinx'
-                ? EMBEDDER_SETTINGS.sphinx
-                : EMBEDDER_SETTINGS.lite,
+            detail: trans.__(
+              'Cross-origin resources (CDN scripts, map tiles, images from other sites) load ' +
+                "without cookies. This site's service worker (jupyter-coi) answers each " +
+                'browser on its own: browsers without ' +
+                '%1, such as Safari, get %2 from it after one reload ' +
+                'and are isolated too, though there a cross-origin resource loads only if its ' +
+                'server allows it.',
+              CREDENTIALLESS,
               CREDENTIALLESS_FALLBACK
+            ),
+            setting: settingFix(
+              page.deployment === 'sphinx' ? settings.sphinx : settings.lite,
+              CREDENTIALLESS_FALLBACK,
+              trans
             )
           }
         : null;
@@ -544,25 +679,27 @@ function isolatedReasons(facts: IFacts, page: IPage): IReason[] {
         ? {
             id: 'credentialless',
             severity: 'info',
-            title: `Isolated with COEP ${CREDENTIALLESS}`,
-            detail:
-              'Cross-origin resources (CDN scripts, map tiles, images from other sites) load ' +
-              `without cookies. ${perBrowser.who} each browser on its own: browsers without ` +
-              `${CREDENTIALLESS}, such as Safari, get ${CREDENTIALLESS_FALLBACK}${perBrowser.when} ` +
-              'and are isolated too, though there a cross-origin resource loads only if its ' +
-              'server allows it.',
-            fix:
-              'Nothing to do. If a cross-origin resource must be requested with cookies, ' +
+            title: trans.__('Isolated with COEP %1', CREDENTIALLESS),
+            detail: perBrowser.detail,
+            fix: trans.__(
+              'Nothing to do. If a cross-origin resource must be requested with cookies, %1',
               perBrowser.setting
+            )
           }
         : {
             id: 'credentialless',
             severity: 'info',
-            title: `Isolated with COEP ${CREDENTIALLESS}`,
-            detail:
+            title: trans.__('Isolated with COEP %1', CREDENTIALLESS),
+            detail: trans.__(
               'Cross-origin resources load without cookies. ' +
-              `Safari does not support ${CREDENTIALLESS} and will not isolate this page.`,
-            fix: `Serve ${policy.headers.embedder}: ${CREDENTIALLESS_FALLBACK} if Safari users need isolation.`
+                'Safari does not support %1 and will not isolate this page.',
+              CREDENTIALLESS
+            ),
+            fix: trans.__(
+              'Serve %1: %2 if Safari users need isolation.',
+              policy.headers.embedder,
+              CREDENTIALLESS_FALLBACK
+            )
           }
     );
   }
@@ -573,26 +710,36 @@ function isolatedReasons(facts: IFacts, page: IPage): IReason[] {
  * The sentence under the heading (which says whether the page is isolated): what that means
  * for this page, for its in-browser kernels only where it has some.
  */
-function summary(facts: IFacts, page: IPage): string {
+function summary(facts: IFacts, page: IPage, trans: TranslationBundle): string {
   const none = page.inBrowserKernels?.length === 0;
   if (isolatedWithoutSharedMemory(facts)) {
     return none
-      ? 'Yet this browser does not provide SharedArrayBuffer to it.'
-      : 'Yet this browser does not provide SharedArrayBuffer to it, so in-browser Python ' +
-          'kernels cannot offer interrupts, input() or worker pools here.';
+      ? trans.__('Yet this browser does not provide SharedArrayBuffer to it.')
+      : trans.__(
+          'Yet this browser does not provide SharedArrayBuffer to it, so in-browser Python ' +
+            'kernels cannot offer interrupts, input() or worker pools here.'
+        );
   }
   if (facts.crossOriginIsolated) {
     return none
-      ? 'SharedArrayBuffer and shared WebAssembly memory are available to its code. No ' +
-          'kernel here runs in the browser, so its kernels work as they would anywhere.'
-      : 'SharedArrayBuffer and shared WebAssembly memory are available: in-browser Python ' +
-          'kernels can be interrupted, read input() and run worker pools.';
+      ? trans.__(
+          'SharedArrayBuffer and shared WebAssembly memory are available to its code. No ' +
+            'kernel here runs in the browser, so its kernels work as they would anywhere.'
+        )
+      : trans.__(
+          'SharedArrayBuffer and shared WebAssembly memory are available: in-browser Python ' +
+            'kernels can be interrupted, read input() and run worker pools.'
+        );
   }
   return none
-    ? 'SharedArrayBuffer and shared WebAssembly memory are unavailable. No kernel here runs ' +
-        'in the browser, so its kernels work as they would anywhere.'
-    : 'SharedArrayBuffer and shared WebAssembly memory are unavailable, so in-browser ' +
-        'Python kernels cannot be interrupted, read input() or run worker pools.';
+    ? trans.__(
+        'SharedArrayBuffer and shared WebAssembly memory are unavailable. No kernel here runs ' +
+          'in the browser, so its kernels work as they would anywhere.'
+      )
+    : trans.__(
+        'SharedArrayBuffer and shared WebAssembly memory are unavailable, so in-browser ' +
+          'Python kernels cannot be interrupted, read input() or run worker pools.'
+      );
 }
 
 /**
@@ -601,17 +748,18 @@ function summary(facts: IFacts, page: IPage): string {
  */
 export function diagnose(
   facts: IFacts,
-  page: IPage = UNKNOWN_PAGE
+  page: IPage = UNKNOWN_PAGE,
+  trans: TranslationBundle = untranslated
 ): IDiagnosis {
   const isolated = facts.crossOriginIsolated === true;
   const reasons = isolated
-    ? isolatedReasons(facts, page)
-    : notIsolatedReasons(facts, page);
+    ? isolatedReasons(facts, page, trans)
+    : notIsolatedReasons(facts, page, trans);
   return {
     state: isolated ? 'isolated' : 'not-isolated',
-    summary: summary(facts, page),
+    summary: summary(facts, page, trans),
     reasons,
-    capabilities: capabilities(facts, page),
+    capabilities: capabilities(facts, page, trans),
     page
   };
 }

@@ -4,7 +4,9 @@
  */
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import policy from '../policy.json';
+import { untranslated } from '../translation';
 import {
   IBlockedSection,
   blockedLines,
@@ -391,15 +393,16 @@ export async function showDetails(
   facts: IFacts,
   diagnosis: IDiagnosis,
   reports?: IReports | null,
-  blocked?: IBlockedSection | null
+  blocked?: IBlockedSection | null,
+  trans: TranslationBundle = untranslated
 ): Promise<void> {
   const copy = Dialog.createButton({
-    label: 'Copy Report',
+    label: trans.__('Copy Report'),
     displayType: 'default'
   });
-  const close = Dialog.okButton({ label: 'Close' });
+  const close = Dialog.okButton({ label: trans.__('Close') });
   const result = await showDialog({
-    title: 'Cross-Origin Isolation',
+    title: trans.__('Cross-Origin Isolation'),
     body: new Widget({
       node: renderDetails(facts, diagnosis, reports, blocked)
     }),

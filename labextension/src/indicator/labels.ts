@@ -1,15 +1,31 @@
 /** Words shown for each state, shared by the indicator and the dialog. */
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { untranslated } from '../translation';
 import { IsolationState } from './diagnosis';
 
-export const STATE_LABEL: Record<IsolationState, string> = {
-  isolated: 'Isolated',
-  'not-isolated': 'Not isolated'
-};
+export function stateLabels(
+  trans: TranslationBundle
+): Record<IsolationState, string> {
+  return {
+    isolated: trans.__('Isolated'),
+    'not-isolated': trans.__('Not isolated')
+  };
+}
 
-export const STATE_DESCRIPTION: Record<IsolationState, string> = {
-  isolated: 'This page is cross-origin isolated',
-  'not-isolated': 'This page is not cross-origin isolated'
-};
+export function stateDescriptions(
+  trans: TranslationBundle
+): Record<IsolationState, string> {
+  return {
+    isolated: trans.__('This page is cross-origin isolated'),
+    'not-isolated': trans.__('This page is not cross-origin isolated')
+  };
+}
 
 /** The dialog's section of loads that isolation blocked. */
-export const BLOCKED_HEADING = 'Blocked by isolation';
+export function blockedHeading(trans: TranslationBundle): string {
+  return trans.__('Blocked by isolation');
+}
+
+export const STATE_LABEL = stateLabels(untranslated);
+export const STATE_DESCRIPTION = stateDescriptions(untranslated);
+export const BLOCKED_HEADING = blockedHeading(untranslated);

@@ -3,7 +3,9 @@
  * page's headers, and which in-browser Python kernels it can start. The dialog names only that
  * tool's settings, and speaks of what in-browser kernels gain only where the page has some.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
 import policy from '../policy.json';
+import { untranslated } from '../translation';
 
 /**
  * Where the page's headers come from: a Jupyter server with jupyter-coi, a JupyterLite site
@@ -46,31 +48,37 @@ export interface ISettingPlace {
   fallback: string;
 }
 
-export const EMBEDDER_SETTINGS: Record<
-  Exclude<Deployment, 'other'>,
-  ISettingPlace
-> = {
+/** Each tool's COEP setting, its words in `trans`. */
+export const embedderSettings = (
+  trans: TranslationBundle
+): Record<Exclude<Deployment, 'other'>, ISettingPlace> => ({
   server: {
     name: 'c.CrossOriginIsolation.embedder_policy',
     file: 'jupyter_server_config.py',
-    then: 'restart Jupyter',
+    then: trans.__('restart Jupyter'),
     fallback: policy.serverDefaults.embedder
   },
   lite: {
     name: 'CrossOriginIsolationAddon.embedder_policy',
     file: 'jupyter_lite_config.json',
-    then: 'build the site again',
+    then: trans.__('build the site again'),
     fallback: policy.liteDefaults.embedder
   },
   sphinx: {
     name: 'jupyter_coi_embedder_policy',
-    file: "the Sphinx project's conf.py",
-    then: 'build the docs again',
+    file: trans.__("the Sphinx project's conf.py"),
+    then: trans.__('build the docs again'),
     fallback: policy.liteDefaults.embedder
   }
-};
+});
+
+export const EMBEDDER_SETTINGS = embedderSettings(untranslated);
 
 /** `name = "value" in file`, as a person would write it there. */
-export function settingLine(place: ISettingPlace, value: string): string {
-  return `${place.name} = "${value}" in ${place.file}`;
+export function settingLine(
+  place: ISettingPlace,
+  value: string,
+  trans: TranslationBundle = untranslated
+): string {
+  return trans.__('%1 = "%2" in %3', place.name, value, place.file);
 }

@@ -11,11 +11,13 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import type { IStatusBar } from '@jupyterlab/statusbar';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 import { CommandIDs } from '../commands';
 import { resolveByName } from '../tokens';
+import { TRANSLATION_DOMAIN } from '../translation';
 import { Deployment, blockedView, watchBlockedLoads } from './blocked';
 import { diagnose, quickState } from './diagnosis';
 import { showDetails } from './dialog';
@@ -218,12 +220,14 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'Shows whether the page is cross-origin isolated, and why.',
   autoStart: true,
-  optional: [ICommandPalette, ISettingRegistry],
+  optional: [ICommandPalette, ISettingRegistry, ITranslator],
   activate: async (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
   ): Promise<void> => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     // First, before anything awaits: loads that fail from now on are heard.
     const blockedLoads = watchBlockedLoads(window);
     const statusBar = await resolveByName<IStatusBar>(app, STATUS_BAR_TOKEN);
@@ -231,8 +235,10 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
     let dialogOpen = false;
 
     app.commands.addCommand(CommandIDs.showDetails, {
-      label: 'Cross-Origin Isolation Details',
-      caption: 'Show whether this page is cross-origin isolated, and why',
+      label: trans.__('Cross-Origin Isolation Details'),
+      caption: trans.__(
+        'Show whether this page is cross-origin isolated, and why'
+      ),
       execute: async () => {
         if (dialogOpen) {
           return;
@@ -262,20 +268,25 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
           );
           await showDetails(
             facts,
-            diagnose(facts, page),
+            diagnose(facts, page, trans),
             blocked.reports,
-            blocked.section
+            blocked.section,
+            trans
           );
         } finally {
           dialogOpen = false;
         }
       }
     });
-    palette?.addItem({ command: CommandIDs.showDetails, category: 'Help' });
+    palette?.addItem({
+      command: CommandIDs.showDetails,
+      category: trans.__('Help')
+    });
 
     const indicator = new IsolationIndicator({
       state: quickState(window.crossOriginIsolated === true),
       placement: statusBar ? 'statusbar' : 'top',
+      trans,
       onActivate: () => {
         void app.commands.execute(CommandIDs.showDetails);
       }

@@ -2,9 +2,11 @@
  * The indicator: a lock symbol and a word, in the status bar (JupyterLab) or the
  * top area (Notebook 7, JupyterLite's notebook app). It behaves as a button.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
+import { untranslated } from '../translation';
 import { IsolationState } from './diagnosis';
-import { STATE_DESCRIPTION, STATE_LABEL } from './labels';
+import { stateDescriptions, stateLabels } from './labels';
 import { lockSymbol } from './symbols';
 
 export const INDICATOR_CLASS = 'jp-coi-indicator';
@@ -15,12 +17,14 @@ export interface IIndicatorOptions {
   onActivate: () => void;
   /** Where the indicator sits, for styling: `statusbar` or `top`. */
   placement: 'statusbar' | 'top';
+  trans?: TranslationBundle;
 }
 
 export class IsolationIndicator extends Widget {
   constructor(options: IIndicatorOptions) {
     super({ node: document.createElement('div') });
     this._onActivate = options.onActivate;
+    this._trans = options.trans ?? untranslated;
     this.id = 'jp-coi-indicator';
     this.addClass(INDICATOR_CLASS);
     this.addClass(`jp-coi-indicator-${options.placement}`);
@@ -43,9 +47,13 @@ export class IsolationIndicator extends Widget {
     node.dataset.coiState = state;
     const label = document.createElement('span');
     label.className = 'jp-coi-label';
-    label.textContent = STATE_LABEL[state];
+    const trans = this._trans;
+    label.textContent = stateLabels(trans)[state];
     node.replaceChildren(lockSymbol(state), label);
-    const description = `${STATE_DESCRIPTION[state]}. Show cross-origin isolation details.`;
+    const description = trans.__(
+      '%1. Show cross-origin isolation details.',
+      stateDescriptions(trans)[state]
+    );
     node.setAttribute('aria-label', description);
     node.title = description;
   }
@@ -81,4 +89,5 @@ export class IsolationIndicator extends Widget {
 
   private _state: IsolationState = 'not-isolated';
   private _onActivate: () => void;
+  private _trans: TranslationBundle;
 }

@@ -8,6 +8,8 @@
  * the client cancels queued cells.
  */
 import type { IKernel, IKernelClient } from '@jupyterlite/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { untranslated } from '../translation';
 import type { IKernelSetupUser, SetupOutcome } from '../kernel/setup';
 import { InterruptBuffer, InterruptOutcome } from './buffer';
 
@@ -31,6 +33,8 @@ export interface IPyodideInterruptsOptions {
   client: IKernelClient;
   /** Tell the user something about an interrupt that did not or could not stop a cell. */
   tell: (message: string) => void;
+  /** The words of what it tells; English where absent. */
+  trans?: TranslationBundle;
   isolated?: boolean;
 }
 
@@ -162,16 +166,19 @@ export class PyodideInterrupts implements IKernelSetupUser {
       await this._settled(kernelId);
       return this._interrupt(kernelId, HELD_CELL_STARTS_WITHIN_MS);
     }
+    const trans = this._options.trans ?? untranslated;
     if (state.status === 'installing') {
       this._options.tell(
-        'Interrupt cannot stop a running cell yet: the kernel has not finished setting up ' +
-          'its interrupt buffer. Queued cells were cancelled.'
+        trans.__(
+          'Interrupt cannot stop a running cell yet: the kernel has not finished setting up ' +
+            'its interrupt buffer. Queued cells were cancelled.'
+        )
       );
       return null;
     }
     if (state.status === 'unavailable') {
       this._options.tell(
-        `Interrupt cannot stop a running cell: ${state.reason}.`
+        trans.__('Interrupt cannot stop a running cell: %1.', state.reason)
       );
       return null;
     }
@@ -183,9 +190,11 @@ export class PyodideInterrupts implements IKernelSetupUser {
     );
     if (outcome === 'timed-out') {
       this._options.tell(
-        'The kernel has not stopped: the running code does not let Python look for ' +
-          'interrupts (it may be waiting for input() or inside a long call into C or ' +
-          'JavaScript). Restart the kernel to stop it.'
+        trans.__(
+          'The kernel has not stopped: the running code does not let Python look for ' +
+            'interrupts (it may be waiting for input() or inside a long call into C or ' +
+            'JavaScript). Restart the kernel to stop it.'
+        )
       );
     }
     return outcome;

@@ -8,6 +8,8 @@ import {
 } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { TRANSLATION_DOMAIN } from '../translation';
 import { CommandIDs } from '../commands';
 import { channelVerdict, kernelExtensionVersion } from './channel';
 import { answerWhole, settleWaitAsync } from './coincident';
@@ -28,22 +30,30 @@ export const interruptPlugin: JupyterFrontEndPlugin<void> = {
   description:
     'Lets the interrupt button stop running code in Pyodide kernels on isolated pages.',
   autoStart: true,
-  activate: async (app: JupyterFrontEnd): Promise<void> => {
+  optional: [ITranslator],
+  activate: async (
+    app: JupyterFrontEnd,
+    translator: ITranslator | null
+  ): Promise<void> => {
     const client = await findKernelClient(app);
     if (!client) {
       return;
     }
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     // Before the channel check, which fetches: a kernel started meanwhile would miss its
     // set-up.
     const interrupts = new PyodideInterrupts({
       client,
+      trans,
       tell: message =>
         Notification.warning(message, {
           autoClose: 10_000,
           actions: [
             {
-              label: 'Details',
-              caption: 'What cross-origin isolation changes on this page',
+              label: trans.__('Details'),
+              caption: trans.__(
+                'What cross-origin isolation changes on this page'
+              ),
               callback: () => void app.commands.execute(CommandIDs.showDetails)
             }
           ]
