@@ -7,6 +7,11 @@
  * importing it there stops the whole extension from loading. Others run another version than
  * ours, which a copy of our own would replace for every extension on the page. Looking the
  * token up by name takes whatever the page runs, and costs nothing where it runs none.
+ *
+ * The lookup reads the plugin registry's private map of provided tokens: Lumino 2's
+ * `Application` and `PluginRegistry` resolve a service only for the token object itself (tokens
+ * compare by identity), and list no provided tokens; JupyterLab's `IInfo.availablePlugins` has
+ * them only from 4.1, and Voila's and Voici's apps do not provide it.
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 
