@@ -39,8 +39,9 @@ VARIANTS = {"a": "with jupyter-coi", "b": "without jupyter-coi"}
 
 
 def visit(browser, url: str) -> float:
-    """Seconds from navigation to the first cell's output, in a new page of one context (the
-    browser's cache warm, as on a repeat visit)."""
+    """Seconds from navigation to the first cell's output, in a page of a context of its own:
+    its cache is empty, as on a first visit (the warm-up visits warm the browser's process and
+    the server, not the cache)."""
     page = browser.new_page()
     try:
         started = time.perf_counter()
