@@ -263,7 +263,8 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
         jupyterlite-core runs each phase's addons in the order of their names, and Voici's
         (``voici``) writes its dashboards and tree in post_build, after ``jupyter-coi``. Its
         tasks are read from its own post_build, which only yields them (as jupyterlite-core
-        then does), so that the dependency holds whatever they are named.
+        then does), so that the dependency holds whatever they are named. The manager has no
+        public way to reach another addon: its ``_addons`` trait is the one place they are.
         """
         names = []
         for addon_name in PAGE_WRITERS:
