@@ -67,7 +67,7 @@ class BadReport(ValueError):
 
 
 @dataclass
-class Report:
+class ViolationReport:
     kind: str
     disposition: str
     reason: str
@@ -113,7 +113,7 @@ def new_key() -> str:
     return secrets.token_urlsafe(18)
 
 
-def parse(body: bytes, poster: str = "") -> list[Report]:
+def parse(body: bytes, poster: str = "") -> list[ViolationReport]:
     """The COEP and COOP reports in a posted body; other report types are skipped."""
     try:
         data = json.loads(body)
@@ -135,7 +135,7 @@ def parse(body: bytes, poster: str = "") -> list[Report]:
         if _inherits_policy(blocked):
             continue
         reports.append(
-            Report(
+            ViolationReport(
                 kind=item["type"],
                 disposition="reporting" if body_.get("disposition") == "reporting" else "enforce",
                 reason=_text(body_.get("type")),
@@ -157,10 +157,10 @@ class ReportStore:
 
     def __init__(self, limit: int = MAX_KEPT) -> None:
         self.limit = limit
-        self.reports: dict[tuple[str, ...], Report] = {}
+        self.reports: dict[tuple[str, ...], ViolationReport] = {}
         self.dropped = 0
 
-    def add(self, report: Report) -> bool:
+    def add(self, report: ViolationReport) -> bool:
         """Keep ``report``; True when it should be logged: it is new, and did not take the
         place of one from its own client (a client replacing its own is flooding, and its log
         lines would be bounded only by the rate limit)."""

@@ -20,10 +20,10 @@ import re
 from pathlib import Path
 
 from .folder import check_folder
-from .report import CheckError, Finding, Report
+from .report import CheckError, CheckReport, Finding
 from .url import check_url
 
-__all__ = ["CheckError", "Finding", "Report", "as_url", "check", "check_folder", "check_url"]
+__all__ = ["CheckError", "CheckReport", "Finding", "as_url", "check", "check_folder", "check_url"]
 
 
 # host[:port][/path...] written without a scheme, as people copy it from a terminal: a name or
@@ -48,7 +48,7 @@ def as_url(target: str) -> str | None:
 
 def check(
     target: str, timeout: float = 15, max_resources: int = 50, deadline: float = 120
-) -> Report:
+) -> CheckReport:
     url = as_url(target)
     if url:
         return check_url(url, timeout, max_resources, deadline)

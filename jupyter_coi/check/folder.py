@@ -12,7 +12,7 @@ from ..lite.serviceworker import SERVICE_WORKER, check_service_worker
 from ..lite.site import NotALiteSite, require_lite_site
 from ..policy import ALLOWED, CREDENTIALLESS, CREDENTIALLESS_FALLBACK, ISOLATING, Policy
 from ..sphinx import site as html_site
-from .report import CheckError, Report
+from .report import CheckError, CheckReport
 
 # Every policy that isolates, the default first: a host file passes if it sends one of them.
 ISOLATING_POLICIES = [Policy()] + [
@@ -39,10 +39,10 @@ def _host_policy(host: str, site: Path) -> tuple[Policy | None, list[str]]:
     return None, first
 
 
-def check_folder(folder: Path) -> Report:
+def check_folder(folder: Path) -> CheckReport:
     """A JupyterLite build, or the HTML output of a Sphinx site built with jupyter_coi.sphinx
     (its own worker and page script, and the JupyterLite site it embeds)."""
-    report = Report(str(folder))
+    report = CheckReport(str(folder))
     docs = html_site.is_html_site(folder)
     if docs:
         site = Path(folder)

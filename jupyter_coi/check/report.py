@@ -21,7 +21,7 @@ class Finding:
 
 
 @dataclass
-class Report:
+class CheckReport:
     target: str
     findings: list[Finding] = field(default_factory=list)
     verdict: str = ""

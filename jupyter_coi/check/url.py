@@ -18,7 +18,7 @@ from ..lite.serviceworker import SERVICE_WORKER, WORKER_MARKER, rendered_headers
 from ..policy import EMBEDDER, ISOLATING, OPENER, REPORT_ONLY, RESOURCE
 from ..utils import shown
 from . import html
-from .report import CheckError, Report
+from .report import CheckError, CheckReport
 
 USER_AGENT = "jupyter-coi-check"
 # A browser that honours COEP credentialless, for servers that answer each browser on its own
@@ -201,7 +201,7 @@ def _resource_problem(
     )
 
 
-def _check_headers(report: Report, page: Response, where: str) -> tuple[bool, str]:
+def _check_headers(report: CheckReport, page: Response, where: str) -> tuple[bool, str]:
     """The page's own headers, one finding each; whether they isolate it, and its COEP."""
     opener, embedder = _document_policy(page.headers)
     for field, found in (("opener", opener), ("embedder", embedder)):
@@ -235,7 +235,7 @@ def _check_headers(report: Report, page: Response, where: str) -> tuple[bool, st
 
 
 def _check_embeds(
-    report: Report,
+    report: CheckReport,
     page: Response,
     embeds: list[html.Embed],
     embedder: str,
@@ -286,8 +286,8 @@ def _check_embeds(
 
 def check_url(
     url: str, timeout: float = 15, max_resources: int = 50, deadline: float = 120
-) -> Report:
-    report = Report(shown(url))
+) -> CheckReport:
+    report = CheckReport(shown(url))
     within = Deadline(deadline, timeout)
     try:
         page = fetch_by(within, url, "loading the page")
@@ -404,7 +404,7 @@ def check_url(
 
 
 def _check_service_worker_url(
-    reload_script_url: str, deadline: Deadline, report: Report
+    reload_script_url: str, deadline: Deadline, report: CheckReport
 ) -> tuple[bool, str]:
     """The page loads jupyter-coi's reload script: is the worker it registers beside it, at
     the site's root? And the COEP it adds (empty if it is not jupyter-coi's)."""

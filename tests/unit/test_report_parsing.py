@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from jupyter_coi.reports import BadReport, RateLimit, Report, ReportStore, parse
+from jupyter_coi.reports import BadReport, RateLimit, ReportStore, ViolationReport, parse
 
 
 def coep(blocked: str, **body) -> dict:
@@ -32,7 +32,7 @@ def posted(*reports: dict) -> bytes:
 
 def test_a_coep_report_is_read_field_by_field():
     [report] = parse(posted(coep("http://other.example/a.png")))
-    assert isinstance(report, Report)
+    assert isinstance(report, ViolationReport)
     assert (report.kind, report.disposition, report.reason, report.destination) == (
         "coep",
         "reporting",
