@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from ..policy import HEADERS, Policy
@@ -39,28 +40,28 @@ class HostFileConflict(HostFileError):
         )
 
 
-class HostFormat:
+class HostFormat(ABC):
     """One host's config file: its name, how the policy is merged into the user's file (or
     into nothing, for a new file), and how a file is checked against the policy."""
 
     host: str
     file: str
 
+    @abstractmethod
     def merge(self, policy: Policy, path: Path, existing: str | None) -> str:
         """The file's new text: ``existing`` (None for no file) with the policy's headers.
         Raises :class:`HostFileConflict` for a user's setting of one of the headers, and
         :class:`HostFileError` for a file that cannot be read safely."""
-        raise NotImplementedError
 
+    @abstractmethod
     def check(self, policy: Policy, path: Path, text: str) -> list[str]:
         """What is wrong with ``text`` for ``policy``, in words; empty when it is right."""
-        raise NotImplementedError
 
+    @abstractmethod
     def strip(self, path: Path, existing: str) -> str | None:
         """``existing`` without what :meth:`merge` put in it; None when nothing else is left
         (the file was all ours). Raises :class:`HostFileError` for a file that cannot be read
         safely."""
-        raise NotImplementedError
 
 
 def canonical(name: str) -> str:
