@@ -85,17 +85,15 @@ def isolation_requirement() -> str:
     )
 
 
+# A Policy made with no values: one value each, which every browser understands alike.
 DEFAULTS = {"opener": SAME_ORIGIN, "embedder": REQUIRE_CORP, "resource": SAME_ORIGIN}
 
-# What the server sends with no configuration. It answers each browser on its own, so its COEP
-# is ``auto``: ``credentialless`` where the browser supports it, which loads what notebooks
-# embed from other sites (CDN scripts, map tiles, images) without cookies, and ``require-corp``
-# for the others (Safari), which isolates them too.
-SERVER_DEFAULTS = {**DEFAULTS, "embedder": EMBEDDER_AUTO}
-
-# What a JupyterLite site gets with no configuration: ``auto`` as well, with the same aim. Static
-# hosts answer every browser alike, so the value they are given is ``static_auto_embedder``'s.
-LITE_DEFAULTS = {**DEFAULTS, "embedder": EMBEDDER_AUTO}
+# What every setting of the policy starts as, in the server, the JupyterLite addon and the Sphinx
+# extension alike: COEP ``auto``, so that what notebooks embed from other sites (CDN scripts, map
+# tiles, images) loads without cookies where the browser supports ``credentialless``, and
+# ``require-corp`` isolates the others (Safari). The server answers each browser on its own;
+# static hosts answer every browser alike, so they are given ``static_auto_embedder``'s value.
+SETTING_DEFAULTS = {**DEFAULTS, "embedder": EMBEDDER_AUTO}
 
 
 def static_auto_embedder(service_worker: bool) -> str:
@@ -230,8 +228,7 @@ def as_json() -> dict:
         "allowed": {k: list(v) for k, v in ALLOWED.items()},
         "isolating": {k: list(v) for k, v in ISOLATING.items()},
         "defaults": DEFAULTS,
-        "serverDefaults": SERVER_DEFAULTS,
-        "liteDefaults": LITE_DEFAULTS,
+        "settingDefaults": SETTING_DEFAULTS,
         # The CORP value by which a resource lets pages of any site embed it under require-corp.
         "resourceConsent": CROSS_ORIGIN,
         "credentialless": credentialless_rule(),

@@ -56,19 +56,19 @@ export const embedderSettings = (
     name: 'c.CrossOriginIsolation.embedder_policy',
     file: 'jupyter_server_config.py',
     then: trans.__('restart Jupyter'),
-    fallback: policy.serverDefaults.embedder
+    fallback: policy.settingDefaults.embedder
   },
   lite: {
     name: 'CrossOriginIsolationAddon.embedder_policy',
     file: 'jupyter_lite_config.json',
     then: trans.__('build the site again'),
-    fallback: policy.liteDefaults.embedder
+    fallback: policy.settingDefaults.embedder
   },
   sphinx: {
     name: 'jupyter_coi_embedder_policy',
     file: trans.__("the Sphinx project's conf.py"),
     then: trans.__('build the docs again'),
-    fallback: policy.liteDefaults.embedder
+    fallback: policy.settingDefaults.embedder
   }
 });
 

@@ -270,7 +270,7 @@ describe('the advice', () => {
       `${SETTING_NAMES.server} = "${CREDENTIALLESS}"`
     );
     expect(server.text).toContain(
-      `the default, "${policy.serverDefaults.embedder}"`
+      `the default, "${policy.settingDefaults.embedder}"`
     );
     expect(resource.id).toBe('resource-policy');
     expect(resource.text).toContain(
