@@ -188,7 +188,7 @@ class PolicySettings(HasTraits):
         announces first, and the one that parts answering every browser alike send."""
         return policy.CREDENTIALLESS
 
-    def policy(self, credentialless: bool | None = None) -> policy.Policy:
+    def resolved_policy(self, credentialless: bool | None = None) -> policy.Policy:
         """The headers' values; under ``auto``, for a browser that supports ``credentialless``
         or not, or with neither said, ``auto_embedder()``'s."""
         embedder = self.embedder_policy
@@ -215,7 +215,7 @@ class CrossOriginIsolation(PolicySettings, Configurable):
     )
 
     embedder_policy = embedder_policy_trait(
-        policy.SERVER_DEFAULTS["embedder"],
+        policy.SETTING_DEFAULTS["embedder"],
         f"``{policy.CREDENTIALLESS}`` for browsers that support it, "
         f"``{policy.CREDENTIALLESS_FALLBACK}`` for the others (Safari), by the User-Agent, with "
         "``Vary: User-Agent``.",

@@ -56,7 +56,7 @@ def load(serverapp) -> CrossOriginIsolation:
 
     def headers(credentialless: bool) -> dict[str, str]:
         return response_headers(
-            settings.policy(credentialless),
+            settings.resolved_policy(credentialless),
             report_only=settings.report_only,
             report_url=report_url,
             document_isolation=settings.document_isolation_policy,
@@ -72,7 +72,7 @@ def load(serverapp) -> CrossOriginIsolation:
             fallback=headers(False).items() if auto else None,
         )
     )
-    policy = settings.policy()
+    policy = settings.resolved_policy()
     excluded = ", ".join(settings.exclude_paths) or "none"
     # The key in the reports' path is for the server's pages to tell browsers, not for logs.
     shown_url = report_url.rsplit("/", 1)[0] + "/<key made at start>" if report_url else ""

@@ -63,7 +63,7 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
     )
 
     embedder_policy = embedder_policy_trait(
-        policy.LITE_DEFAULTS["embedder"],
+        policy.SETTING_DEFAULTS["embedder"],
         "isolate every browser and load what each allows. With ``service_worker`` on, the host "
         f"files and `jupyter lite serve` send ``{policy.CREDENTIALLESS}`` (Chromium and Firefox "
         "are isolated by it from the first load) and the service worker gives the browsers "
@@ -95,7 +95,7 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
         where the host's headers alone would not isolate them or block what the others load;
         with whether that is what the settings mean to do (else a warning is due)."""
         auto = self.embedder_policy == policy.EMBEDDER_AUTO
-        embedder = self.policy().embedder
+        embedder = self.resolved_policy().embedder
         if embedder == policy.CREDENTIALLESS:
             if self.service_worker:
                 return auto, (
@@ -146,7 +146,7 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
             for name, value in getattr(manager, trait).items()
         }
         added = {}
-        for name, value in self.policy():
+        for name, value in self.resolved_policy():
             if name.lower() not in users:
                 added[name] = value
                 continue
@@ -244,15 +244,16 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
         # check_service_worker, as is a page the user edited.
         yield self.task(
             name="service-worker",
-            doc=f"wrap JupyterLite's service worker to add {self.policy().describe()}, and load "
+            doc="wrap JupyterLite's service worker to add "
+            f"{self.resolved_policy().describe()}, and load "
             f"{serviceworker.PAGE_SCRIPT} in every app page",
             file_dep=[],
             task_dep=self._page_writers(manager),
             targets=[out / serviceworker.SERVICE_WORKER, out / serviceworker.PAGE_SCRIPT],
             actions=[(self._install_service_worker, [out])],
             uptodate=[
-                config_changed({"headers": self.policy().headers()}),
-                lambda: not serviceworker.check_service_worker(out, self.policy()),
+                config_changed({"headers": self.resolved_policy().headers()}),
+                lambda: not serviceworker.check_service_worker(out, self.resolved_policy()),
             ],
         )
 
@@ -277,7 +278,7 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
 
     def _install_service_worker(self, out: Path):
         try:
-            written = serviceworker.wrap_service_worker(out, self.policy())
+            written = serviceworker.wrap_service_worker(out, self.resolved_policy())
             written += serviceworker.install_page_script(out)
         except (NotALiteSite, serviceworker.ServiceWorkerError) as e:
             return TaskFailed(f"{LOG_PREFIX} the service worker was not set up: {e}")
@@ -304,7 +305,7 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
         yield self.task(
             name="host-files",
             doc=f"write the host config files ({', '.join(self._file_names())}) for "
-            f"{self.policy().describe()}",
+            f"{self.resolved_policy().describe()}",
             file_dep=[],
             targets=host_file_paths(out, self.host_files),
             actions=[(self._write_host_files, [out])],
@@ -312,18 +313,18 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
         )
 
     def _fingerprint(self) -> dict:
-        return {"headers": self.policy().headers(), "hosts": list(self.host_files)}
+        return {"headers": self.resolved_policy().headers(), "hosts": list(self.host_files)}
 
     def _file_names(self) -> list[str]:
         return [hosts.HOST_FILES[name] for name in self.host_files]
 
     def _host_files_ok(self, out: Path) -> bool:
         # A file the user edited or removed since the last build is written again.
-        return not check_host_files(out, self.policy(), self.host_files)
+        return not check_host_files(out, self.resolved_policy(), self.host_files)
 
     def _write_host_files(self, out: Path):
         try:
-            written = write_host_files(out, self.policy(), self.host_files)
+            written = write_host_files(out, self.resolved_policy(), self.host_files)
         except (NotALiteSite, hosts.HostFileError) as e:
             return TaskFailed(f"{LOG_PREFIX} no host file was written: {e}")
         self.log.info(
@@ -331,9 +332,9 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
             LOG_PREFIX,
             out,
             ", ".join(p.name for p in written),
-            self.policy().describe(),
+            self.resolved_policy().describe(),
         )
-        if not self.policy().isolates:
+        if not self.resolved_policy().isolates:
             self.log.warning(
                 "%s this policy does not make pages cross-origin isolated; isolation takes %s",
                 LOG_PREFIX,
@@ -379,7 +380,7 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
 
     def _check_service_worker_task(self, out: Path):
         return _report(
-            serviceworker.check_service_worker(out, self.policy()),
+            serviceworker.check_service_worker(out, self.resolved_policy()),
             failed="the site is not isolated on hosts without headers",
             mend="`jupyter lite build` sets it up again.",
             ok="service worker OK",
@@ -388,7 +389,7 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
     def _check_host_files_task(self, out: Path):
         note = self.webkit_note()
         return _report(
-            check_host_files(out, self.policy(), self.host_files),
+            check_host_files(out, self.resolved_policy(), self.host_files),
             failed="the site's host files do not isolate it",
             mend="`jupyter lite build` writes them again.",
             ok=f"host files OK: {', '.join(self._file_names())}" + (f"; {note[1]}" if note else ""),
@@ -401,7 +402,7 @@ class CrossOriginIsolationAddon(StaticSiteSettings, BaseAddon):
         if not self.enabled:
             print(f"    {LOG_PREFIX} disabled by {self.setting_name('enabled')} = False")
             return
-        chosen = self.policy()
+        chosen = self.resolved_policy()
         isolates = (
             "isolates"
             if chosen.isolates

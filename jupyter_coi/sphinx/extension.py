@@ -41,12 +41,14 @@ def _isolate(app, exception) -> None:
     if not settings.enabled:
         return
     try:
-        written = isolate_html_site(Path(app.outdir), settings.policy(), settings.host_files)
+        written = isolate_html_site(
+            Path(app.outdir), settings.resolved_policy(), settings.host_files
+        )
     except (NotALiteSite, ServiceWorkerError, HostFileError) as e:
         raise ExtensionError(f"jupyter-coi: the site was not isolated: {e}") from None
     logging.getLogger(__name__).info(
         "jupyter-coi: %s, %d files written in %s",
-        settings.policy().describe(),
+        settings.resolved_policy().describe(),
         len(written),
         app.outdir,
     )

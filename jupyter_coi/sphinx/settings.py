@@ -23,7 +23,7 @@ class DocsSettings(StaticSiteSettings):
     )
 
     embedder_policy = embedder_policy_trait(
-        policy.LITE_DEFAULTS["embedder"],
+        policy.SETTING_DEFAULTS["embedder"],
         f"``{policy.CREDENTIALLESS}`` in the host files and for the browsers that support it "
         "(cross-origin images and scripts without CORP keep loading), "
         f"``{policy.CREDENTIALLESS_FALLBACK}`` from the service worker for the others (Safari).",

@@ -16,16 +16,16 @@ from jupyter_coi.config import CrossOriginIsolation
 def test_settings_build_the_policy():
     config = Config({"CrossOriginIsolation": {"embedder_policy": "credentialless"}})
     settings = CrossOriginIsolation(config=config)
-    assert settings.policy() == policy.Policy(embedder="credentialless")
-    assert settings.policy().isolates
+    assert settings.resolved_policy() == policy.Policy(embedder="credentialless")
+    assert settings.resolved_policy().isolates
 
 
 def test_auto_on_the_server_answers_each_browser():
     settings = CrossOriginIsolation()
     assert settings.embedder_policy == "auto"
-    assert settings.policy(credentialless=False).embedder == "require-corp"
-    assert settings.policy(credentialless=True).embedder == "credentialless"
-    assert settings.policy().embedder == "credentialless"  # the value it announces first
+    assert settings.resolved_policy(credentialless=False).embedder == "require-corp"
+    assert settings.resolved_policy(credentialless=True).embedder == "credentialless"
+    assert settings.resolved_policy().embedder == "credentialless"  # the value it announces first
 
 
 def lite_addon(section: dict | None = None):
@@ -83,7 +83,7 @@ def test_lite_auto_rule(section, embedder, note):
     addon, manager = lite_addon(section)
     assert addon.embedder_policy == section.get("embedder_policy", "auto")
     want = policy.Policy(embedder=embedder)
-    assert addon.policy() == want and want.isolates
+    assert addon.resolved_policy() == want and want.isolates
     # What the host files, the service worker and `jupyter lite serve` are given: one value.
     assert sent_by_serve(manager) == want.headers()
     got = addon.webkit_note()

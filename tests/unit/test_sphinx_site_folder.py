@@ -230,8 +230,8 @@ def test_the_default_settings_isolate_the_static_site_with_credentialless():
     """`auto`: the service worker gives the browsers without credentialless their fallback."""
     settings = DocsSettings()
     assert settings.embedder_policy == policy.EMBEDDER_AUTO
-    assert settings.policy() == Policy(embedder=policy.CREDENTIALLESS)
-    assert settings.policy().isolates
+    assert settings.resolved_policy() == Policy(embedder=policy.CREDENTIALLESS)
+    assert settings.resolved_policy().isolates
     assert settings.enabled
     assert settings.host_files == list(hosts.HOST_FILES)
     assert DocsSettings.setting_name("embedder_policy") == "jupyter_coi_embedder_policy"
@@ -261,9 +261,9 @@ def conf_values(**changes):
 
 def test_the_conf_py_values_become_the_settings():
     settings = from_config(conf_values(embedder_policy="require-corp", host_files=["netlify"]))
-    assert settings.policy() == Policy(embedder="require-corp")
+    assert settings.resolved_policy() == Policy(embedder="require-corp")
     assert settings.host_files == ["netlify"]
-    assert from_config(conf_values()).policy() == DocsSettings().policy()
+    assert from_config(conf_values()).resolved_policy() == DocsSettings().resolved_policy()
 
 
 @pytest.mark.parametrize(
@@ -328,7 +328,7 @@ def test_the_output_is_isolated_when_the_build_finishes_and_not_after_an_error(t
     assert not (out / docs.WORKER).exists()
     app.events.emit("build-finished", None)
     assert (out / docs.WORKER).is_file() and (out / docs.STATIC / docs.PAGE_SCRIPT).is_file()
-    assert hosts.check("netlify", DocsSettings().policy(), out) == []
+    assert hosts.check("netlify", DocsSettings().resolved_policy(), out) == []
     assert not (out / ".htaccess").exists()
 
 
