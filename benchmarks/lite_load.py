@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from builds import builds_folder, lite_build, serve
 
-from jupyter_coi.lite.serviceworker import install_page_script, wrap_service_worker
 from jupyter_coi.policy import Policy
+from jupyter_coi.static.serviceworker import install_page_script, wrap_service_worker
 from support.harness import CHROMIUM_ARGS, require_chromium
 
 READY = "#jp-main-dock-panel .jp-Launcher"

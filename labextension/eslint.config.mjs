@@ -98,8 +98,8 @@ export default defineConfig([
     // first in the docs' worker); classic scripts, because JupyterLite registers its worker
     // as one and the wrapper runs it with importScripts.
     files: [
-      'jupyter_coi/lite/js/service-worker.js',
-      'jupyter_coi/sphinx/js/docs-worker-tail.js'
+      'jupyter_coi/static/js/service-worker.js',
+      'jupyter_coi/static/js/docs-worker-tail.js'
     ],
     languageOptions: {
       globals: {
@@ -112,8 +112,8 @@ export default defineConfig([
   {
     // The scripts that pages load with a plain <script> tag.
     files: [
-      'jupyter_coi/lite/js/coi-reload.js',
-      'jupyter_coi/sphinx/js/docs-page.js'
+      'jupyter_coi/static/js/coi-reload.js',
+      'jupyter_coi/static/js/docs-page.js'
     ],
     languageOptions: {
       globals: { ...globals.browser, ...slots('SITE') },

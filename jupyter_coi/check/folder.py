@@ -8,10 +8,10 @@ import itertools
 from pathlib import Path
 
 from .. import __version__, hosts
-from ..lite.serviceworker import SERVICE_WORKER, check_service_worker
-from ..lite.site import NotALiteSite, require_lite_site
 from ..policy import ALLOWED, CREDENTIALLESS, CREDENTIALLESS_FALLBACK, ISOLATING, Policy
-from ..sphinx import site as html_site
+from ..static import htmlsite
+from ..static.litebuild import NotALiteSite, require_lite_site
+from ..static.serviceworker import SERVICE_WORKER, check_service_worker
 from .report import CheckError, CheckReport
 
 # Every policy that isolates, the default first: a host file passes if it sends one of them.
@@ -43,11 +43,11 @@ def check_folder(folder: Path) -> CheckReport:
     """A JupyterLite build, or the HTML output of a Sphinx site built with jupyter_coi.sphinx
     (its own worker and page script, and the JupyterLite site it embeds)."""
     report = CheckReport(str(folder))
-    docs = html_site.is_html_site(folder)
+    docs = htmlsite.is_html_site(folder)
     if docs:
         site = Path(folder)
-        worker_problems = html_site.check_html_site(site)
-        worker_file = site / html_site.WORKER
+        worker_problems = htmlsite.check_html_site(site)
+        worker_file = site / htmlsite.WORKER
     else:
         try:
             site = require_lite_site(folder)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from ..lite.serviceworker import SCRIPT_ID
+from ..static.serviceworker import SCRIPT_ID
 
 # Elements whose URL the browser loads as a subresource of the page, and the attribute.
 EMBEDS = {

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from .. import policy
-from ..lite.serviceworker import SERVICE_WORKER, WORKER_MARKER, rendered_headers
 from ..policy import EMBEDDER, ISOLATING, OPENER, REPORT_ONLY, RESOURCE
+from ..static.serviceworker import SERVICE_WORKER, WORKER_MARKER, rendered_headers
 from ..utils import shown
 from . import html
 from .report import CheckError, CheckReport

@@ -31,6 +31,7 @@ Standard library only: the JupyterLite addon and build scripts call it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..policy import Policy
@@ -44,11 +45,13 @@ __all__ = [
     "END",
     "FORMATS",
     "HOST_FILES",
+    "HostFile",
     "HostFileConflict",
     "HostFileError",
     "check",
-    "needs_writing",
+    "merge",
     "remove",
+    "save",
     "write",
 ]
 
@@ -73,22 +76,47 @@ def _read(path: Path) -> str | None:
         raise HostFileError(f"{path}: not UTF-8 text ({e.reason}); left unchanged") from None
 
 
-def write(host: str, policy: Policy, site_dir: Path) -> Path:
-    """Write ``host``'s config file into ``site_dir``; return its path.
+@dataclass(frozen=True)
+class HostFile:
+    """``host``'s config file in a site folder as :func:`merge` found it and would write it."""
+
+    path: Path
+    existing: str | None  # None: there is no file
+    text: str
+
+    @property
+    def changes(self) -> bool:
+        return self.text != self.existing
+
+
+def merge(host: str, policy: Policy, site_dir: Path) -> HostFile:
+    """``host``'s config file in ``site_dir``, read once and merged with the policy in memory;
+    nothing is written.
 
     An existing file is updated, never replaced: see the module docstring for how (a marked
     block in line formats, a merged rule in JSON). A file that sets one of the headers itself
     raises :class:`HostFileConflict`; one that cannot be read safely, :class:`HostFileError`.
-    Either way the file is left byte for byte as it was. A file that already says what we
-    would write is not rewritten.
     """
     form = _format(host)
     path = Path(site_dir) / form.file
     existing = _read(path)
-    text = form.merge(policy, path, existing)
-    if text != existing:
-        atomic_write(path, text)
-    return path
+    return HostFile(path, existing, form.merge(policy, path, existing))
+
+
+def save(file: HostFile) -> bool:
+    """Write what :func:`merge` made of a file, unless it already says it; whether it wrote."""
+    if not file.changes:
+        return False
+    atomic_write(file.path, file.text)
+    return True
+
+
+def write(host: str, policy: Policy, site_dir: Path) -> Path:
+    """Write ``host``'s config file into ``site_dir`` (:func:`merge`, then :func:`save`); return
+    its path. A file that cannot be merged is left byte for byte as it was."""
+    file = merge(host, policy, site_dir)
+    save(file)
+    return file.path
 
 
 def remove(host: str, site_dir: Path) -> Path | None:
@@ -109,15 +137,6 @@ def remove(host: str, site_dir: Path) -> Path | None:
     else:
         atomic_write(path, text)
     return path
-
-
-def needs_writing(host: str, policy: Policy, site_dir: Path) -> bool:
-    """Whether :func:`write` would change ``host``'s file in ``site_dir``; writes nothing, and
-    raises what :func:`write` would raise, so that a caller can refuse before writing any file."""
-    form = _format(host)
-    path = Path(site_dir) / form.file
-    existing = _read(path)
-    return form.merge(policy, path, existing) != existing
 
 
 def check(host: str, policy: Policy, site_dir: Path) -> list[str]:

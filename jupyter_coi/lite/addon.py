@@ -11,7 +11,7 @@ Registered as the ``jupyter-coi`` addon (entry point group ``jupyterlite.addon.v
 - ``status``: prints what it would do.
 
 - ``post_build`` also wraps JupyterLite's service worker, for hosts that cannot send headers
-  (GitHub Pages), through :mod:`jupyter_coi.lite.serviceworker`.
+  (GitHub Pages), through :mod:`jupyter_coi.static.serviceworker`.
 
 Its settings are the server extension's header settings (:class:`~jupyter_coi.config.
 PolicySettings`, the same names, values and checks) in a section of their own,
@@ -34,15 +34,15 @@ from traitlets import Bool
 
 from .. import hosts, policy
 from ..config import LOG_PREFIX, embedder_policy_trait
-from . import serviceworker
-from .settings import StaticSiteSettings
-from .site import (
-    NotALiteSite,
+from ..static import serviceworker
+from ..static.hostfiles import (
     check_host_files,
     host_file_paths,
     remove_host_files,
     write_host_files,
 )
+from ..static.litebuild import NotALiteSite
+from ..static.settings import StaticSiteSettings
 
 # Addons that write app pages in post_build, by their entry point's name.
 PAGE_WRITERS = ("voici",)

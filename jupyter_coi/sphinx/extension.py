@@ -13,10 +13,10 @@ from sphinx.util import logging
 
 from .._version import __version__
 from ..hosts import HostFileError
-from ..lite.serviceworker import ServiceWorkerError
-from ..lite.site import NotALiteSite
+from ..static.htmlsite import PAGE_SCRIPT, isolate_html_site
+from ..static.litebuild import NotALiteSite
+from ..static.serviceworker import ServiceWorkerError
 from .settings import PREFIX, DocsSettings, from_config
-from .site import PAGE_SCRIPT, isolate_html_site
 
 
 def _check_config(app, config) -> None:

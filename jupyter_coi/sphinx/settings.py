@@ -7,7 +7,7 @@ from traitlets import Bool, TraitError
 
 from .. import policy
 from ..config import embedder_policy_trait
-from ..lite.settings import StaticSiteSettings
+from ..static.settings import StaticSiteSettings
 
 PREFIX = "jupyter_coi_"
 

@@ -1,6 +1,6 @@
 """Service-worker isolation of a JupyterLite site, for hosts that send no headers, in the browser.
 
-A real `jupyter lite build`, wrapped by :mod:`jupyter_coi.lite.serviceworker` (called directly:
+A real `jupyter lite build`, wrapped by :mod:`jupyter_coi.static.serviceworker` (called directly:
 these tests do not go through the addon), served from 127.0.0.1 by a standard-library
 ``http.server`` that sends no isolation headers (GitHub Pages' situation), and read in Chromium
 (and Firefox and WebKit where marked). The build step itself and the worker run in Node are
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.policy import Policy
+from jupyter_coi.static import serviceworker as sw
 from support.engines import isolation_seen, settled
 from support.harness import COEP_SEEN, ISOLATION_PROBE, PROBE_WORKER_JS, free_port, stop_process
 from support.lite_sites import plain_build

@@ -1,5 +1,5 @@
 """The service worker's build step on a real `jupyter lite build` (wrapped by
-:mod:`jupyter_coi.lite.serviceworker`, called directly: not through the addon), and the rendered
+:mod:`jupyter_coi.static.serviceworker`, called directly: not through the addon), and the rendered
 worker run in Node for each browser's User-Agent. In the browser: tests/browser/test_lite_service_worker.py."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.policy import Policy, credentialless_supported
+from jupyter_coi.static import serviceworker as sw
 from support.harness import REPO
 from support.lite_sites import plain_build
 

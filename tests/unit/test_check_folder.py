@@ -1,7 +1,7 @@
 """`jupyter coi check FOLDER`'s verdicts, in-process, on synthetic JupyterLite builds (a
 ``jupyter-lite.json``, host files written by :mod:`jupyter_coi.hosts`, a service worker wrapped
-and pages given the reload script by :mod:`jupyter_coi.lite.serviceworker`) and Sphinx outputs
-(pages that load the page script, then :mod:`jupyter_coi.sphinx.site`). The command itself
+and pages given the reload script by :mod:`jupyter_coi.static.serviceworker`) and Sphinx outputs
+(pages that load the page script, then :mod:`jupyter_coi.static.htmlsite`). The command itself
 on real builds and servers is tests/integration/test_check_command.py."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 
 from jupyter_coi import hosts
 from jupyter_coi.check import CheckError, check
-from jupyter_coi.lite import serviceworker as sw
 from jupyter_coi.policy import Policy
-from jupyter_coi.sphinx import site as docs
+from jupyter_coi.static import htmlsite as docs
+from jupyter_coi.static import serviceworker as sw
 from support.lite_sites import DEFAULT_BUILD_POLICY
 
 ALL_HOSTS = "netlify, vercel, apache, nginx, firebase"

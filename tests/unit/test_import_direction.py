@@ -43,7 +43,14 @@ def test_the_server_side_loads_neither_the_command_line_nor_jupyterlite(module):
         m
         for m in ours(loaded)
         if m.startswith(
-            ("jupyter_coi.check", "jupyter_coi.cli", "jupyter_coi.lite", "jupyter_coi.hosts")
+            (
+                "jupyter_coi.check",
+                "jupyter_coi.cli",
+                "jupyter_coi.lite",
+                "jupyter_coi.static",
+                "jupyter_coi.sphinx",
+                "jupyter_coi.hosts",
+            )
         )
     }
     assert not {m for m in loaded if m.startswith("jupyterlite_core")}
@@ -83,14 +90,18 @@ ENTRY_POINTS = [
         ("jupyter_server", "tornado.web"),
         id="jupyterlite-addon-loads-no-part-of-the-server",
     ),
+    # The check reads static sites through jupyter_coi.static, as the addon and the Sphinx
+    # extension write them, and loads neither of those.
     pytest.param(
         "jupyter_coi.cli",
-        (),
+        ("jupyter_coi.static.htmlsite", "jupyter_coi.static.serviceworker"),
         {
             "jupyter_coi.extension",
             "jupyter_coi.reports",
             "jupyter_coi.transform",
             "jupyter_coi.lite.addon",
+            "jupyter_coi.sphinx",
+            "jupyter_coi.static.settings",
         },
         ("jupyter_server", "tornado", "traitlets"),
         id="check-command-loads-no-part-of-the-server",
@@ -99,7 +110,7 @@ ENTRY_POINTS = [
     # files and the service worker, not the server, the command line or jupyterlite-core.
     pytest.param(
         "jupyter_coi.sphinx.extension",
-        ("jupyter_coi.sphinx.site",),
+        ("jupyter_coi.static.htmlsite",),
         {
             "jupyter_coi.extension",
             "jupyter_coi.reports",

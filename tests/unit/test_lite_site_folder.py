@@ -1,5 +1,5 @@
-"""The host files of a folder, without jupyterlite-core (jupyter_coi.lite.site, in-process): a
-folder that is not a JupyterLite build is refused before anything is written, and a site's host
+"""The host files of a folder, without jupyterlite-core (jupyter_coi.static.hostfiles, in
+process): a folder that is not a JupyterLite build is refused before anything is written, and a site's host
 files are written all or none."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from jupyter_coi.policy import Policy
 
 
 def test_a_folder_that_is_not_a_lite_build_is_refused(tmp_path):
-    from jupyter_coi.lite.site import NotALiteSite, check_host_files, write_host_files
+    from jupyter_coi.static.hostfiles import check_host_files, write_host_files
+    from jupyter_coi.static.litebuild import NotALiteSite
 
     (tmp_path / "index.html").write_text("<html></html>")
     with pytest.raises(
@@ -42,7 +43,7 @@ def lite_build(folder):
 
 
 def test_host_files_are_written_all_or_none(tmp_path):
-    from jupyter_coi.lite.site import check_host_files, write_host_files
+    from jupyter_coi.static.hostfiles import check_host_files, write_host_files
 
     site = lite_build(tmp_path / "site")
     (site / "_headers").write_text("/assets/*\n  Cache-Control: no-cache\n")
@@ -58,7 +59,7 @@ def test_host_files_are_written_all_or_none(tmp_path):
         }
     ).encode()
     (site / "vercel.json").write_bytes(conflicting)
-    # netlify is merged first, nginx written, then vercel.json refused: both are taken back
+    # vercel.json is refused while the files are merged in memory, before any is written
     with pytest.raises(hosts.HostFileConflict):
         write_host_files(site, Policy(), ["netlify", "nginx", "vercel"])
     assert (site / "_headers").read_bytes() == netlify_before
@@ -77,9 +78,24 @@ def test_host_files_are_written_all_or_none(tmp_path):
 
 
 def test_an_unknown_host_is_refused_before_anything_is_written(tmp_path):
-    from jupyter_coi.lite.site import write_host_files
+    from jupyter_coi.static.hostfiles import write_host_files
 
     site = lite_build(tmp_path / "site")
     with pytest.raises(ValueError, match="unknown host 'github-pages'"):
         write_host_files(site, Policy(), ["netlify", "github-pages"])
     assert sorted(p.name for p in site.iterdir()) == ["jupyter-lite.json"]
+
+
+def test_a_write_that_fails_midway_puts_back_the_files_written_before_it(tmp_path):
+    from jupyter_coi.static.hostfiles import merge_host_files, save_host_files
+
+    site = tmp_path
+    (site / "_headers").write_bytes(b"/*\r\n  X-Frame-Options: DENY\r\n")
+    before = (site / "_headers").read_bytes()
+    files = merge_host_files(site, Policy(), ["netlify", "nginx"])
+    # A folder that is not there: the second file cannot be written, after the first was.
+    unwritable = hosts.HostFile(site / "gone" / "nginx-coi.conf", None, files[1].text)
+    with pytest.raises(FileNotFoundError):
+        save_host_files([files[0], unwritable])
+    assert (site / "_headers").read_bytes() == before
+    assert sorted(p.name for p in site.iterdir()) == ["_headers"]

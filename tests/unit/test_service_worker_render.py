@@ -9,7 +9,7 @@ import json
 import pytest
 
 from jupyter_coi import policy
-from jupyter_coi.lite import serviceworker as sw
+from jupyter_coi.static import serviceworker as sw
 from support.harness import REPO
 
 POLICIES = [

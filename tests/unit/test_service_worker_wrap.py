@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_coi.lite import serviceworker as sw
-from jupyter_coi.lite.site import NotALiteSite
 from jupyter_coi.policy import Policy
+from jupyter_coi.static import serviceworker as sw
+from jupyter_coi.static.litebuild import NotALiteSite
 
 JUPYTERLITE_WORKER = (
     "// JupyterLite's own service worker\nself.addEventListener('fetch', () => {});\n"
@@ -146,7 +146,7 @@ def test_edited_and_foreign_files_are_reported(lite_build):
     )
     problems = sw.check_service_worker(lite_build)
     assert any(f"{worker} was written by another version of jupyter-coi" in p for p in problems)
-    assert any(f"{sw.PAGE_SCRIPT} is not the one this jupyter-coi ships" in p for p in problems)
+    assert any(f"{sw.PAGE_SCRIPT} is not the one this jupyter-coi writes" in p for p in problems)
     assert any("has no header policy jupyter-coi can read" in p for p in problems)
 
 

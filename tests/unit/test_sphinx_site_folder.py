@@ -13,11 +13,12 @@ import pytest
 from traitlets import TraitError
 
 from jupyter_coi import hosts, policy
-from jupyter_coi.lite import serviceworker as sw
-from jupyter_coi.lite.site import NotALiteSite
 from jupyter_coi.policy import Policy
-from jupyter_coi.sphinx import site as docs
 from jupyter_coi.sphinx.settings import DocsSettings, from_config
+from jupyter_coi.static import htmlsite as docs
+from jupyter_coi.static import serviceworker as sw
+from jupyter_coi.static.litebuild import NotALiteSite
+from jupyter_coi.static.scripts import script
 from support.harness import REPO
 
 POLICY = Policy(embedder="credentialless")
@@ -73,7 +74,7 @@ def test_a_site_without_lite_gets_its_worker_page_script_and_host_files(tmp_path
     # Nothing to import: an importScripts of a missing file would keep the worker from installing.
     assert "importScripts(" not in worker
     assert sw.rendered_headers(worker) == POLICY.headers()
-    assert worker.endswith(docs._template("docs-worker-tail.js"))
+    assert worker.endswith(script("docs-worker-tail.js"))
     assert "event.respondWith(fetch(request))" in worker
     assert site_json(out) == {"worker": docs.WORKER, "lite": None}
     for name in HOSTS:

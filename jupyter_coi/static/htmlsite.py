@@ -4,7 +4,7 @@ embeds, on hosts that send no headers (GitHub Pages, Read the Docs).
 The docs pages lie outside the scope of the embedded JupyterLite site's worker, which serves
 ``lite/`` only; so the HTML output gets a worker of its own at its root, ``jupyter-coi-worker.js``:
 
-- the isolating wrapper of :mod:`jupyter_coi.lite.serviceworker`, rendered from the same policy,
+- the isolating wrapper of :mod:`.serviceworker`, rendered from the same policy,
   which adds the headers to every response it delivers;
 - JupyterLite's own worker, imported, when there is an embedded site: a JupyterLite page that
   this worker happens to control (it was opened before its own worker was active) keeps its
@@ -18,27 +18,22 @@ with one COEP cannot embed a frame sent without it), and the host files go to th
 output, where hosts that read them apply them to every page.
 
 Independent of Sphinx: :mod:`jupyter_coi.sphinx` calls :func:`isolate_html_site` once the HTML
-and the JupyterLite site are built; a script can call it on any HTML folder.
+and the JupyterLite site are built, ``jupyter coi check`` calls :func:`check_html_site`; a script
+can call either on any HTML folder.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from .. import hosts
-from ..lite import serviceworker
-from ..lite.site import (
-    CONFIG_DATA,
-    LITE_JSON,
-    NotALiteSite,
-    require_lite_site,
-    write_host_files_into,
-)
-from ..policy import Policy, PolicyError
+from ..policy import Policy
 from ..utils import write_if_changed
+from . import serviceworker
+from .hostfiles import merge_host_files, save_host_files
+from .litebuild import CONFIG_DATA, LITE_JSON, NotALiteSite, page_config, require_lite_site
+from .scripts import script
 
 WORKER = "jupyter-coi-worker.js"
 STATIC = "_static"
@@ -71,18 +66,13 @@ class EmbeddedLite:
         return f"{self.folder}/"
 
 
-def _template(name: str) -> str:
-    return resources.files(__package__).joinpath("js").joinpath(name).read_text(encoding="utf-8")
-
-
 def embedded_lite(out: Path, folder: str = LITE_DIR) -> EmbeddedLite | None:
     """The JupyterLite site built into ``out/folder``; None when there is none. A folder that
-    is there but not a complete build raises :class:`~jupyter_coi.lite.site.NotALiteSite`."""
+    is there but not a complete build raises :class:`~.litebuild.NotALiteSite`."""
     site = Path(out) / folder
     if not site.exists():
         return None
-    require_lite_site(site)
-    data = json.loads((site / LITE_JSON).read_text(encoding="utf-8"))[CONFIG_DATA]
+    data = page_config(require_lite_site(site))
     cache = data.get("enableServiceWorkerCache") or "false"
     # As the page's PageConfig turns it into the worker's query: JSON true is "true".
     cache = str(cache).lower() if isinstance(cache, bool) else str(cache)
@@ -93,9 +83,7 @@ def embedded_lite(out: Path, folder: str = LITE_DIR) -> EmbeddedLite | None:
 def render_worker(policy: Policy, lite: EmbeddedLite | None) -> str:
     original = f"{lite.folder}/{serviceworker.ORIGINAL}" if lite else None
     return (
-        serviceworker.render_service_worker(policy, original)
-        + "\n"
-        + _template("docs-worker-tail.js")
+        serviceworker.render_service_worker(policy, original) + "\n" + script("docs-worker-tail.js")
     )
 
 
@@ -106,7 +94,7 @@ def render_page_script(lite: EmbeddedLite | None) -> str:
         if lite
         else None,
     }
-    text = _template("docs-page.js").replace(_SITE_SLOT, json.dumps(site))
+    text = script("docs-page.js").replace(_SITE_SLOT, json.dumps(site))
     assert "__JUPYTER_COI_" not in text, "the page script template is broken"
     # Then the one reload, as JupyterLite's pages do it: once the docs' worker is active for
     # this page, a page that came without the headers is loaded again, through it.
@@ -120,8 +108,8 @@ def isolate_html_site(
     JupyterLite site (if any) by the same policy; return the files written.
 
     The pages must load ``_static/jupyter-coi.js`` (the Sphinx extension adds it to each one).
-    Raises :class:`~jupyter_coi.lite.site.NotALiteSite` or
-    :class:`~jupyter_coi.lite.serviceworker.ServiceWorkerError` for an embedded site that
+    Raises :class:`~.litebuild.NotALiteSite` or
+    :class:`~.serviceworker.ServiceWorkerError` for an embedded site that
     cannot be isolated, and :class:`~jupyter_coi.hosts.HostFileError` for a host file of the
     user's that sets the headers otherwise, before writing anything of the docs' own.
     """
@@ -130,21 +118,16 @@ def isolate_html_site(
         raise NotADirectoryError(f"{out} is not a folder: no HTML site to isolate there")
     lite = embedded_lite(out, lite_folder)
     folders = [out] if lite is None else [out / lite.folder, out]
-    # Every host file is merged in memory first: a user's file that sets a header otherwise is
-    # refused before any file of the site has changed.
-    changing = {
-        folder: [name for name in host_files if hosts.needs_writing(name, policy, folder)]
-        for folder in folders
-    }
+    # Every host file is read and merged in memory first: a user's file that sets a header
+    # otherwise is refused before any file of the site has changed.
+    merged = [file for folder in folders for file in merge_host_files(folder, policy, host_files)]
     written: list[Path] = []
     if lite is not None:
         site = out / lite.folder
         written += serviceworker.wrap_service_worker(site, policy)
         written += serviceworker.install_page_script(site)
         written += _mark_built_by(site)
-    for folder, names in changing.items():
-        if names:
-            written += write_host_files_into(folder, policy, names)
+    written += save_host_files(merged)
     for path, text in (
         (out / WORKER, render_worker(policy, lite)),
         (out / STATIC / PAGE_SCRIPT, render_page_script(lite)),
@@ -195,25 +178,13 @@ def check_html_site(out: Path, lite_folder: str = LITE_DIR) -> list[str]:
     if not worker.is_file():
         problems.append(f"{worker} is missing: pages are not isolated on hosts without headers")
     else:
-        text = worker.read_text(encoding="utf-8", errors="replace")
-        try:
-            found = serviceworker.rendered_policy(text)
-        except PolicyError as e:
-            problems.append(f"{worker} sends an invalid policy: {e}")
-        else:
-            if found is None:
-                problems.append(
-                    f"{worker} was edited: it has no header policy jupyter-coi can read"
-                )
-        if found is not None and not found.isolates:
-            problems.append(f"{worker} adds {found.describe()}, which does not isolate")
-        elif found is not None and text != render_worker(found, lite):
-            problems.append(f"{worker} was written by another version of jupyter-coi; {rebuild}")
-    script = out / STATIC / PAGE_SCRIPT
-    if not script.is_file():
-        problems.append(f"{script} is missing: first visits and hard reloads stay unisolated")
-    elif script.read_text(encoding="utf-8", errors="replace") != render_page_script(lite):
-        problems.append(f"{script} is not the one this jupyter-coi writes; {rebuild}")
+        found, wrong = serviceworker.check_worker(
+            worker, None, lambda policy: render_worker(policy, lite), rebuild
+        )
+        problems += wrong
+    problems += serviceworker.check_page_script(
+        out / STATIC / PAGE_SCRIPT, render_page_script(lite), rebuild
+    )
     pages = [
         page
         for page in sorted(out.rglob("*.html"))

@@ -16,21 +16,23 @@ version changes), so isolation has to live inside that very file. Two steps, bot
 :func:`remove_service_worker` undoes both, for a build with the service worker turned off.
 
 :func:`check_service_worker` reports what is missing or stale. Independent of jupyterlite-core
-and doit, like :mod:`jupyter_coi.lite.site`: the addon calls these from its ``post_build`` and
-``check`` tasks; a script can call them on any built site.
+and doit: the JupyterLite addon calls these from its ``post_build`` and ``check`` tasks, the
+Sphinx extension (:mod:`.htmlsite`) for the site it embeds; a script can call them on any built
+site.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from importlib import resources
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..policy import HEADERS, Policy, PolicyError, credentialless_rule
 from ..utils import atomic_write, write_if_changed
-from .site import NotALiteSite, require_lite_site
+from .litebuild import NotALiteSite, build_command, require_lite_site
+from .scripts import script
 
 SERVICE_WORKER = "service-worker.js"
 ORIGINAL = "service-worker.jupyterlite.js"
@@ -66,14 +68,10 @@ class ServiceWorkerError(RuntimeError):
     """The site's service worker cannot be wrapped (missing, or its original lost)."""
 
 
-def _template(name: str) -> str:
-    return resources.files(__package__).joinpath("js").joinpath(name).read_text(encoding="utf-8")
-
-
 def render_service_worker(policy: Policy, original: str | None = ORIGINAL) -> str:
     """The wrapper worker's text for ``policy``, importing ``original`` (a URL relative to the
     worker that is registered), or nothing when it is None."""
-    text = _template(SERVICE_WORKER)
+    text = script(SERVICE_WORKER)
     # JSON is a JavaScript literal: the values are data in the script, never code.
     text = text.replace(_HEADERS_SLOT, json.dumps(policy.headers(), sort_keys=False))
     if original is None:
@@ -85,7 +83,7 @@ def render_service_worker(policy: Policy, original: str | None = ORIGINAL) -> st
 
 
 def page_script() -> str:
-    return _template(PAGE_SCRIPT)
+    return script(PAGE_SCRIPT)
 
 
 def _is_wrapped(text: str) -> bool:
@@ -104,7 +102,7 @@ def wrap_service_worker(output_dir: Path, policy: Policy) -> list[Path]:
     (a rebuild that did not unpack JupyterLite again) is rendered again from the policy, never
     wrapped a second time; a fresh JupyterLite worker (``--force``) replaces the kept original.
 
-    Raises :class:`~jupyter_coi.lite.site.NotALiteSite` for a folder that is not a build, and
+    Raises :class:`~jupyter_coi.static.litebuild.NotALiteSite` for a folder that is not a build, and
     :class:`ServiceWorkerError` when the site has no root ``service-worker.js`` (a JupyterLite
     that works without one would not be isolated by this) or the original of a wrapped worker is
     gone.
@@ -244,14 +242,37 @@ def rendered_policy(text: str) -> Policy | None:
     return Policy(**values)
 
 
-def _build_command(site: Path) -> str:
-    """The command that built ``site``: Voici's build makes its own app the site's."""
+def check_worker(
+    worker: Path, policy: Policy | None, rendered: Callable[[Policy], str], rebuild: str
+) -> tuple[Policy | None, list[str]]:
+    """The policy a wrapper worker adds and what is wrong with it, in words: a policy other
+    than ``policy`` (or, with None, one that does not isolate), or a text other than
+    ``rendered`` makes of its policy (an edit, another version of jupyter-coi)."""
+    text = worker.read_text(encoding="utf-8", errors="replace")
     try:
-        data = json.loads((site / "jupyter-lite.json").read_text(encoding="utf-8"))
-        app = data["jupyter-config-data"].get("appUrl", "")
-    except (OSError, ValueError, KeyError, AttributeError):
-        app = ""
-    return "voici build" if str(app).rstrip("/").endswith("voici") else "jupyter lite build"
+        found = rendered_policy(text)
+    except PolicyError as e:
+        return None, [f"{worker} sends an invalid policy: {e}"]
+    if found is None:
+        return None, [f"{worker} was edited: it has no header policy jupyter-coi can read"]
+    if policy is not None and found != policy:
+        problem = f"adds {found.describe()}, not the configured {policy.describe()}; {rebuild}"
+    elif policy is None and not found.isolates:
+        problem = f"adds {found.describe()}, which does not isolate"
+    elif text != rendered(found):
+        problem = f"was written by another version of jupyter-coi; {rebuild}"
+    else:
+        return found, []
+    return found, [f"{worker} {problem}"]
+
+
+def check_page_script(path: Path, expected: str, rebuild: str) -> list[str]:
+    """What is wrong with a site's reload script, in words: missing, or not ``expected``."""
+    if not path.is_file():
+        return [f"{path} is missing: first visits and hard reloads stay unisolated"]
+    if path.read_text(encoding="utf-8", errors="replace") != expected:
+        return [f"{path} is not the one this jupyter-coi writes; {rebuild}"]
+    return []
 
 
 def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list[str]:
@@ -262,13 +283,12 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
     except NotALiteSite as e:
         return [str(e)]
     problems = []
-    rebuild = f"run `{_build_command(site)}` with jupyter-coi installed"
+    rebuild = f"run `{build_command(site)}` with jupyter-coi installed"
     workers = _worker_paths(site)
     if site / SERVICE_WORKER not in workers:
         problems.append(f"{site / SERVICE_WORKER} is missing: JupyterLite registers it")
     for worker in workers:
-        text = worker.read_text(encoding="utf-8", errors="replace")
-        if not _is_wrapped(text):
+        if not _is_wrapped(worker.read_text(encoding="utf-8", errors="replace")):
             problems.append(
                 f"{worker} is JupyterLite's worker, not wrapped by jupyter-coi: pages will not be "
                 f"isolated on hosts without headers; {rebuild}"
@@ -277,30 +297,10 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
         if not worker.with_name(ORIGINAL).is_file():
             problems.append(
                 f"{worker.with_name(ORIGINAL)} is missing: the wrapper in {worker} cannot run "
-                f"JupyterLite's worker; rebuild with `{_build_command(site)} --force`"
+                f"JupyterLite's worker; rebuild with `{build_command(site)} --force`"
             )
-        try:
-            found = rendered_policy(text)
-        except PolicyError as e:
-            problems.append(f"{worker} sends an invalid policy: {e}")
-            continue
-        if found is None:
-            problems.append(f"{worker} was edited: it has no header policy jupyter-coi can read")
-            continue
-        if policy is not None and found != policy:
-            problems.append(
-                f"{worker} adds {found.describe()}, not the configured {policy.describe()}; "
-                f"{rebuild}"
-            )
-        elif policy is None and not found.isolates:
-            problems.append(f"{worker} adds {found.describe()}, which does not isolate")
-        elif text != render_service_worker(found):
-            problems.append(f"{worker} was written by another version of jupyter-coi; {rebuild}")
-    script = site / PAGE_SCRIPT
-    if not script.is_file():
-        problems.append(f"{script} is missing: first visits and hard reloads stay unisolated")
-    elif script.read_text(encoding="utf-8", errors="replace") != page_script():
-        problems.append(f"{script} is not the one this jupyter-coi ships; {rebuild}")
+        problems += check_worker(worker, policy, render_service_worker, rebuild)[1]
+    problems += check_page_script(site / PAGE_SCRIPT, page_script(), rebuild)
     for page in _app_pages(site):
         if f'id="{SCRIPT_ID}"' not in page.read_text(encoding="utf-8", errors="replace"):
             problems.append(f"{page} does not load {PAGE_SCRIPT}; {rebuild}")
