@@ -42,7 +42,6 @@ def _host_policy(host: str, site: Path) -> tuple[Policy | None, list[str]]:
 def check_folder(folder: Path) -> CheckReport:
     """A JupyterLite build, or the HTML output of a Sphinx site built with jupyter_coi.sphinx
     (its own worker and page script, and the JupyterLite site it embeds)."""
-    report = CheckReport(str(folder))
     docs = htmlsite.is_html_site(folder)
     if docs:
         site = Path(folder)
@@ -57,49 +56,53 @@ def check_folder(folder: Path) -> CheckReport:
             ) from None
         worker_problems = check_service_worker(site)
         worker_file = site / SERVICE_WORKER
-    hosts_ok = []
-    credentialless = []
-    # Missing host files, filled in once the verdict says whether they are a problem.
-    not_written = []
+    found = {
+        host: _host_policy(host, site)
+        for host, name in hosts.HOST_FILES.items()
+        if (site / name).exists()
+    }
+    hosts_ok = [host for host, (good, _) in found.items() if good]
+    credentialless = [
+        host for host, (good, _) in found.items() if good and good.embedder == CREDENTIALLESS
+    ]
+    worker_ok = not worker_problems
+    ways = [f"with headers on {', '.join(hosts_ok)}"] if hosts_ok else []
+    if worker_ok:
+        ways.append("through the service worker on any static host (GitHub Pages...)")
+    safari = _browsers_without_credentialless(credentialless, worker_ok)
+
+    # The verdict is known: what it does not need is a fact, not a problem (hosts without a
+    # file when the site can be isolated some way, the service worker when host files are).
+    report = CheckReport(str(folder), isolated=bool(ways))
     for host, name in hosts.HOST_FILES.items():
-        path = site / name
-        if not path.exists():
-            not_written.append(len(report.findings))
-            report.add(False, str(path), f"not written: no header config for {host}")
+        path = str(site / name)
+        if host not in found:
+            missing = f"not written: no header config for {host}"
+            if report.isolated:
+                report.note(path, f"{missing}; the verdict below does not need it")
+            else:
+                report.add(False, path, missing)
             continue
-        good, problems = _host_policy(host, site)
+        good, problems = found[host]
         if good:
-            hosts_ok.append(host)
-            if good.embedder == CREDENTIALLESS:
-                credentialless.append(host)
-            report.add(True, str(path), f"{host} sends {good.describe()}")
+            report.add(True, path, f"{host} sends {good.describe()}")
         else:
-            report.add(False, str(path), "; ".join(problems))
-    worker_lines = len(report.findings), len(report.findings) + len(worker_problems)
+            report.add(False, path, "; ".join(problems))
     for problem in worker_problems:
-        report.add(False, "service worker", problem)
-    if not worker_problems:
+        if hosts_ok:
+            report.note(
+                "service worker", f"{problem}; the host files isolate it on {', '.join(hosts_ok)}"
+            )
+        else:
+            report.add(False, "service worker", problem)
+    if worker_ok:
         report.add(
             True,
             str(worker_file),
             "jupyter-coi's service worker isolates hosts that cannot set headers",
         )
-    safari = _browsers_without_credentialless(credentialless, not worker_problems)
     if safari:
-        report.add(not worker_problems, f"{', '.join(credentialless)} in Safari and WebKit", safari)
-    ways = [f"with headers on {', '.join(hosts_ok)}"] if hosts_ok else []
-    if not worker_problems:
-        ways.append("through the service worker on any static host (GitHub Pages...)")
-    report.isolated = bool(ways)
-    # What the verdict does not need is a fact, not a problem: hosts without a file when the
-    # site can be isolated some way, the service worker when host files isolate it.
-    if report.isolated:
-        for i in not_written:
-            report.problems_as_notes(i, i + 1, "the verdict below does not need it")
-    if hosts_ok:
-        report.problems_as_notes(
-            *worker_lines, f"the host files isolate it on {', '.join(hosts_ok)}"
-        )
+        report.add(worker_ok, f"{', '.join(credentialless)} in Safari and WebKit", safari)
     report.verdict = (
         f"{site} can be isolated " + ", and ".join(ways) + (f"; {safari}" if safari else "")
         if ways

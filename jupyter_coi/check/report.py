@@ -33,14 +33,6 @@ class CheckReport:
     def note(self, subject: str, detail: str) -> None:
         self.findings.append(Finding(NOTE, subject, detail))
 
-    def problems_as_notes(self, start: int, end: int, why: str) -> None:
-        """The problems in ``findings[start:end]`` are not problems for the verdict (something
-        else makes up for them): they become notes that say ``why``."""
-        self.findings[start:end] = [
-            Finding(NOTE, f.subject, f"{f.detail}; {why}") if f.status == NOT_OK else f
-            for f in self.findings[start:end]
-        ]
-
     @property
     def problems(self) -> list[Finding]:
         return [f for f in self.findings if f.status == NOT_OK]

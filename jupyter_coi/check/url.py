@@ -201,17 +201,24 @@ def _resource_problem(
     )
 
 
-def _check_headers(report: CheckReport, page: Response, where: str) -> tuple[bool, str]:
-    """The page's own headers, one finding each; whether they isolate it, and its COEP."""
+def _check_headers(
+    report: CheckReport, page: Response, where: str, worker_adds: bool
+) -> tuple[bool, str]:
+    """The page's own headers, one finding each; whether they isolate it, and its COEP. With
+    ``worker_adds``, a missing or wrong COOP or COEP is a note: the service worker adds it."""
     opener, embedder = _document_policy(page.headers)
     for field, found in (("opener", opener), ("embedder", embedder)):
-        report.add(
-            found in ISOLATING[field],
-            where,
+        detail = (
             f"{policy.HEADERS[field]}: {found or 'missing'} "
-            f"(isolation needs {' or '.join(ISOLATING[field])})",
+            f"(isolation needs {' or '.join(ISOLATING[field])})"
         )
-    isolating = opener in ISOLATING["opener"] and embedder in ISOLATING["embedder"]
+        if found in ISOLATING[field]:
+            report.add(True, where, detail)
+        elif worker_adds:
+            report.note(where, f"{detail}; the service worker adds it")
+        else:
+            report.add(False, where, detail)
+    isolating = _isolating(opener, embedder)
     trial = {
         name: page.headers[name.lower()]
         for name in REPORT_ONLY.values()
@@ -232,6 +239,10 @@ def _check_headers(report: CheckReport, page: Response, where: str) -> tuple[boo
             False, where, f"HTTP {page.status}: the headers above are those of an error page"
         )
     return isolating, embedder
+
+
+def _isolating(opener: str, embedder: str) -> bool:
+    return opener in ISOLATING["opener"] and embedder in ISOLATING["embedder"]
 
 
 def _check_embeds(
@@ -296,9 +307,30 @@ def check_url(
     where = (
         shown(page.url) if page.url == url else f"{shown(page.url)} (redirected from {shown(url)})"
     )
-    # _check_headers' first two findings: the page's COOP and COEP
-    header_lines = len(report.findings), len(report.findings) + 2
-    headers_isolate, embedder = _check_headers(report, page, where)
+    # What decides how the page's own headers read comes first: whether they isolate it, and
+    # if not, whether jupyter-coi's service worker, which adds them, is there.
+    headers_isolate = _isolating(*_document_policy(page.headers))
+    found = html.PageHtml()
+    if "html" in page.headers.get("content-type", ""):
+        text = page.body.decode("utf-8", errors="replace")
+        # Python's HTML parser takes time quadratic in some crafted pages (`<!--` repeated).
+        reading = "reading the page's HTML"
+        try:
+            found = _within(within.next_step(reading), lambda: html.parse(text), "")
+        except TimeoutError:
+            if within.passed:
+                raise within.error(reading) from None
+            raise CheckError(
+                f"cannot check {shown(page.url)}: its HTML could not be read within "
+                f"{timeout:g} s (what it embeds is unknown)"
+            ) from None
+    worker = None
+    if not headers_isolate and found.reload_script:
+        worker = _service_worker_beside(urllib.parse.urljoin(page.url, found.reload_script), within)
+    by_worker = worker is not None and worker.ok
+    worker_embedder = worker.embedder if worker is not None else ""
+
+    headers_isolate, embedder = _check_headers(report, page, where, by_worker)
     others = ""
     if headers_isolate and "user-agent" in page.headers.get("vary", "").lower():
         # Judge the page as the browsers that honour credentialless get it; what the check's
@@ -322,26 +354,8 @@ def check_url(
                 "(Safari); what the page embeds is checked for both",
             )
             embedder, others = browsers_embedder, embedder
-
-    found = html.PageHtml()
-    if "html" in page.headers.get("content-type", ""):
-        text = page.body.decode("utf-8", errors="replace")
-        # Python's HTML parser takes time quadratic in some crafted pages (`<!--` repeated).
-        reading = "reading the page's HTML"
-        try:
-            found = _within(within.next_step(reading), lambda: html.parse(text), "")
-        except TimeoutError:
-            if within.passed:
-                raise within.error(reading) from None
-            raise CheckError(
-                f"cannot check {shown(page.url)}: its HTML could not be read within "
-                f"{timeout:g} s (what it embeds is unknown)"
-            ) from None
-    by_worker, worker_embedder = False, ""
-    if not headers_isolate and found.reload_script:
-        by_worker, worker_embedder = _check_service_worker_url(
-            urllib.parse.urljoin(page.url, found.reload_script), within, report
-        )
+    if worker is not None:
+        report.add(worker.ok, worker.url, worker.detail)
     # What the browser will embed under this policy; on a page not isolated yet, what would be
     # blocked once it is (with the default policy): what to fix before turning it on.
     effective = embedder if headers_isolate else policy.DEFAULTS["embedder"]
@@ -377,8 +391,6 @@ def check_url(
             )
     elif by_worker and not blocked:
         report.isolated = True
-        # The page's own missing headers do not keep it from being isolated: the worker adds them.
-        report.problems_as_notes(*header_lines, "the service worker adds it")
         report.verdict = (
             f"{shown_page} has no isolating headers; jupyter-coi's service worker "
             "isolates it from the second load on"
@@ -403,19 +415,26 @@ def check_url(
     return report
 
 
-def _check_service_worker_url(
-    reload_script_url: str, deadline: Deadline, report: CheckReport
-) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class _WorkerSeen:
+    """jupyter-coi's service worker as the check found it beside a page's reload script."""
+
+    url: str
+    ok: bool
+    detail: str
+    embedder: str  # the COEP it adds; empty when it is not jupyter-coi's
+
+
+def _service_worker_beside(reload_script_url: str, deadline: Deadline) -> _WorkerSeen:
     """The page loads jupyter-coi's reload script: is the worker it registers beside it, at
-    the site's root? And the COEP it adds (empty if it is not jupyter-coi's)."""
+    the site's root, and what COEP does it add?"""
     worker = urllib.parse.urljoin(reload_script_url, SERVICE_WORKER)
     try:
         r = fetch_by(deadline, worker, "loading the service worker")
     except LOAD_ERRORS as e:
-        report.add(
-            False, shown(worker), f"jupyter-coi's service worker cannot be loaded: {_why(e)}"
+        return _WorkerSeen(
+            shown(worker), False, f"jupyter-coi's service worker cannot be loaded: {_why(e)}", ""
         )
-        return False, ""
     ok = r.status == 200 and WORKER_MARKER.encode() in r.body
     added = (rendered_headers(r.body.decode("utf-8", errors="replace")) or {}) if ok else {}
     worker_embedder = policy.token(str(added.get(EMBEDDER, "")))
@@ -431,5 +450,4 @@ def _check_service_worker_url(
         )
     else:
         detail = f"HTTP {r.status}, not jupyter-coi's service worker: the page cannot be isolated"
-    report.add(ok, shown(worker), detail)
-    return ok, worker_embedder
+    return _WorkerSeen(shown(worker), ok, detail, worker_embedder)
