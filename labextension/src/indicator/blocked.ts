@@ -384,18 +384,24 @@ export function blockedFixes(
         id: 'embedder-policy',
         text:
           `Have the server send ${EMBEDDER}: ${CREDENTIALLESS} (with jupyter-coi: ` +
-          `${settingLine(EMBEDDER_SETTINGS.server, CREDENTIALLESS)}; for a JupyterLite ` +
-          `site, ${settingLine(EMBEDDER_SETTINGS.lite, CREDENTIALLESS)}): such resources ` +
+          `${settingLine('server', CREDENTIALLESS)}; for a JupyterLite ` +
+          `site, ${settingLine('lite', CREDENTIALLESS)}): such resources ` +
           'then load, without cookies.'
       });
     } else {
-      const place = EMBEDDER_SETTINGS[deployment];
+      const setting = settingLine(deployment, CREDENTIALLESS);
+      const fallback = EMBEDDER_SETTINGS[deployment].fallback;
+      const then = {
+        server: 'restart Jupyter',
+        lite: 'build the site again',
+        sphinx: 'build the docs again'
+      }[deployment];
       fixes.push({
         id: `${deployment}-embedder-policy`,
         text:
-          `Set ${settingLine(place, CREDENTIALLESS)}, or remove the setting to get the ` +
-          `default, "${place.fallback}" (${CREDENTIALLESS} for browsers that support it, ` +
-          `${CREDENTIALLESS_FALLBACK} for the others), and ${place.then}: such resources ` +
+          `Set ${setting}, or remove the setting to get the ` +
+          `default, "${fallback}" (${CREDENTIALLESS} for browsers that support it, ` +
+          `${CREDENTIALLESS_FALLBACK} for the others), and ${then}: such resources ` +
           'then load, without cookies.'
       });
     }
