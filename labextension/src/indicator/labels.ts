@@ -21,6 +21,11 @@ export function stateDescriptions(
   };
 }
 
+/** A fix as the dialog and the copied report show it. */
+export function fixLine(fix: string, trans: TranslationBundle): string {
+  return trans.__('Fix: %1', fix);
+}
+
 /** The dialog's section of loads that isolation blocked. */
 export function blockedHeading(trans: TranslationBundle): string {
   return trans.__('Blocked by isolation');
