@@ -21,6 +21,16 @@ export function stateDescriptions(
   };
 }
 
+/** The state as the dialog's verdict says it, a sentence of its own. */
+export function stateSentences(
+  trans: TranslationBundle
+): Record<IsolationState, string> {
+  return {
+    isolated: trans.__('This page is cross-origin isolated.'),
+    'not-isolated': trans.__('This page is not cross-origin isolated.')
+  };
+}
+
 /** A fix as the dialog and the copied report show it. */
 export function fixLine(fix: string, trans: TranslationBundle): string {
   return trans.__('Fix: %1', fix);
