@@ -18,7 +18,7 @@ import {
 import { ICapability, IDiagnosis } from './diagnosis';
 import { IFacts } from './facts';
 import { IPage } from './page';
-import { blockedHeading, fixLine, stateSentences } from './labels';
+import { blockedHeading, fixLine, stateDescriptions } from './labels';
 import {
   IReports,
   droppedLine,
@@ -345,7 +345,7 @@ export function renderDetails(
   verdict.dataset.coiState = diagnosis.state;
   verdict.append(
     lockSymbol(diagnosis.state),
-    el('strong', undefined, stateSentences(trans)[diagnosis.state])
+    el('strong', undefined, stateDescriptions(trans)[diagnosis.state])
   );
   root.append(verdict, el('p', 'jp-coi-summary', diagnosis.summary));
 

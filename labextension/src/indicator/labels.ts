@@ -12,17 +12,8 @@ export function stateLabels(
   };
 }
 
+/** The state in a sentence of its own: the dialog's verdict, the indicator's description. */
 export function stateDescriptions(
-  trans: TranslationBundle
-): Record<IsolationState, string> {
-  return {
-    isolated: trans.__('This page is cross-origin isolated'),
-    'not-isolated': trans.__('This page is not cross-origin isolated')
-  };
-}
-
-/** The state as the dialog's verdict says it, a sentence of its own. */
-export function stateSentences(
   trans: TranslationBundle
 ): Record<IsolationState, string> {
   return {
