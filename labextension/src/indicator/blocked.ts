@@ -18,7 +18,9 @@
  * not load". The server's reports (sent by browsers over HTTPS) are merged in, each resource
  * once. Pure apart from `watchBlockedLoads` and `BlockedLoads.scan`, which read the DOM.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
 import policy from '../policy.json';
+import { sentences, untranslated } from '../translation';
 import { IFacts } from './facts';
 import {
   CREDENTIALLESS,
@@ -26,8 +28,13 @@ import {
   credentiallessSupported,
   headerToken
 } from './headers';
-import { BLOCKED_HEADING } from './labels';
-import { Deployment, EMBEDDER_SETTINGS, settingLine } from './page';
+import { blockedHeading, fixLine } from './labels';
+import {
+  Deployment,
+  EMBEDDER_SETTINGS,
+  SettingTool,
+  settingLine
+} from './page';
 import { IReport, IReports } from './reports';
 
 /** Most distinct resources kept; failures past it are only counted. */
@@ -361,6 +368,47 @@ export interface IBlockedFix {
 const EMBEDDER = policy.headers.embedder;
 const RESOURCE = `${policy.headers.resource}: ${policy.resourceConsent}`;
 
+/**
+ * Set the tool's COEP setting to credentialless, or remove it to get the default, and what
+ * makes that take effect: one sentence per tool.
+ */
+function embedderFix(tool: SettingTool, trans: TranslationBundle): string {
+  const setting = settingLine(tool, CREDENTIALLESS, trans);
+  const fallback = EMBEDDER_SETTINGS[tool].fallback;
+  switch (tool) {
+    case 'server':
+      return trans.__(
+        'Set %1, or remove the setting to get the default, "%2" (%3 for browsers that ' +
+          'support it, %4 for the others), and restart Jupyter: such resources then load, ' +
+          'without cookies.',
+        setting,
+        fallback,
+        CREDENTIALLESS,
+        CREDENTIALLESS_FALLBACK
+      );
+    case 'lite':
+      return trans.__(
+        'Set %1, or remove the setting to get the default, "%2" (%3 for browsers that ' +
+          'support it, %4 for the others), and build the site again: such resources then ' +
+          'load, without cookies.',
+        setting,
+        fallback,
+        CREDENTIALLESS,
+        CREDENTIALLESS_FALLBACK
+      );
+    case 'sphinx':
+      return trans.__(
+        'Set %1, or remove the setting to get the default, "%2" (%3 for browsers that ' +
+          'support it, %4 for the others), and build the docs again: such resources then ' +
+          'load, without cookies.',
+        setting,
+        fallback,
+        CREDENTIALLESS,
+        CREDENTIALLESS_FALLBACK
+      );
+  }
+}
+
 /** The settings the advice names, for the test that holds them to the Python classes. */
 export const SETTING_NAMES = {
   server: EMBEDDER_SETTINGS.server.name,
@@ -375,57 +423,75 @@ export const SETTING_NAMES = {
 export function blockedFixes(
   deployment: Deployment,
   credentiallessHere: boolean,
-  origins: string[] = []
+  origins: string[] = [],
+  trans: TranslationBundle = untranslated
 ): IBlockedFix[] {
   const fixes: IBlockedFix[] = [];
   if (credentiallessHere) {
     if (deployment === 'other') {
       fixes.push({
         id: 'embedder-policy',
-        text:
-          `Have the server send ${EMBEDDER}: ${CREDENTIALLESS} (with jupyter-coi: ` +
-          `${settingLine(EMBEDDER_SETTINGS.server, CREDENTIALLESS)}; for a JupyterLite ` +
-          `site, ${settingLine(EMBEDDER_SETTINGS.lite, CREDENTIALLESS)}): such resources ` +
-          'then load, without cookies.'
+        text: trans.__(
+          'Have the server send %1: %2 (with jupyter-coi: %3; for a JupyterLite site, %4): ' +
+            'such resources then load, without cookies.',
+          EMBEDDER,
+          CREDENTIALLESS,
+          settingLine('server', CREDENTIALLESS, trans),
+          settingLine('lite', CREDENTIALLESS, trans)
+        )
       });
     } else {
-      const place = EMBEDDER_SETTINGS[deployment];
       fixes.push({
         id: `${deployment}-embedder-policy`,
-        text:
-          `Set ${settingLine(place, CREDENTIALLESS)}, or remove the setting to get the ` +
-          `default, "${place.fallback}" (${CREDENTIALLESS} for browsers that support it, ` +
-          `${CREDENTIALLESS_FALLBACK} for the others), and ${place.then}: such resources ` +
-          'then load, without cookies.'
+        text: embedderFix(deployment, trans)
       });
     }
   } else {
     fixes.push({
       id: 'browser-without-credentialless',
-      text:
-        `This browser does not support ${EMBEDDER}: ${CREDENTIALLESS} (Safari and other ` +
-        `WebKit browsers), so here it gets ${CREDENTIALLESS_FALLBACK}, and only the resource's ` +
-        'site can let it load.'
+      text: trans.__(
+        'This browser does not support %1: %2 (Safari and other WebKit browsers), so here ' +
+          "it gets %3, and only the resource's site can let it load.",
+        EMBEDDER,
+        CREDENTIALLESS,
+        CREDENTIALLESS_FALLBACK
+      )
     });
   }
-  const hosts = origins.length ? origins.join(', ') : "the resource's site";
   fixes.push({
     id: 'resource-policy',
-    text:
-      `Have ${hosts} send ${RESOURCE} with the resource (or serve it with CORS), or copy the ` +
-      'resource next to the notebook and load it from there.'
+    text: origins.length
+      ? trans.__(
+          'Have %1 send %2 with the resource (or serve it with CORS), or copy the resource ' +
+            'next to the notebook and load it from there.',
+          origins.join(', '),
+          RESOURCE
+        )
+      : trans.__(
+          "Have the resource's site send %1 with the resource (or serve it with CORS), or " +
+            'copy the resource next to the notebook and load it from there.',
+          RESOURCE
+        )
   });
   return fixes;
 }
 
 /** What the dialog tells when the page runs require-corp and saw nothing fail. */
-export const SYMPTOMS = [
-  'Grey map tiles (folium, ipyleaflet): the tile server sends no ' +
-    `${policy.headers.resource}.`,
-  '"Javascript Error: timeout" from a widget that loads its code from a CDN (Bokeh, Plotly, ' +
-    'vega for Altair): the script was blocked.',
-  'A blank folium, Bokeh or Altair output.'
-];
+export function symptoms(trans: TranslationBundle): string[] {
+  return [
+    trans.__(
+      'Grey map tiles (folium, ipyleaflet): the tile server sends no %1.',
+      policy.headers.resource
+    ),
+    trans.__(
+      '"Javascript Error: timeout" from a widget that loads its code from a CDN (Bokeh, ' +
+        'Plotly, vega for Altair): the script was blocked.'
+    ),
+    trans.__('A blank folium, Bokeh or Altair output.')
+  ];
+}
+
+export const SYMPTOMS = symptoms(untranslated);
 
 /** The blocked-loads section's content; null when there is nothing to say. */
 export interface IBlockedSection {
@@ -453,25 +519,35 @@ export function blockedSection(
   blocking: boolean,
   deployment: Deployment,
   credentiallessHere: boolean,
-  reported = 0
+  reported = 0,
+  trans: TranslationBundle = untranslated
 ): IBlockedSection | null {
   if (!loads.length && !blocking) {
     return null;
   }
   const origins = groupByOrigin(loads);
-  const rule =
-    `This page's ${EMBEDDER} is ${BLOCKING_EMBEDDER}: a resource from another site ` +
-    `loads only if that site sends ${RESOURCE} (or CORS).`;
+  const rule = trans.__(
+    "This page's %1 is %2: a resource from another site loads only if that site sends %3 " +
+      '(or CORS).',
+    EMBEDDER,
+    BLOCKING_EMBEDDER,
+    RESOURCE
+  );
   let intro: string;
   if (!loads.length) {
-    intro =
-      `${rule} The page saw no such load fail, but not every failure reaches it (CSS ` +
-      'images, frames, fetch(), loads inside other frames). If you see one of these, ' +
-      'isolation is the likely cause:';
+    intro = sentences(
+      trans,
+      rule,
+      trans.__(
+        'The page saw no such load fail, but not every failure reaches it (CSS images, ' +
+          'frames, fetch(), loads inside other frames). If you see one of these, isolation ' +
+          'is the likely cause:'
+      )
+    );
   } else if (blocking) {
-    intro = `${rule} These did not load:`;
+    intro = sentences(trans, rule, trans.__('These did not load:'));
   } else {
-    intro = `The browser reported these as blocked by ${EMBEDDER}:`;
+    intro = trans.__('The browser reported these as blocked by %1:', EMBEDDER);
   }
   const pageSeen = loads.some(l => l.seenBy.includes('page'));
   const anyReported = loads.some(l => l.seenBy.includes('report'));
@@ -481,17 +557,25 @@ export function blockedSection(
     total: loads.length,
     dropped,
     caveat: pageSeen
-      ? 'The page sees only that a load failed: a missing file or an unreachable site fails ' +
-        'alike.' +
-        (anyReported
-          ? ' Those the browser reported as blocked are marked "reported".'
-          : '')
+      ? sentences(
+          trans,
+          trans.__(
+            'The page sees only that a load failed: a missing file or an unreachable site ' +
+              'fails alike.'
+          ),
+          anyReported
+            ? trans.__(
+                'Those the browser reported as blocked are marked "reported".'
+              )
+            : ''
+        )
       : null,
-    symptoms: loads.length ? [] : SYMPTOMS,
+    symptoms: loads.length ? [] : symptoms(trans),
     fixes: blockedFixes(
       deployment,
       credentiallessHere,
-      origins.map(o => o.origin)
+      origins.map(o => o.origin),
+      trans
     ),
     reported
   };
@@ -506,7 +590,8 @@ export function blockedView(
   seen: BlockedLoads,
   reports: IReports | null,
   facts: IFacts,
-  deployment: Deployment
+  deployment: Deployment,
+  trans: TranslationBundle = untranslated
 ): { section: IBlockedSection | null; reports: IReports | null } {
   const blocking =
     headerToken(facts.headers?.embedder ?? '') === BLOCKING_EMBEDDER;
@@ -518,53 +603,78 @@ export function blockedView(
       blocking,
       deployment,
       credentiallessSupported(facts.userAgent),
-      combined.merged
+      combined.merged,
+      trans
     ),
     reports: combined.reportsLeft
   };
 }
 
 /** One load as the dialog lists it under its origin, e.g. `image /tiles/3/4/2.png`. */
-export function describeLoad(load: IBlockedLoad): string {
-  const reported = load.seenBy.includes('report') ? ' (reported)' : '';
-  return `${load.destination} ${load.path}${reported}`;
+export function describeLoad(
+  load: IBlockedLoad,
+  trans: TranslationBundle = untranslated
+): string {
+  return load.seenBy.includes('report')
+    ? trans.__('%1 %2 (reported)', load.destination, load.path)
+    : `${load.destination} ${load.path}`;
 }
 
 /** The heading of one origin's group. */
-export function originLine(group: IBlockedOrigin): string {
-  return group.total === 1
-    ? `${group.origin}: 1 resource`
-    : `${group.origin}: ${group.total} resources`;
+export function originLine(
+  group: IBlockedOrigin,
+  trans: TranslationBundle = untranslated
+): string {
+  return trans._n(
+    '%2: %1 resource',
+    '%2: %1 resources',
+    group.total,
+    group.origin
+  );
 }
 
-export function moreLine(more: number): string {
-  return `and ${more} more`;
+export function moreLine(
+  more: number,
+  trans: TranslationBundle = untranslated
+): string {
+  return trans._n('and %1 more', 'and %1 more', more);
 }
 
-export function droppedLoadsLine(dropped: number): string {
-  return `${dropped} more failed ${dropped === 1 ? 'load was' : 'loads were'} not kept: the page keeps ${BLOCKED_CAP}.`;
+export function droppedLoadsLine(
+  dropped: number,
+  trans: TranslationBundle = untranslated
+): string {
+  return trans._n(
+    '%1 more failed load was not kept: the page keeps %2.',
+    '%1 more failed loads were not kept: the page keeps %2.',
+    dropped,
+    BLOCKED_CAP
+  );
 }
 
 /** The section as plain text, for the copied report; empty when there is none. */
-export function blockedLines(section: IBlockedSection | null): string[] {
+export function blockedLines(
+  section: IBlockedSection | null,
+  trans: TranslationBundle = untranslated
+): string[] {
   if (!section) {
     return [];
   }
-  const lines = [BLOCKED_HEADING, section.intro];
+  const lines = [blockedHeading(trans), section.intro];
   for (const group of section.origins) {
-    lines.push(`  ${originLine(group)}`);
-    lines.push(...group.shown.map(l => `    ${describeLoad(l)}`));
+    lines.push(`  ${originLine(group, trans)}`);
+    lines.push(...group.shown.map(l => `    ${describeLoad(l, trans)}`));
     if (group.more) {
-      lines.push(`    ${moreLine(group.more)}`);
+      lines.push(`    ${moreLine(group.more, trans)}`);
     }
   }
   lines.push(...section.symptoms.map(s => `  - ${s}`));
   if (section.dropped) {
-    lines.push(droppedLoadsLine(section.dropped));
+    lines.push(droppedLoadsLine(section.dropped, trans));
   }
   if (section.caveat) {
     lines.push(section.caveat);
   }
-  lines.push(...section.fixes.map(f => `Fix: ${f.text}`));
+  lines.push(...section.fixes.map(f => fixLine(f.text, trans)));
   return lines;
 }

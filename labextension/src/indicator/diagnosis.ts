@@ -7,7 +7,7 @@
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import policy from '../policy.json';
-import { untranslated } from '../translation';
+import { sentences, untranslated } from '../translation';
 import { IFacts } from './facts';
 import {
   CREDENTIALLESS,
@@ -15,13 +15,7 @@ import {
   credentiallessSupported,
   headerToken
 } from './headers';
-import {
-  embedderSettings,
-  IPage,
-  ISettingPlace,
-  UNKNOWN_PAGE,
-  settingLine
-} from './page';
+import { IPage, SettingTool, UNKNOWN_PAGE, settingLine } from './page';
 
 export type IsolationState = 'isolated' | 'not-isolated';
 
@@ -95,11 +89,24 @@ export function judgeHeader(
     : 'not-isolating';
 }
 
+/** `"a" or "b"`: any one of `values`. */
+function either(values: string[], trans: TranslationBundle): string {
+  return values.reduce((before, next) => trans.__('%1 or %2', before, next));
+}
+
+/** `"a" and "b"`: all of `values`. */
+function both(values: string[], trans: TranslationBundle): string {
+  return values.reduce((before, next) => trans.__('%1 and %2', before, next));
+}
+
 function isolatingValues(
   field: IsolatingField,
   trans: TranslationBundle
 ): string {
-  return policy.isolating[field].map(v => `"${v}"`).join(trans.__(' or '));
+  return either(
+    policy.isolating[field].map(v => `"${v}"`),
+    trans
+  );
 }
 
 /**
@@ -117,9 +124,12 @@ function isolatingValueHere(field: IsolatingField, facts: IFacts): string {
 
 /** Both isolating headers, with the values the default sends this browser. */
 function isolatingHeadersHere(facts: IFacts, trans: TranslationBundle): string {
-  return (['opener', 'embedder'] as IsolatingField[])
-    .map(f => `"${policy.headers[f]}: ${isolatingValueHere(f, facts)}"`)
-    .join(trans.__(' and '));
+  return both(
+    (['opener', 'embedder'] as IsolatingField[]).map(
+      f => `"${policy.headers[f]}: ${isolatingValueHere(f, facts)}"`
+    ),
+    trans
+  );
 }
 
 /** How to get the isolating headers to this page, from the tool that makes it. */
@@ -272,24 +282,26 @@ function kernelCapabilities(
   const isolated = facts.crossOriginIsolated;
   const inputAvailable =
     facts.atomicsWaitInWorker ?? (isolated && facts.sharedArrayBuffer);
-  const which = kernels?.length
-    ? trans.__(' (here: %1)', kernels.join(', '))
-    : '';
   return [
     {
       id: 'kernel-interrupt',
-      label: trans.__(
-        'Interrupting running code in in-browser Python kernels%1',
-        which
-      ),
+      label: kernels?.length
+        ? trans.__(
+            'Interrupting running code in in-browser Python kernels (here: %1)',
+            kernels.join(', ')
+          )
+        : trans.__('Interrupting running code in in-browser Python kernels'),
       available: isolated && facts.sharedArrayBuffer,
       // What jupyter-coi's interrupt plugin gives a Pyodide kernel (see
       // interrupt/controller.ts), and what a user gets without it.
-      detail: trans.__(
-        'jupyter-coi gives each Pyodide kernel an interrupt buffer, a SharedArrayBuffer ' +
-          'shared with its worker, so the interrupt button raises KeyboardInterrupt in the ' +
-          'running cell, time.sleep included. Without it an interrupt only cancels queued ' +
-          'cells: a running cell stops only when it ends or the kernel restarts.%1',
+      detail: sentences(
+        trans,
+        trans.__(
+          'jupyter-coi gives each Pyodide kernel an interrupt buffer, a SharedArrayBuffer ' +
+            'shared with its worker, so the interrupt button raises KeyboardInterrupt in the ' +
+            'running cell, time.sleep included. Without it an interrupt only cancels queued ' +
+            'cells: a running cell stops only when it ends or the kernel restarts.'
+        ),
         needs
       )
     },
@@ -301,11 +313,14 @@ function kernelCapabilities(
       available: isolated && facts.sharedArrayBuffer,
       // What jupyter_coi/pool/browser.py needs: workers that the kernel waits for on
       // shared memory, which a page without isolation cannot share.
-      detail: trans.__(
-        'Python functions run on several cores: each worker is a separate Pyodide ' +
-          'interpreter in a Web Worker (like a process, not a thread), and the kernel waits ' +
-          'for them on shared memory. On a page that is not isolated, making a pool raises ' +
-          'NotIsolatedError.%1',
+      detail: sentences(
+        trans,
+        trans.__(
+          'Python functions run on several cores: each worker is a separate Pyodide ' +
+            'interpreter in a Web Worker (like a process, not a thread), and the kernel waits ' +
+            'for them on shared memory. On a page that is not isolated, making a pool raises ' +
+            'NotIsolatedError.'
+        ),
         needs
       )
     },
@@ -313,9 +328,12 @@ function kernelCapabilities(
       id: 'sync-input',
       label: trans.__('Synchronous input() in in-browser kernels'),
       available: inputAvailable,
-      detail: trans.__(
-        'input() and getpass() in an in-browser kernel block its worker with Atomics.wait ' +
-          'until you answer.%1',
+      detail: sentences(
+        trans,
+        trans.__(
+          'input() and getpass() in an in-browser kernel block its worker with Atomics.wait ' +
+            'until you answer.'
+        ),
         needs
       )
     }
@@ -348,13 +366,14 @@ function capabilities(
   trans: TranslationBundle
 ): ICapability[] {
   const isolated = facts.crossOriginIsolated;
+  // Said after each feature that shared memory gives, where the page does not have it.
   const needs = isolatedWithoutSharedMemory(facts)
     ? trans.__(
-        ' This browser does not provide SharedArrayBuffer, even to an isolated page.'
+        'This browser does not provide SharedArrayBuffer, even to an isolated page.'
       )
     : isolated
       ? ''
-      : trans.__(' It needs a cross-origin isolated page.');
+      : trans.__('It needs a cross-origin isolated page.');
   const threadsAvailable =
     facts.wasmSharedMemory === false
       ? false
@@ -365,8 +384,9 @@ function capabilities(
       id: 'shared-array-buffer',
       label: trans.__('SharedArrayBuffer'),
       available: facts.sharedArrayBuffer,
-      detail: trans.__(
-        'Memory shared between the page and its workers.%1',
+      detail: sentences(
+        trans,
+        trans.__('Memory shared between the page and its workers.'),
         needs
       )
     },
@@ -374,8 +394,11 @@ function capabilities(
       id: 'wasm-threads',
       label: trans.__('WebAssembly threads'),
       available: threadsAvailable,
-      detail: trans.__(
-        'Shared WebAssembly memory posted to workers, as multi-threaded Wasm builds need.%1',
+      detail: sentences(
+        trans,
+        trans.__(
+          'Shared WebAssembly memory posted to workers, as multi-threaded Wasm builds need.'
+        ),
         needs
       )
     },
@@ -453,13 +476,14 @@ function notIsolatedReasons(
       id: 'framed',
       severity: headersFine ? 'problem' : 'info',
       title: trans.__('Embedded in a frame'),
-      detail: trans.__(
-        'This page runs inside a frame. A framed page is only isolated when the top-level ' +
-          'page is isolated too and the frame delegates the permission with ' +
-          'allow="cross-origin-isolated".%1',
-        denied
-          ? trans.__(' The permission is not delegated to this frame.')
-          : ''
+      detail: sentences(
+        trans,
+        trans.__(
+          'This page runs inside a frame. A framed page is only isolated when the top-level ' +
+            'page is isolated too and the frame delegates the permission with ' +
+            'allow="cross-origin-isolated".'
+        ),
+        denied ? trans.__('The permission is not delegated to this frame.') : ''
       ),
       fix: trans.__(
         'Open Jupyter in its own tab, or make the embedding page cross-origin isolated and add ' +
@@ -555,22 +579,44 @@ function headersInForce(
   ) {
     return null;
   }
-  return (['opener', 'embedder'] as IsolatingField[])
-    .map(f => `"${policy.headers[f]}: ${facts.headers?.[f]}"`)
-    .join(trans.__(' and '));
+  return both(
+    (['opener', 'embedder'] as IsolatingField[]).map(
+      f => `"${policy.headers[f]}: ${facts.headers?.[f]}"`
+    ),
+    trans
+  );
 }
 
-/** Set a tool's COEP setting to `value`, and what makes it take effect. */
-function settingFix(
-  place: ISettingPlace,
+/**
+ * For a page isolated with credentialless: to request cross-origin resources with cookies, set
+ * the tool's COEP setting to `value`, and what makes it take effect.
+ */
+function cookiesFix(
+  tool: SettingTool,
   value: string,
   trans: TranslationBundle
 ): string {
-  return trans.__(
-    'set %1 and %2.',
-    settingLine(place, value, trans),
-    place.then
-  );
+  const line = settingLine(tool, value, trans);
+  switch (tool) {
+    case 'server':
+      return trans.__(
+        'Nothing to do. If a cross-origin resource must be requested with cookies, set %1 ' +
+          'and restart Jupyter.',
+        line
+      );
+    case 'lite':
+      return trans.__(
+        'Nothing to do. If a cross-origin resource must be requested with cookies, set %1 ' +
+          'and build the site again.',
+        line
+      );
+    case 'sphinx':
+      return trans.__(
+        'Nothing to do. If a cross-origin resource must be requested with cookies, set %1 ' +
+          'and build the docs again.',
+        line
+      );
+  }
 }
 
 function isolatedReasons(
@@ -578,7 +624,6 @@ function isolatedReasons(
   page: IPage,
   trans: TranslationBundle
 ): IReason[] {
-  const settings = embedderSettings(trans);
   const reasons: IReason[] = [];
   if (isolatedWithoutSharedMemory(facts)) {
     reasons.push({
@@ -653,7 +698,7 @@ function isolatedReasons(
             CREDENTIALLESS,
             CREDENTIALLESS_FALLBACK
           ),
-          setting: settingFix(settings.server, CREDENTIALLESS_FALLBACK, trans)
+          fix: cookiesFix('server', CREDENTIALLESS_FALLBACK, trans)
         }
       : facts.headers.fallbackWorker
         ? {
@@ -667,8 +712,8 @@ function isolatedReasons(
               CREDENTIALLESS,
               CREDENTIALLESS_FALLBACK
             ),
-            setting: settingFix(
-              page.deployment === 'sphinx' ? settings.sphinx : settings.lite,
+            fix: cookiesFix(
+              page.deployment === 'sphinx' ? 'sphinx' : 'lite',
               CREDENTIALLESS_FALLBACK,
               trans
             )
@@ -681,10 +726,7 @@ function isolatedReasons(
             severity: 'info',
             title: trans.__('Isolated with COEP %1', CREDENTIALLESS),
             detail: perBrowser.detail,
-            fix: trans.__(
-              'Nothing to do. If a cross-origin resource must be requested with cookies, %1',
-              perBrowser.setting
-            )
+            fix: perBrowser.fix
           }
         : {
             id: 'credentialless',

@@ -18,17 +18,17 @@ import {
 import { ICapability, IDiagnosis } from './diagnosis';
 import { IFacts } from './facts';
 import { IPage } from './page';
-import { BLOCKED_HEADING, STATE_DESCRIPTION } from './labels';
+import { blockedHeading, fixLine, stateDescriptions } from './labels';
 import {
   IReports,
-  REPORTS_HEADING,
   droppedLine,
   hasReportSection,
   noReportsLine,
   reportGroups,
-  UNVOUCHED_LINE,
   reportLines,
-  reportSegments
+  reportSegments,
+  reportsHeading,
+  unvouchedLine
 } from './reports';
 import { lockSymbol } from './symbols';
 
@@ -44,67 +44,91 @@ export interface IFactRow {
   display: string;
 }
 
-function flag(value: boolean | null, yes = 'yes', no = 'no'): [string, string] {
+/** A fact that holds or not, in the words of `yesNo`; null is unknown. */
+function flag(
+  value: boolean | null,
+  trans: TranslationBundle,
+  yesNo: [string, string] = [trans.__('yes'), trans.__('no')]
+): [string, string] {
   if (value === null) {
-    return ['unknown', 'unknown'];
+    return ['unknown', trans.__('unknown')];
   }
-  return value ? ['true', yes] : ['false', no];
+  return value ? ['true', yesNo[0]] : ['false', yesNo[1]];
 }
 
 function header(
   facts: IFacts,
-  field: 'opener' | 'embedder' | 'resource'
+  field: 'opener' | 'embedder' | 'resource',
+  trans: TranslationBundle
 ): [string, string] {
   if (facts.headers === null) {
-    return ['unknown', 'could not be read'];
+    return ['unknown', trans.__('could not be read')];
   }
   const raw = facts.headers[field];
-  return raw === null ? ['absent', 'not sent'] : [raw, raw];
+  return raw === null ? ['absent', trans.__('not sent')] : [raw, raw];
 }
 
-function kernelNames(names: string[] | null): [string, string] {
+function kernelNames(
+  names: string[] | null,
+  trans: TranslationBundle
+): [string, string] {
   if (names === null) {
-    return ['unknown', 'unknown'];
+    return ['unknown', trans.__('unknown')];
   }
-  return names.length ? [names.join(', '), names.join(', ')] : ['none', 'none'];
+  return names.length
+    ? [names.join(', '), names.join(', ')]
+    : ['none', trans.__('none')];
 }
 
-/** The facts as rows, in display order; `page`: what the app told of its page. */
-export function factRows(facts: IFacts, page?: IPage): IFactRow[] {
+/**
+ * The facts as rows, in display order; `page`: what the app told of its page. Names from code
+ * (`window.crossOriginIsolated`, the headers') and the values the page read stay as they are.
+ */
+export function factRows(
+  facts: IFacts,
+  page?: IPage,
+  trans: TranslationBundle = untranslated
+): IFactRow[] {
   const rows: [string, string, [string, string]][] = [
     [
       'crossOriginIsolated',
       'window.crossOriginIsolated',
-      flag(facts.crossOriginIsolated, 'true', 'false')
+      flag(facts.crossOriginIsolated, trans, ['true', 'false'])
     ],
     [
       'secureContext',
-      'Secure context (HTTPS or localhost)',
-      flag(facts.secureContext)
+      trans.__('Secure context (HTTPS or localhost)'),
+      flag(facts.secureContext, trans)
     ],
-    ['coop', policy.headers.opener, header(facts, 'opener')],
-    ['coep', policy.headers.embedder, header(facts, 'embedder')],
-    ['corp', policy.headers.resource, header(facts, 'resource')],
+    ['coop', policy.headers.opener, header(facts, 'opener', trans)],
+    ['coep', policy.headers.embedder, header(facts, 'embedder', trans)],
+    ['corp', policy.headers.resource, header(facts, 'resource', trans)],
     [
       'sharedArrayBuffer',
-      'SharedArrayBuffer defined',
-      flag(facts.sharedArrayBuffer)
+      trans.__('SharedArrayBuffer defined'),
+      flag(facts.sharedArrayBuffer, trans)
     ],
     [
       'wasmSharedMemory',
-      'Shared WebAssembly.Memory',
-      flag(facts.wasmSharedMemory, 'can be created', 'cannot be created')
+      trans.__('Shared WebAssembly.Memory'),
+      flag(facts.wasmSharedMemory, trans, [
+        trans.__('can be created'),
+        trans.__('cannot be created')
+      ])
     ],
     [
       'atomicsWaitInWorker',
-      'Atomics.wait in a worker',
-      flag(facts.atomicsWaitInWorker, 'works', 'does not work')
+      trans.__('Atomics.wait in a worker'),
+      flag(facts.atomicsWaitInWorker, trans, [
+        trans.__('works'),
+        trans.__('does not work')
+      ])
     ],
     [
       'timerResolution',
-      'performance.now() resolution',
+      trans.__('performance.now() resolution'),
       facts.timerResolutionMs === null
-        ? ['unknown', 'unknown']
+        ? ['unknown', trans.__('unknown')]
         : [
             String(facts.timerResolutionMs),
             `${formatMs(facts.timerResolutionMs)}`
@@ -112,24 +136,24 @@ export function factRows(facts: IFacts, page?: IPage): IFactRow[] {
     ],
     [
       'serviceWorkerControlled',
-      'Controlled by a service worker',
-      flag(facts.serviceWorkerControlled)
+      trans.__('Controlled by a service worker'),
+      flag(facts.serviceWorkerControlled, trans)
     ],
     [
       'navigationViaServiceWorker',
-      'Page delivered by a service worker',
-      flag(facts.navigationViaServiceWorker)
+      trans.__('Page delivered by a service worker'),
+      flag(facts.navigationViaServiceWorker, trans)
     ],
-    ['framed', 'Inside a frame', flag(facts.framed)],
+    ['framed', trans.__('Inside a frame'), flag(facts.framed, trans)],
     [
       'isolationPermitted',
-      'Permissions policy allows isolation',
-      flag(facts.isolationPermitted)
+      trans.__('Permissions policy allows isolation'),
+      flag(facts.isolationPermitted, trans)
     ],
     [
       'inBrowserKernels',
-      'In-browser Python kernels',
-      kernelNames(page?.inBrowserKernels ?? null)
+      trans.__('In-browser Python kernels'),
+      kernelNames(page?.inBrowserKernels ?? null, trans)
     ]
   ];
   return rows.map(([key, label, [value, display]]) => ({
@@ -146,12 +170,25 @@ export function capabilityValue(cap: ICapability): string {
 }
 
 /** The mark and the word shown for each state. */
-const CAPABILITY_WORDS: Record<string, [string, string]> = {
-  true: ['✓', 'available'],
-  false: ['✗', 'unavailable'],
-  unknown: ['?', 'unknown'],
-  'not-here': ['–', 'none on this page']
-};
+function capabilityWords(
+  trans: TranslationBundle
+): Record<string, [string, string]> {
+  return {
+    true: ['✓', trans.__('available')],
+    false: ['✗', trans.__('unavailable')],
+    unknown: ['?', trans.__('unknown')],
+    'not-here': ['–', trans.__('none on this page')]
+  };
+}
+
+/** A capability and its state, e.g. `SharedArrayBuffer: available`. */
+function capabilityLine(cap: ICapability, trans: TranslationBundle): string {
+  return trans.__(
+    '%1: %2',
+    cap.label,
+    capabilityWords(trans)[capabilityValue(cap)][1]
+  );
+}
 
 function formatMs(ms: number): string {
   return ms < 1
@@ -175,15 +212,21 @@ function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** What the browser reported to the server; the text is the posters', so textContent only. */
-function renderReports(reports: IReports, merged: number): HTMLElement {
+function renderReports(
+  reports: IReports,
+  merged: number,
+  trans: TranslationBundle
+): HTMLElement {
   const section = el('div', 'jp-coi-reports-section');
   section.dataset.coiMode = reports.mode;
   section.dataset.coiReporting = String(reports.reporting);
-  section.append(el('h3', undefined, REPORTS_HEADING));
+  section.append(el('h3', undefined, reportsHeading(trans)));
   if (!reports.reports.length) {
-    section.append(el('p', 'jp-coi-reports-none', noReportsLine(merged)));
+    section.append(
+      el('p', 'jp-coi-reports-none', noReportsLine(merged, trans))
+    );
   }
-  for (const group of reportGroups(reports)) {
+  for (const group of reportGroups(reports, trans)) {
     const intro = el('p', 'jp-coi-reports-intro', group.intro);
     intro.dataset.coiDisposition = group.disposition;
     const list = el('ul', 'jp-coi-reports');
@@ -193,7 +236,7 @@ function renderReports(reports: IReports, merged: number): HTMLElement {
       item.dataset.coiDisposition = report.disposition;
       item.dataset.coiKind = report.kind;
       item.dataset.coiCount = String(report.count);
-      for (const [className, text] of reportSegments(report)) {
+      for (const [className, text] of reportSegments(report, trans)) {
         item.append(className ? el('span', className, text) : text);
       }
       list.append(item);
@@ -201,13 +244,13 @@ function renderReports(reports: IReports, merged: number): HTMLElement {
     section.append(intro, list);
   }
   if (reports.reports.some(r => !r.from_viewer)) {
-    section.append(el('p', 'jp-coi-reports-unvouched', UNVOUCHED_LINE));
+    section.append(el('p', 'jp-coi-reports-unvouched', unvouchedLine(trans)));
   }
   if (reports.dropped > 0) {
     const dropped = el(
       'p',
       'jp-coi-reports-dropped',
-      droppedLine(reports.dropped)
+      droppedLine(reports.dropped, trans)
     );
     dropped.dataset.coiDropped = String(reports.dropped);
     section.append(dropped);
@@ -219,11 +262,14 @@ function renderReports(reports: IReports, merged: number): HTMLElement {
  * The resources that did not load, by origin, and what fixes it. URLs come from the page's
  * elements and from reports: textContent only.
  */
-function renderBlocked(blocked: IBlockedSection): HTMLElement {
+function renderBlocked(
+  blocked: IBlockedSection,
+  trans: TranslationBundle
+): HTMLElement {
   const section = el('div', 'jp-coi-blocked-section');
   section.dataset.coiBlocked = String(blocked.total);
   section.append(
-    el('h3', undefined, BLOCKED_HEADING),
+    el('h3', undefined, blockedHeading(trans)),
     el('p', 'jp-coi-blocked-intro', blocked.intro)
   );
   if (blocked.origins.length) {
@@ -234,16 +280,18 @@ function renderBlocked(blocked: IBlockedSection): HTMLElement {
       item.dataset.coiCount = String(group.total);
       const urls = el('ul', 'jp-coi-blocked-urls');
       for (const load of group.shown) {
-        const entry = el('li', 'jp-coi-blocked-url', describeLoad(load));
+        const entry = el('li', 'jp-coi-blocked-url', describeLoad(load, trans));
         entry.dataset.coiUrl = load.url;
         entry.dataset.coiDestination = load.destination;
         entry.dataset.coiSeenBy = load.seenBy.join(' ');
         urls.append(entry);
       }
       if (group.more) {
-        urls.append(el('li', 'jp-coi-blocked-more', moreLine(group.more)));
+        urls.append(
+          el('li', 'jp-coi-blocked-more', moreLine(group.more, trans))
+        );
       }
-      item.append(el('strong', undefined, originLine(group)), urls);
+      item.append(el('strong', undefined, originLine(group, trans)), urls);
       origins.append(item);
     }
     section.append(origins);
@@ -257,14 +305,22 @@ function renderBlocked(blocked: IBlockedSection): HTMLElement {
   }
   if (blocked.dropped) {
     section.append(
-      el('p', 'jp-coi-blocked-dropped', droppedLoadsLine(blocked.dropped))
+      el(
+        'p',
+        'jp-coi-blocked-dropped',
+        droppedLoadsLine(blocked.dropped, trans)
+      )
     );
   }
   if (blocked.caveat) {
     section.append(el('p', 'jp-coi-blocked-caveat', blocked.caveat));
   }
   for (const fix of blocked.fixes) {
-    const line = el('p', 'jp-coi-fix jp-coi-blocked-fix', `Fix: ${fix.text}`);
+    const line = el(
+      'p',
+      'jp-coi-fix jp-coi-blocked-fix',
+      fixLine(fix.text, trans)
+    );
     line.dataset.coiFix = fix.id;
     section.append(line);
   }
@@ -279,7 +335,8 @@ export function renderDetails(
   facts: IFacts,
   diagnosis: IDiagnosis,
   reports?: IReports | null,
-  blocked?: IBlockedSection | null
+  blocked?: IBlockedSection | null,
+  trans: TranslationBundle = untranslated
 ): HTMLElement {
   const root = el('div', DIALOG_CLASS);
   root.dataset.coiState = diagnosis.state;
@@ -288,13 +345,17 @@ export function renderDetails(
   verdict.dataset.coiState = diagnosis.state;
   verdict.append(
     lockSymbol(diagnosis.state),
-    el('strong', undefined, STATE_DESCRIPTION[diagnosis.state] + '.')
+    el('strong', undefined, stateDescriptions(trans)[diagnosis.state])
   );
   root.append(verdict, el('p', 'jp-coi-summary', diagnosis.summary));
 
   if (diagnosis.reasons.length) {
     root.append(
-      el('h3', undefined, diagnosis.state === 'isolated' ? 'Notes' : 'Why')
+      el(
+        'h3',
+        undefined,
+        diagnosis.state === 'isolated' ? trans.__('Notes') : trans.__('Why')
+      )
     );
     const list = el('ul', 'jp-coi-reasons');
     for (const reason of diagnosis.reasons) {
@@ -304,37 +365,40 @@ export function renderDetails(
       item.append(
         el('strong', undefined, reason.title),
         el('p', undefined, reason.detail),
-        el('p', 'jp-coi-fix', `Fix: ${reason.fix}`)
+        el('p', 'jp-coi-fix', fixLine(reason.fix, trans))
       );
       list.append(item);
     }
     root.append(list);
   }
   if (blocked) {
-    root.append(renderBlocked(blocked));
+    root.append(renderBlocked(blocked, trans));
   }
 
-  root.append(el('h3', undefined, 'What works here'));
+  root.append(el('h3', undefined, trans.__('What works here')));
   const caps = el('ul', 'jp-coi-capabilities');
   for (const cap of diagnosis.capabilities) {
     const item = el('li', 'jp-coi-capability');
     item.dataset.coiCapability = cap.id;
     item.dataset.coiValue = capabilityValue(cap);
-    const [mark, word] = CAPABILITY_WORDS[capabilityValue(cap)];
     const head = el('span', 'jp-coi-capability-head');
     head.append(
-      el('span', 'jp-coi-mark', mark),
-      el('strong', undefined, `${cap.label}: ${word}`)
+      el(
+        'span',
+        'jp-coi-mark',
+        capabilityWords(trans)[capabilityValue(cap)][0]
+      ),
+      el('strong', undefined, capabilityLine(cap, trans))
     );
     item.append(head, el('span', 'jp-coi-capability-detail', cap.detail));
     caps.append(item);
   }
   root.append(caps);
 
-  root.append(el('h3', undefined, 'Facts'));
+  root.append(el('h3', undefined, trans.__('Facts')));
   const table = el('table', 'jp-coi-facts');
   const body = el('tbody');
-  for (const row of factRows(facts, diagnosis.page)) {
+  for (const row of factRows(facts, diagnosis.page, trans)) {
     const tr = el('tr');
     tr.dataset.coiFact = row.key;
     tr.dataset.coiValue = row.value;
@@ -344,7 +408,7 @@ export function renderDetails(
   table.append(body);
   root.append(table);
   if (hasReportSection(reports)) {
-    root.append(renderReports(reports, blocked?.reported ?? 0));
+    root.append(renderReports(reports, blocked?.reported ?? 0, trans));
   }
   return root;
 }
@@ -354,10 +418,11 @@ export function textReport(
   facts: IFacts,
   diagnosis: IDiagnosis,
   reports?: IReports | null,
-  blocked?: IBlockedSection | null
+  blocked?: IBlockedSection | null,
+  trans: TranslationBundle = untranslated
 ): string {
   const lines = [
-    `Cross-origin isolation: ${diagnosis.state}`,
+    trans.__('Cross-origin isolation: %1', diagnosis.state),
     diagnosis.summary,
     ''
   ];
@@ -365,23 +430,23 @@ export function textReport(
     lines.push(
       `[${reason.severity}] ${reason.title}`,
       `  ${reason.detail}`,
-      `  Fix: ${reason.fix}`
+      `  ${fixLine(reason.fix, trans)}`
     );
   }
-  const blockedText = blockedLines(blocked ?? null);
+  const blockedText = blockedLines(blocked ?? null, trans);
   if (blockedText.length) {
     lines.push('', ...blockedText);
   }
   lines.push('');
   for (const cap of diagnosis.capabilities) {
-    lines.push(`${cap.label}: ${CAPABILITY_WORDS[capabilityValue(cap)][1]}`);
+    lines.push(capabilityLine(cap, trans));
   }
   lines.push('');
-  for (const row of factRows(facts, diagnosis.page)) {
-    lines.push(`${row.label}: ${row.display}`);
+  for (const row of factRows(facts, diagnosis.page, trans)) {
+    lines.push(trans.__('%1: %2', row.label, row.display));
   }
-  lines.push(`User agent: ${facts.userAgent}`);
-  const reported = reportLines(reports, blocked?.reported ?? 0);
+  lines.push(trans.__('User agent: %1', facts.userAgent));
+  const reported = reportLines(reports, blocked?.reported ?? 0, trans);
   if (reported.length) {
     lines.push('', ...reported);
   }
@@ -404,12 +469,14 @@ export async function showDetails(
   const result = await showDialog({
     title: trans.__('Cross-Origin Isolation'),
     body: new Widget({
-      node: renderDetails(facts, diagnosis, reports, blocked)
+      node: renderDetails(facts, diagnosis, reports, blocked, trans)
     }),
     buttons: [copy, close],
     defaultButton: 1
   });
   if (result.button.label === copy.label) {
-    Clipboard.copyToSystem(textReport(facts, diagnosis, reports, blocked));
+    Clipboard.copyToSystem(
+      textReport(facts, diagnosis, reports, blocked, trans)
+    );
   }
 }

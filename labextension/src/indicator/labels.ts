@@ -12,13 +12,19 @@ export function stateLabels(
   };
 }
 
+/** The state in a sentence of its own: the dialog's verdict, the indicator's description. */
 export function stateDescriptions(
   trans: TranslationBundle
 ): Record<IsolationState, string> {
   return {
-    isolated: trans.__('This page is cross-origin isolated'),
-    'not-isolated': trans.__('This page is not cross-origin isolated')
+    isolated: trans.__('This page is cross-origin isolated.'),
+    'not-isolated': trans.__('This page is not cross-origin isolated.')
   };
+}
+
+/** A fix as the dialog and the copied report show it. */
+export function fixLine(fix: string, trans: TranslationBundle): string {
+  return trans.__('Fix: %1', fix);
 }
 
 /** The dialog's section of loads that isolation blocked. */

@@ -36,49 +36,49 @@ export const UNKNOWN_PAGE: IPage = {
  */
 export const BUILT_BY_KEY = 'jupyterCoiBuiltBy';
 
+/** A tool that makes a page's headers, and has a setting for them. */
+export type SettingTool = Exclude<Deployment, 'other'>;
+
 /** The COEP setting of each tool that makes a page's headers, as a person writes it. */
 export interface ISettingPlace {
   /** The setting's name where it is written. */
   name: string;
-  /** Where it is written. */
+  /** The file it is written in. */
   file: string;
-  /** What makes a change take effect. */
-  then: string;
   /** Its default. */
   fallback: string;
 }
 
-/** Each tool's COEP setting, its words in `trans`. */
-export const embedderSettings = (
-  trans: TranslationBundle
-): Record<Exclude<Deployment, 'other'>, ISettingPlace> => ({
+/** Each tool's COEP setting. */
+export const EMBEDDER_SETTINGS: Record<SettingTool, ISettingPlace> = {
   server: {
     name: 'c.CrossOriginIsolation.embedder_policy',
     file: 'jupyter_server_config.py',
-    then: trans.__('restart Jupyter'),
     fallback: policy.settingDefaults.embedder
   },
   lite: {
     name: 'CrossOriginIsolationAddon.embedder_policy',
     file: 'jupyter_lite_config.json',
-    then: trans.__('build the site again'),
     fallback: policy.settingDefaults.embedder
   },
   sphinx: {
     name: 'jupyter_coi_embedder_policy',
-    file: trans.__("the Sphinx project's conf.py"),
-    then: trans.__('build the docs again'),
+    file: 'conf.py',
     fallback: policy.settingDefaults.embedder
   }
-});
+};
 
-export const EMBEDDER_SETTINGS = embedderSettings(untranslated);
-
-/** `name = "value" in file`, as a person would write it there. */
+/**
+ * `name = "value" in file`, as a person would write it there. The Sphinx project's file is
+ * named by whose it is, which a translation words with the preposition as a whole.
+ */
 export function settingLine(
-  place: ISettingPlace,
+  tool: SettingTool,
   value: string,
   trans: TranslationBundle = untranslated
 ): string {
-  return trans.__('%1 = "%2" in %3', place.name, value, place.file);
+  const { name, file } = EMBEDDER_SETTINGS[tool];
+  return tool === 'sphinx'
+    ? trans.__('%1 = "%2" in the Sphinx project\'s %3', name, value, file)
+    : trans.__('%1 = "%2" in %3', name, value, file);
 }

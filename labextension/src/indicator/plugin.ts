@@ -264,7 +264,8 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
             blockedLoads,
             reports,
             facts,
-            page.deployment
+            page.deployment,
+            trans
           );
           await showDetails(
             facts,

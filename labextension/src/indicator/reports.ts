@@ -9,7 +9,9 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { BLOCKED_HEADING } from './labels';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { PLACEHOLDERS, fillSlots, untranslated } from '../translation';
+import { blockedHeading } from './labels';
 
 /** The page config option by which the server extension says where its endpoint is, relative
  * to the server's base URL; absent where there is none. */
@@ -210,15 +212,29 @@ async function load(
 
 // What the dialog and the copied report say. Shared by both, so they cannot drift apart.
 
-export const REPORTS_HEADING = 'Reported by the browser';
-export const NO_REPORTS = 'No violations reported yet.';
-/** When every report is of a blocked resource, which the dialog lists with the page's own. */
-export const REPORTS_LISTED_AS_BLOCKED = `The resources the browser reported as blocked are listed under "${BLOCKED_HEADING}".`;
-
-/** What the section says when it lists no report: `merged` were listed as blocked loads. */
-export function noReportsLine(merged: number): string {
-  return merged > 0 ? REPORTS_LISTED_AS_BLOCKED : NO_REPORTS;
+export function reportsHeading(trans: TranslationBundle): string {
+  return trans.__('Reported by the browser');
 }
+
+/**
+ * What the section says when it lists no report: `merged` were listed as blocked loads, with
+ * the page's own (every report was of a blocked resource).
+ */
+export function noReportsLine(
+  merged: number,
+  trans: TranslationBundle = untranslated
+): string {
+  return merged > 0
+    ? trans.__(
+        'The resources the browser reported as blocked are listed under "%1".',
+        blockedHeading(trans)
+      )
+    : trans.__('No violations reported yet.');
+}
+
+export const REPORTS_HEADING = reportsHeading(untranslated);
+export const NO_REPORTS = noReportsLine(0);
+export const REPORTS_LISTED_AS_BLOCKED = noReportsLine(1);
 
 /** Longest text shown for one field: posters choose these strings, and their length. */
 const SHOWN_MAX = 300;
@@ -230,31 +246,53 @@ export function hasReportSection(
   return !!reports && (reports.reporting || reports.reports.length > 0);
 }
 
-/** The sentence before the entries of one disposition. */
+/**
+ * The sentence before the entries of one disposition. One is said without its number; the
+ * other counts take the language's plural forms, whose singular may serve 21 as well.
+ */
 export function reportsIntro(
   disposition: ReportDisposition,
-  n: number
+  n: number,
+  trans: TranslationBundle = untranslated
 ): string {
   if (disposition === 'enforce') {
     return n === 1
-      ? 'This resource was blocked:'
-      : `These ${n} resources were blocked:`;
+      ? trans.__('This resource was blocked:')
+      : trans._n(
+          '%1 resource was blocked:',
+          'These %1 resources were blocked:',
+          n
+        );
   }
   return n === 1
-    ? 'This resource would be blocked once isolation is enforced:'
-    : `These ${n} resources would be blocked once isolation is enforced:`;
+    ? trans.__('This resource would be blocked once isolation is enforced:')
+    : trans._n(
+        '%1 resource would be blocked once isolation is enforced:',
+        'These %1 resources would be blocked once isolation is enforced:',
+        n
+      );
 }
 
 /** Said under the entries when some came from another address. */
-export const UNVOUCHED_LINE =
-  'Reports marked "from another address" were not posted from this browser\'s address: ' +
-  'browsers post reports without a login, so they may be made up.';
+export function unvouchedLine(trans: TranslationBundle): string {
+  return trans.__(
+    'Reports marked "from another address" were not posted from this browser\'s address: ' +
+      'browsers post reports without a login, so they may be made up.'
+  );
+}
+
+export const UNVOUCHED_LINE = unvouchedLine(untranslated);
 
 /** The line saying how many reports the server did not keep. */
-export function droppedLine(dropped: number): string {
-  return dropped === 1
-    ? '1 more report was not kept: the server keeps a limited number.'
-    : `${dropped} more reports were not kept: the server keeps a limited number.`;
+export function droppedLine(
+  dropped: number,
+  trans: TranslationBundle = untranslated
+): string {
+  return trans._n(
+    '%1 more report was not kept: the server keeps a limited number.',
+    '%1 more reports were not kept: the server keeps a limited number.',
+    dropped
+  );
 }
 
 export interface IReportGroup {
@@ -268,7 +306,10 @@ export interface IReportGroup {
  * each entry's own disposition rather than the server's mode, so a "was blocked" is never told
  * as a "would be".
  */
-export function reportGroups(reports: IReports): IReportGroup[] {
+export function reportGroups(
+  reports: IReports,
+  trans: TranslationBundle = untranslated
+): IReportGroup[] {
   const order: ReportDisposition[] = ['enforce', 'reporting'];
   return order
     .map(disposition => {
@@ -277,7 +318,7 @@ export function reportGroups(reports: IReports): IReportGroup[] {
       );
       return {
         disposition,
-        intro: reportsIntro(disposition, entries.length),
+        intro: reportsIntro(disposition, entries.length, trans),
         reports: entries
       };
     })
@@ -307,44 +348,67 @@ export function pagePath(page: string): string {
   return page;
 }
 
+/** A part of an entry's line: `[class, text]` for a part worth marking up, `[null, text]` else. */
+export type ReportSegment = [string | null, string];
+
 /**
  * One entry as text segments: `[class, text]` for a part worth marking up, `[null, text]` for
  * the words between. The dialog wraps the marked parts in spans; joined, they are the line.
+ * The words come from one translated sentence, the parts from the report, untranslated.
  */
-export function reportSegments(report: IReport): [string | null, string][] {
+export function reportSegments(
+  report: IReport,
+  trans: TranslationBundle = untranslated
+): ReportSegment[] {
   const what =
     report.destination || (report.kind === 'coop' ? 'window' : 'resource');
-  const segments: [string | null, string][] = [
-    ['jp-coi-report-destination', shown(what)],
-    [null, ': '],
+  const blocked: ReportSegment[] = [
     [
       'jp-coi-report-url',
-      report.blocked ? shown(report.blocked) : '(no URL given)'
+      report.blocked ? shown(report.blocked) : trans.__('(no URL given)')
     ]
   ];
   if (report.count > 1) {
-    segments.push([null, ' '], ['jp-coi-report-count', `×${report.count}`]);
+    blocked.push([null, ' '], ['jp-coi-report-count', `×${report.count}`]);
   }
   const why =
     report.kind.toUpperCase() +
     (report.reason ? `: ${shown(report.reason)}` : '');
-  segments.push([null, ' ('], ['jp-coi-report-reason', why], [null, ')']);
+  const slots: ReportSegment[][] = [
+    [['jp-coi-report-destination', shown(what)]],
+    blocked,
+    [['jp-coi-report-reason', why]]
+  ];
   const path = pagePath(report.page);
   if (path) {
-    segments.push([null, ' on '], ['jp-coi-report-page', shown(path)]);
+    slots.push([['jp-coi-report-page', shown(path)]]);
+  }
+  const sentence = path
+    ? trans.__('%1: %2 (%3) on %4', ...PLACEHOLDERS)
+    : trans.__('%1: %2 (%3)', ...PLACEHOLDERS);
+  const segments: ReportSegment[] = [];
+  for (const part of fillSlots(sentence, slots)) {
+    if (typeof part === 'string') {
+      segments.push([null, part]);
+    } else {
+      segments.push(...part);
+    }
   }
   if (!report.from_viewer) {
     segments.push(
       [null, ' '],
-      ['jp-coi-report-unvouched', '[from another address]']
+      ['jp-coi-report-unvouched', trans.__('[from another address]')]
     );
   }
   return segments;
 }
 
 /** One entry as a line, e.g. `image: http://x/pixel.png ×2 (COEP: corp) on /lab/tree/a.ipynb`. */
-export function describeReport(report: IReport): string {
-  return reportSegments(report)
+export function describeReport(
+  report: IReport,
+  trans: TranslationBundle = untranslated
+): string {
+  return reportSegments(report, trans)
     .map(([, text]) => text)
     .join('');
 }
@@ -355,26 +419,27 @@ export function describeReport(report: IReport): string {
  */
 export function reportLines(
   reports: IReports | null | undefined,
-  merged = 0
+  merged = 0,
+  trans: TranslationBundle = untranslated
 ): string[] {
   if (!hasReportSection(reports)) {
     return [];
   }
-  const lines = [REPORTS_HEADING];
+  const lines = [reportsHeading(trans)];
   if (!reports.reports.length) {
-    lines.push(noReportsLine(merged));
+    lines.push(noReportsLine(merged, trans));
   }
-  for (const group of reportGroups(reports)) {
+  for (const group of reportGroups(reports, trans)) {
     lines.push(
       group.intro,
-      ...group.reports.map(r => `  ${describeReport(r)}`)
+      ...group.reports.map(r => `  ${describeReport(r, trans)}`)
     );
   }
   if (reports.reports.some(r => !r.from_viewer)) {
-    lines.push(UNVOUCHED_LINE);
+    lines.push(unvouchedLine(trans));
   }
   if (reports.dropped > 0) {
-    lines.push(droppedLine(reports.dropped));
+    lines.push(droppedLine(reports.dropped, trans));
   }
   return lines;
 }

@@ -4,7 +4,7 @@
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
-import { untranslated } from '../translation';
+import { sentences, untranslated } from '../translation';
 import { IsolationState } from './diagnosis';
 import { stateDescriptions, stateLabels } from './labels';
 import { lockSymbol } from './symbols';
@@ -50,9 +50,10 @@ export class IsolationIndicator extends Widget {
     const trans = this._trans;
     label.textContent = stateLabels(trans)[state];
     node.replaceChildren(lockSymbol(state), label);
-    const description = trans.__(
-      '%1. Show cross-origin isolation details.',
-      stateDescriptions(trans)[state]
+    const description = sentences(
+      trans,
+      stateDescriptions(trans)[state],
+      trans.__('Show cross-origin isolation details.')
     );
     node.setAttribute('aria-label', description);
     node.title = description;

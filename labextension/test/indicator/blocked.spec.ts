@@ -24,6 +24,7 @@ import {
 import { IFacts } from '../../src/indicator/facts';
 import { credentiallessSupported } from '../../src/indicator/headers';
 import { IReport, IReports } from '../../src/indicator/reports';
+import { recordingBundle } from '../bundle';
 
 const PAGE = 'http://127.0.0.1:8888';
 const OTHER = 'http://127.0.0.1:4567';
@@ -428,5 +429,60 @@ describe('blockedView', () => {
       'report'
     ]);
     expect(view.reports?.reports).toEqual([]);
+  });
+});
+
+describe('through a translation bundle', () => {
+  it('translates every sentence of the section, and no URL or header', () => {
+    const { trans, msgids } = recordingBundle();
+    const seen = new BlockedLoads(PAGE, 6);
+    seen.add(`${OTHER}/pixel.png`, 'image');
+    for (let i = 1; i <= 6; i++) {
+      seen.add(`${TILES}/${i}.png`, 'image');
+    }
+    const view = blockedView(
+      seen,
+      reports([report()]),
+      facts(REQUIRE_CORP),
+      'sphinx',
+      trans
+    );
+    const lines = blockedLines(view.section, trans);
+    expect(lines[0]).toBe('BLOCKED BY ISOLATION');
+    expect(lines[1]).toBe(
+      `THIS PAGE'S ${policy.headers.embedder} IS ${REQUIRE_CORP}: A RESOURCE FROM ANOTHER ` +
+        `SITE LOADS ONLY IF THAT SITE SENDS ${policy.headers.resource}: ` +
+        `${policy.resourceConsent} (OR CORS). THESE DID NOT LOAD:`
+    );
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `  ${OTHER}: 1 RESOURCE`,
+        '    image /pixel.png (REPORTED)',
+        `  ${TILES}: 5 RESOURCES`,
+        '    AND 2 MORE',
+        '1 MORE FAILED LOAD WAS NOT KEPT: THE PAGE KEEPS 50.'
+      ])
+    );
+    expect(view.section?.caveat).toContain('MARKED "REPORTED".');
+    const fixes = lines.filter(l => l.startsWith('FIX: '));
+    expect(fixes).toHaveLength(2);
+    expect(fixes[0]).toContain('AND BUILD THE DOCS AGAIN');
+    expect(fixes[1]).toContain(`HAVE ${OTHER}, ${TILES} SEND`);
+    const quiet = blockedSection([], 0, true, 'other', false, 0, trans);
+    expect(quiet?.symptoms[0]).toBe(
+      `GREY MAP TILES (FOLIUM, IPYLEAFLET): THE TILE SERVER SENDS NO ${policy.headers.resource}.`
+    );
+    expect(quiet?.fixes[1].text).toMatch(/^HAVE THE RESOURCE'S SITE SEND/);
+    for (const msgid of msgids) {
+      expect(msgid).toBe(msgid.trim());
+      for (const value of [
+        OTHER,
+        TILES,
+        '/pixel.png',
+        ...Object.values(policy.headers)
+      ]) {
+        expect(msgid).not.toContain(value);
+      }
+    }
   });
 });

@@ -5,6 +5,7 @@ import {
   IDiagnosis
 } from '../../src/indicator/diagnosis';
 import { headerToken } from '../../src/indicator/headers';
+import { recordingBundle } from '../bundle';
 import { isolatedFacts, notIsolatedFacts, sent } from './facts';
 
 /** Facts of a plain, isolated top-level page served with the default headers. */
@@ -396,5 +397,74 @@ describe('diagnose: headers right but not isolated', () => {
     );
     expect(problems(d)).toEqual(['unexplained']);
     expect(d.reasons[0].fix).toMatch(/Shift\+Reload/);
+  });
+});
+
+describe('diagnose: through a translation bundle', () => {
+  /** Every text of a diagnosis. */
+  const texts = (d: IDiagnosis) => {
+    const found = [d.summary];
+    for (const r of d.reasons) {
+      found.push(r.title, r.detail, r.fix);
+    }
+    for (const c of d.capabilities) {
+      found.push(c.label, c.detail);
+    }
+    return found;
+  };
+
+  it('translates whole sentences, with values only in their slots', () => {
+    const opener = 'same-origin-allow-popups; report-to="coop"';
+    const { trans, msgids } = recordingBundle();
+    const found = [
+      ...texts(
+        diagnose(
+          notIsolated({
+            framed: true,
+            isolationPermitted: false,
+            headers: sent(opener, 'Require-CORP')
+          }),
+          { deployment: 'lite', inBrowserKernels: ['Python (Pyodide)'] },
+          trans
+        )
+      ),
+      ...texts(
+        diagnose(
+          isolated({
+            headers: sent('same-origin', 'credentialless', null, {
+              fallbackWorker: true
+            })
+          }),
+          { deployment: 'sphinx', inBrowserKernels: null },
+          trans
+        )
+      )
+    ];
+    // Each text is the bundle's: no English of the sources is left.
+    for (const text of found) {
+      expect(text).not.toMatch(/ [a-z]{3,} [a-z]{3,} /);
+    }
+    const all = found.join('\n');
+    expect(all).toContain(
+      `THE PAGE WAS SERVED WITH ${policy.headers.opener}: "${opener}".`
+    );
+    expect(all).toContain('(HERE: Python (Pyodide))');
+    expect(all).toContain('THE PERMISSION IS NOT DELEGATED TO THIS FRAME.');
+    expect(all).toContain(
+      'SET jupyter_coi_embedder_policy = "require-corp" IN THE SPHINX PROJECT\'S conf.py ' +
+        'AND BUILD THE DOCS AGAIN.'
+    );
+    // Values are never messages, and no message is a piece of a sentence.
+    for (const msgid of msgids) {
+      expect(msgid).toBe(msgid.trim());
+      for (const value of [
+        opener,
+        'Require-CORP',
+        'Python (Pyodide)',
+        ...Object.values(policy.headers)
+      ]) {
+        expect(msgid).not.toContain(value);
+      }
+    }
   });
 });

@@ -23,6 +23,7 @@ import {
   reportLines,
   reportSegments
 } from '../../src/indicator/reports';
+import { recordingBundle } from '../bundle';
 
 /** One report as the server sends it. */
 function entry(
@@ -496,5 +497,61 @@ describe('reports listed as blocked loads', () => {
     expect(reportLines(none, 2)).toContain(REPORTS_LISTED_AS_BLOCKED);
     expect(noReportsLine(0)).toBe(NO_REPORTS);
     expect(noReportsLine(1)).toBe(REPORTS_LISTED_AS_BLOCKED);
+  });
+});
+
+describe('report text through a translation bundle', () => {
+  it('translates the section and the words of each entry, never what a poster sent', () => {
+    const { trans, msgids } = recordingBundle();
+    const r = reports(
+      [
+        entry({ disposition: 'enforce' }),
+        entry({ disposition: 'enforce', blocked: '', from_viewer: false }),
+        entry({ page: '' })
+      ],
+      { mode: 'enforce', dropped: 3 }
+    );
+    expect(reportLines(r, 0, trans)).toEqual([
+      'REPORTED BY THE BROWSER',
+      'THESE 2 RESOURCES WERE BLOCKED:',
+      '  image: http://127.0.0.1:4567/pixel.png ×2 (COEP: corp) ON /lab/tree/a.ipynb',
+      '  image: (NO URL GIVEN) ×2 (COEP: corp) ON /lab/tree/a.ipynb [FROM ANOTHER ADDRESS]',
+      'THIS RESOURCE WOULD BE BLOCKED ONCE ISOLATION IS ENFORCED:',
+      '  image: http://127.0.0.1:4567/pixel.png ×2 (COEP: corp)',
+      expect.stringMatching(
+        /^REPORTS MARKED "FROM ANOTHER ADDRESS" WERE NOT POSTED/
+      ),
+      '3 MORE REPORTS WERE NOT KEPT: THE SERVER KEEPS A LIMITED NUMBER.'
+    ]);
+    expect(reportLines(reports([]), 2, trans)[1]).toBe(
+      'THE RESOURCES THE BROWSER REPORTED AS BLOCKED ARE LISTED UNDER "BLOCKED BY ISOLATION".'
+    );
+    for (const msgid of msgids) {
+      expect(msgid).toBe(msgid.trim());
+      for (const value of ['http', 'image', 'corp', 'COEP', '/lab']) {
+        expect(msgid).not.toContain(value);
+      }
+    }
+  });
+
+  it('puts the marked-up parts where a translation puts their placeholders', () => {
+    const { trans } = recordingBundle(msgid =>
+      msgid === '%1: %2 (%3) on %4' ? 'auf %4: %2, %1 [%3]' : msgid
+    );
+    const [report] = reports([entry()]).reports;
+    expect(describeReport(report, trans)).toBe(
+      'auf /lab/tree/a.ipynb: http://127.0.0.1:4567/pixel.png ×2, image [COEP: corp]'
+    );
+    expect(
+      reportSegments(report, trans)
+        .filter(([cls]) => cls)
+        .map(([cls]) => cls)
+    ).toEqual([
+      'jp-coi-report-page',
+      'jp-coi-report-url',
+      'jp-coi-report-count',
+      'jp-coi-report-destination',
+      'jp-coi-report-reason'
+    ]);
   });
 });
