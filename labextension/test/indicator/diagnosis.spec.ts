@@ -6,7 +6,7 @@ import {
 } from '../../src/indicator/diagnosis';
 import { headerToken } from '../../src/indicator/headers';
 import { recordingBundle } from '../bundle';
-import { isolatedFacts, notIsolatedFacts, sent } from './facts';
+import { diagnosisTexts, isolatedFacts, notIsolatedFacts, sent } from './facts';
 
 /** Facts of a plain, isolated top-level page served with the default headers. */
 const isolated = isolatedFacts;
@@ -401,23 +401,11 @@ describe('diagnose: headers right but not isolated', () => {
 });
 
 describe('diagnose: through a translation bundle', () => {
-  /** Every text of a diagnosis. */
-  const texts = (d: IDiagnosis) => {
-    const found = [d.summary];
-    for (const r of d.reasons) {
-      found.push(r.title, r.detail, r.fix);
-    }
-    for (const c of d.capabilities) {
-      found.push(c.label, c.detail);
-    }
-    return found;
-  };
-
   it('translates whole sentences, with values only in their slots', () => {
     const opener = 'same-origin-allow-popups; report-to="coop"';
     const { trans, msgids } = recordingBundle();
     const found = [
-      ...texts(
+      ...diagnosisTexts(
         diagnose(
           notIsolated({
             framed: true,
@@ -428,7 +416,7 @@ describe('diagnose: through a translation bundle', () => {
           trans
         )
       ),
-      ...texts(
+      ...diagnosisTexts(
         diagnose(
           isolated({
             headers: sent('same-origin', 'credentialless', null, {

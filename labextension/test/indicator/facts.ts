@@ -2,6 +2,7 @@
  * Facts of a plain, isolated top-level page served with the default headers, for the tests of
  * what the indicator makes of them; each test overrides what it is about.
  */
+import type { IDiagnosis } from '../../src/indicator/diagnosis';
 import { IFacts, IHeaderValues } from '../../src/indicator/facts';
 
 export function isolatedFacts(overrides: Partial<IFacts> = {}): IFacts {
@@ -45,4 +46,16 @@ export function sent(
   more: Partial<IHeaderValues> = {}
 ): IHeaderValues {
   return { opener, embedder, resource, ...more };
+}
+
+/** Every text of a diagnosis, in the order the dialog shows them. */
+export function diagnosisTexts(d: IDiagnosis): string[] {
+  const found = [d.summary];
+  for (const r of d.reasons) {
+    found.push(r.title, r.detail, r.fix);
+  }
+  for (const c of d.capabilities) {
+    found.push(c.label, c.detail);
+  }
+  return found;
 }

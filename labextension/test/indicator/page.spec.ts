@@ -8,7 +8,7 @@ import { diagnose, IDiagnosis } from '../../src/indicator/diagnosis';
 import { IFacts } from '../../src/indicator/facts';
 import { STATE_DESCRIPTION } from '../../src/indicator/labels';
 import { Deployment, EMBEDDER_SETTINGS, IPage } from '../../src/indicator/page';
-import { isolatedFacts, notIsolatedFacts } from './facts';
+import { diagnosisTexts, isolatedFacts, notIsolatedFacts } from './facts';
 
 const CHROME =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
@@ -32,16 +32,7 @@ const around = (...middle: string[]) => [
   ...middle,
   'precise-timers'
 ];
-const text = (d: IDiagnosis) => {
-  const parts = [d.summary];
-  for (const r of d.reasons) {
-    parts.push(r.title, r.detail, r.fix);
-  }
-  for (const c of d.capabilities) {
-    parts.push(c.label, c.detail);
-  }
-  return parts.join('\n');
-};
+const text = (d: IDiagnosis) => diagnosisTexts(d).join('\n');
 const fixOf = (d: IDiagnosis, id: string) =>
   d.reasons.find(r => r.id === id)?.fix ?? '';
 /** Every tool's setting names but `deployment`'s. */
