@@ -15,15 +15,11 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from collections.abc import Iterator
 
 import pytest
 
 from support.lite_sites import (
     Served,
-    isolated_pyodide_site,
-    plain_pyodide_site,
-    worker_pyodide_site,
 )
 from support.pyodide_ui import LiteNotebook, notebook
 
@@ -66,21 +62,6 @@ if os.environ.get("JUPYTER_COI_REPEATS"):
 FAILED = r"ModuleNotFoundError|Error|Traceback"
 
 pytestmark = pytest.mark.engines("chromium", "firefox")
-
-
-@pytest.fixture(scope="module")
-def isolated_site(tmp_path_factory, offline) -> Iterator[Served]:
-    yield from isolated_pyodide_site(tmp_path_factory.mktemp("first-isolated"), NOTEBOOKS, offline)
-
-
-@pytest.fixture(scope="module")
-def worker_site(tmp_path_factory, offline) -> Iterator[Served]:
-    yield from worker_pyodide_site(tmp_path_factory.mktemp("first-worker"), NOTEBOOKS, offline)
-
-
-@pytest.fixture(scope="module")
-def plain_site(tmp_path_factory, offline) -> Iterator[Served]:
-    yield from plain_pyodide_site(tmp_path_factory.mktemp("first-plain"), NOTEBOOKS, offline)
 
 
 def open_notebook(page, site: Served, path: str, cells: int) -> LiteNotebook:

@@ -13,11 +13,9 @@ numbered line, which is also how the benchmark times them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from support.lite_sites import Served, isolated_pyodide_site, plain_pyodide_site
+from support.lite_sites import Served
 from support.pyodide_ui import (
     ANSWERS_WHOLE,
     CHANNEL_FINE,
@@ -53,18 +51,6 @@ NOTEBOOKS = {
 }
 # Long enough after the cell starts for the loop to be in Python, not in the kernel's setup.
 SETTLE_MS = 300
-
-
-@pytest.fixture(scope="module")
-def isolated_site(tmp_path_factory, offline) -> Iterator[Served]:
-    yield from isolated_pyodide_site(
-        tmp_path_factory.mktemp("pyodide-isolated"), NOTEBOOKS, offline
-    )
-
-
-@pytest.fixture(scope="module")
-def plain_site(tmp_path_factory, offline) -> Iterator[Served]:
-    yield from plain_pyodide_site(tmp_path_factory.mktemp("pyodide-plain"), NOTEBOOKS, offline)
 
 
 def open_ready(page, site: Served, path: str) -> LiteNotebook:

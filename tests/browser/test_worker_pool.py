@@ -18,30 +18,28 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from jupyter_coi.pool.mailbox import WINDOW
 from support.harness import REPO
-from support.lite_sites import Served, isolated_pyodide_site, plain_pyodide_site
-from support.pyodide_ui import LiteNotebook, for_pyodide_kernel, notebook, pool_workers
+from support.lite_sites import Served
+from support.pyodide_ui import CPU_WORK, LiteNotebook, for_pyodide_kernel, notebook, pool_workers
 
-SETUP = """\
+SETUP = (
+    """\
 import time
 from jupyter_coi.pool import WorkerPoolExecutor
 
-def spin(n):
-    total = 0
-    for i in range(n):
-        total += i * i % 7
-    return total
-
+"""
+    + CPU_WORK
+    + """
 started = time.perf_counter()
 pool = WorkerPoolExecutor(max_workers=2)
 print('first result', pool.submit(abs, -3).result(timeout=120),
       f'after {time.perf_counter() - started:.2f} s')
 """
+)
 
 SEMANTICS = """\
 import concurrent.futures as cf
@@ -184,16 +182,6 @@ NOTEBOOKS = {
 }
 
 pytestmark = pytest.mark.engines("chromium", "firefox")
-
-
-@pytest.fixture(scope="module")
-def isolated_site(tmp_path_factory, offline) -> Iterator[Served]:
-    yield from isolated_pyodide_site(tmp_path_factory.mktemp("pool-isolated"), NOTEBOOKS, offline)
-
-
-@pytest.fixture(scope="module")
-def plain_site(tmp_path_factory, offline) -> Iterator[Served]:
-    yield from plain_pyodide_site(tmp_path_factory.mktemp("pool-plain"), NOTEBOOKS, offline)
 
 
 def start_pool(page, site: Served, path: str, cells: int) -> LiteNotebook:

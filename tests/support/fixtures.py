@@ -30,9 +30,12 @@ from .lite_sites import (
     LiteSite,
     Served,
     built_site,
+    isolated_pyodide_site,
     lite_serve,
     new_site,
+    plain_pyodide_site,
     serve_folder,
+    worker_pyodide_site,
 )
 from .offline_pyodide import OfflinePyodide, offline_pyodide
 
@@ -151,6 +154,30 @@ def offline() -> OfflinePyodide:
         return offline_pyodide()
     except Exception as e:
         pytest.fail(f"could not prepare Pyodide for offline use: {e}", pytrace=False)
+
+
+def _module_site(request, tmp_path_factory, offline, kind: str, serve) -> Iterator[Served]:
+    # The notebooks are the test module's own NOTEBOOKS; one site per module and kind.
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    yield from serve(tmp_path_factory.mktemp(f"{name}-{kind}"), request.module.NOTEBOOKS, offline)
+
+
+@pytest.fixture(scope="module")
+def isolated_site(request, tmp_path_factory, offline) -> Iterator[Served]:
+    """The module's NOTEBOOKS in a site that `jupyter lite serve` sends with the headers."""
+    yield from _module_site(request, tmp_path_factory, offline, "isolated", isolated_pyodide_site)
+
+
+@pytest.fixture(scope="module")
+def plain_site(request, tmp_path_factory, offline) -> Iterator[Served]:
+    """The module's NOTEBOOKS in a site that is not isolated (no headers, no service worker)."""
+    yield from _module_site(request, tmp_path_factory, offline, "plain", plain_pyodide_site)
+
+
+@pytest.fixture(scope="module")
+def worker_site(request, tmp_path_factory, offline) -> Iterator[Served]:
+    """The module's NOTEBOOKS in a site isolated by the service worker alone."""
+    yield from _module_site(request, tmp_path_factory, offline, "worker", worker_pyodide_site)
 
 
 @pytest.fixture
