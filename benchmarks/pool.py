@@ -45,19 +45,17 @@ from builds import SPIN, builds_folder, lite_build, serve, variant
 from support.engines import firefox_launch_options
 from support.harness import CHROMIUM_ARGS, require_chromium
 from support.offline_pyodide import offline_pyodide
-from support.pyodide_ui import LiteNotebook, notebook, pool_workers
+from support.pyodide_ui import CPU_WORK, LiteNotebook, notebook, pool_workers
 
-MEASURE = """\
+MEASURE = (
+    """\
 import json, multiprocessing, time
 import joblib
 from jupyter_coi.pool import WorkerPoolExecutor
 
-def spin(n):
-    total = 0
-    for i in range(n):
-        total += i * i % 7
-    return total
-
+"""
+    + CPU_WORK
+    + """
 def nothing(x):
     return x
 
@@ -126,6 +124,7 @@ with WorkerPoolExecutor(max_workers=1) as pool:
     out['back_32mb_ms'] = 1000 * sorted(back)[1]
 print('BENCH', json.dumps(out))
 """
+)
 
 # A bare Pyodide in a Web Worker of the page, as fast as the engine starts one: what a pool's
 # first worker is measured against.

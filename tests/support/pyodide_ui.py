@@ -71,6 +71,17 @@ async ([marker, timeoutMs]) => {
 """
 
 
+# Pure-Python work that keeps one core busy for as long as ``n`` says, with no I/O and no sleep:
+# the tests of the pool and its benchmark run the same.
+CPU_WORK = """\
+def spin(n):
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+"""
+
+
 def notebook(*cells: str) -> str:
     """A notebook for the Pyodide kernel with the given code cells."""
     return code_notebook("python", "Python (Pyodide)", *cells, language_info={"name": "python"})
