@@ -6,7 +6,7 @@
 // JupyterLite site's worker, from every page; the reload that follows it in this file (the
 // same as in JupyterLite's pages) reloads a page once, when it came without the headers.
 //
-// `SITE` is rendered by `jupyter_coi.sphinx.site` from the build: the worker's file, and the
+// `SITE` is rendered by `jupyter_coi.static.htmlsite` from the build: the worker's file, and the
 // embedded JupyterLite site's worker and version, if there is one.
 (function () {
   'use strict';

@@ -31,10 +31,14 @@ export const UNKNOWN_PAGE: IPage = {
 
 /**
  * The key of the page config (`jupyter-config-data`) by which a JupyterLite site that the
- * Sphinx extension isolated says so (`BUILT_BY_KEY` in jupyter_coi/sphinx/site.py, which a
+ * Sphinx extension isolated says so (`BUILT_BY_KEY` in jupyter_coi/static/htmlsite.py, which a
  * unit test compares).
  */
 export const BUILT_BY_KEY = 'jupyterCoiBuiltBy';
+
+/** The page config option by which the server extension says where its endpoint is, relative
+ * to the server's base URL; absent where there is none. */
+export const REPORTS_PAGE_CONFIG = 'jupyterCoiReports';
 
 /** A tool that makes a page's headers, and has a setting for them. */
 export type SettingTool = Exclude<Deployment, 'other'>;

@@ -18,13 +18,15 @@ import type { Widget } from '@lumino/widgets';
 import { CommandIDs } from '../commands';
 import { resolveByName } from '../tokens';
 import { TRANSLATION_DOMAIN } from '../translation';
+// Loaded with the plugin, as activation uses them: the watch for blocked loads starts before
+// anything awaits, and the indicator shows its first state at once.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { Deployment, blockedView, watchBlockedLoads } from './blocked';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { diagnose, quickState } from './diagnosis';
-import { showDetails } from './dialog';
-import { IFacts } from './facts';
-import { BUILT_BY_KEY } from './page';
-import { probe } from './probe';
-import { REPORTS_PAGE_CONFIG, fetchReports } from './reports';
+import type { IFacts } from './facts';
+import { BUILT_BY_KEY, REPORTS_PAGE_CONFIG } from './page';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { IsolationIndicator } from './widget';
 
 export const PLUGIN_ID = 'jupyter-coi:plugin';
@@ -105,7 +107,10 @@ async function inBrowserKernels(
 /** Probe once per page: isolation cannot change without a reload. */
 function factsOnce(): () => Promise<IFacts> {
   let pending: Promise<IFacts> | null = null;
-  return () => (pending = pending ?? probe(window, headersUrl()));
+  return () =>
+    (pending =
+      pending ??
+      import('./probe').then(({ probe }) => probe(window, headersUrl())));
 }
 
 /**
@@ -239,6 +244,7 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
       caption: trans.__(
         'Show whether this page is cross-origin isolated, and why'
       ),
+      describedBy: { args: { type: 'object', properties: {} } },
       execute: async () => {
         if (dialogOpen) {
           return;
@@ -254,7 +260,9 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
           const [facts, reports, kernels] = await Promise.all([
             getFacts(),
             settings && path
-              ? fetchReports(settings, path)
+              ? import('./reports').then(({ fetchReports }) =>
+                  fetchReports(settings, path)
+                )
               : Promise.resolve(null),
             inBrowserKernels(app),
             blockedLoads.scan(document)
@@ -267,6 +275,7 @@ export const indicatorPlugin: JupyterFrontEndPlugin<void> = {
             page.deployment,
             trans
           );
+          const { showDetails } = await import('./dialog');
           await showDetails(
             facts,
             diagnose(facts, page, trans),

@@ -236,7 +236,7 @@ export function isolationPermitted(win: Window): boolean | null {
  */
 /**
  * The id of the script tag by which jupyter-coi's JupyterLite addon loads its reload script
- * (`SCRIPT_ID` in jupyter_coi/lite/serviceworker.py, which a unit test compares).
+ * (`SCRIPT_ID` in jupyter_coi/static/serviceworker.py, which a unit test compares).
  */
 export const RELOAD_SCRIPT_ID = 'jupyter-coi-reload';
 

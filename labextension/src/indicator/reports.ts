@@ -13,9 +13,6 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { PLACEHOLDERS, fillSlots, untranslated } from '../translation';
 import { blockedHeading } from './labels';
 
-/** The page config option by which the server extension says where its endpoint is, relative
- * to the server's base URL; absent where there is none. */
-export const REPORTS_PAGE_CONFIG = 'jupyterCoiReports';
 /** How long the dialog waits for the reports before it opens without them. */
 export const REPORTS_TIMEOUT_MS = 5000;
 

@@ -13,8 +13,13 @@ import { TRANSLATION_DOMAIN } from '../translation';
 import { CommandIDs } from '../commands';
 import { channelVerdict, kernelExtensionVersion } from './channel';
 import { answerWhole, settleWaitAsync } from './coincident';
+// Loaded with the plugin: each Pyodide kernel is set up before it handles its first message,
+// which a module still loading when the first cell runs would miss.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { KernelSetup } from '../kernel/setup';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { kernelPools } from '../pool/host';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { PyodideInterrupts } from './controller';
 import { findKernelClient } from './kernelclient';
 
