@@ -108,10 +108,9 @@ def isolate_html_site(
     JupyterLite site (if any) by the same policy; return the files written.
 
     The pages must load ``_static/jupyter-coi.js`` (the Sphinx extension adds it to each one).
-    Raises :class:`~.litebuild.NotALiteSite` or
-    :class:`~.serviceworker.ServiceWorkerError` for an embedded site that
-    cannot be isolated, and :class:`~jupyter_coi.hosts.HostFileError` for a host file of the
-    user's that sets the headers otherwise, before writing anything of the docs' own.
+    Raises :class:`~.litebuild.NotALiteSite` or :class:`~.serviceworker.ServiceWorkerError`
+    for an embedded site that cannot be isolated, and :class:`~jupyter_coi.hosts.HostFileError`
+    for a host file of the user's that sets the headers otherwise, before writing anything.
     """
     out = Path(out)
     if not out.is_dir():
