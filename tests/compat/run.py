@@ -20,9 +20,10 @@ have, with the part of the suite that those versions change:
 - ``packages``: the packages people embed, whose table ``docs/reference/compatibility.md`` is.
 
 Every row installs jupyter-coi from one wheel built from this tree (as users get it: the
-labextension prebuilt, no npm). ``tests/run.sh`` runs all rows after the main run;
-``python tests/compat/run.py ROW ...`` runs some. Each row prints its pytest summary, and a
-table of all rows ends the run; the exit code is 1 if any row failed.
+labextension prebuilt, no npm), into an environment made while the rows before it test.
+``tests/run.sh`` runs all rows after the main run; ``python tests/compat/run.py ROW ...`` runs
+some. Each row prints its pytest summary, and a table of all rows ends the run; the exit code is
+1 if any row failed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import requires
 from pathlib import Path
@@ -259,52 +261,62 @@ def build_wheel(into: Path) -> Path:
     return wheel
 
 
-def run_row(row: Row, wheel: Path, work: Path) -> tuple[int, float]:
+# Set-ups run beside the tests of the rows before them, at a lower priority than those tests.
+NICE = ["nice", "-n", "10"] if shutil.which("nice") else []
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A row's environment, ready for its tests."""
+
+    python: str
+    env: dict[str, str]
+    seconds: float  # how long making it took
+
+
+def set_up(row: Row, wheel: Path, work: Path) -> Prepared:
+    """A fresh virtualenv with the wheel, the row's pins and requirements files; the main run's
+    environment for a row without one. Raises what the commands raise."""
     started = time.monotonic()
     env = {**os.environ, **row.env}
-    if row.venv:
-        venv = work / row.name
-        subprocess.run(
-            [find_python(row.python), "-m", "venv", "--clear", str(venv)],
-            check=True,
-            timeout=120,
-        )
-        python = str(venv / "bin/python")
-        deadline = started + ROW_TIMEOUT
-        subprocess.run(
-            [python, *PIP, "--no-deps", str(wheel)], check=True, timeout=deadline - time.monotonic()
-        )
-        subprocess.run(
-            [python, *PIP, *requirements(row), *(f"--requirement={f}" for f in row.files)],
-            cwd=REPO,
-            check=True,
-            timeout=deadline - time.monotonic(),
-        )
-        if row.without_deps:
-            subprocess.run(
-                [python, *PIP, "--no-deps", *row.without_deps],
-                check=True,
-                timeout=deadline - time.monotonic(),
-            )
-        # The tests start `jupyter ...` as subprocesses: this venv's, not the main run's.
-        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
-        env["VIRTUAL_ENV"] = str(venv)
-        env.pop("PYTHONHOME", None)
-    else:
-        python = sys.executable
-    subprocess.run([python, "-m", "pip", "list", "--disable-pip-version-check"], env=env)
-    remaining = ROW_TIMEOUT - (time.monotonic() - started)
+    if not row.venv:
+        return Prepared(sys.executable, env, 0.0)
+    venv = work / row.name
+    subprocess.run(
+        [find_python(row.python), "-m", "venv", "--clear", str(venv)], check=True, timeout=120
+    )
+    python = str(venv / "bin/python")
+    deadline = started + ROW_TIMEOUT
+    installs = [[python, *PIP, "--no-deps", str(wheel)]]
+    installs.append([python, *PIP, *requirements(row), *(f"--requirement={f}" for f in row.files)])
+    if row.without_deps:
+        installs.append([python, *PIP, "--no-deps", *row.without_deps])
+    for command in installs:
+        subprocess.run([*NICE, *command], cwd=REPO, check=True, timeout=deadline - time.monotonic())
+    # The tests start `jupyter ...` as subprocesses: this venv's, not the main run's.
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env["VIRTUAL_ENV"] = str(venv)
+    env.pop("PYTHONHOME", None)
+    return Prepared(python, env, time.monotonic() - started)
+
+
+def run_tests(row: Row, prepared: Prepared) -> int:
+    """The row's tests in its environment; pytest's exit code, 124 when they outlive the row's
+    time (what its set-up left of it)."""
+    subprocess.run(
+        [prepared.python, "-m", "pip", "list", "--disable-pip-version-check"], env=prepared.env
+    )
+    remaining = ROW_TIMEOUT - prepared.seconds
     try:
-        code = subprocess.run(
-            [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", *row.tests],
+        return subprocess.run(
+            [prepared.python, "-m", "pytest", "-p", "no:cacheprovider", "-q", *row.tests],
             cwd=REPO,
-            env=env,
+            env=prepared.env,
             timeout=remaining,
         ).returncode
     except subprocess.TimeoutExpired:
         print(f"compat {row.name}: no result in {ROW_TIMEOUT} s", flush=True)
-        code = 124
-    return code, time.monotonic() - started
+        return 124
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,16 +330,32 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no such row: {', '.join(unknown)}; rows: {', '.join(r.name for r in ROWS)}")
     rows = [r for r in ROWS if not names or r.name in names]
     results = []
-    with tempfile.TemporaryDirectory(prefix="jupyter-coi-compat-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="jupyter-coi-compat-") as tmp,
+        ThreadPoolExecutor(max_workers=1) as setups,
+    ):
         work = Path(tmp)
         wheel = build_wheel(work / "wheel") if any(r.venv for r in rows) else Path()
+        # One set-up at a time, in the rows' order: each row's environment is made while the
+        # rows before it test, so that a row waits for its install only when it is the first.
+        pending = {row.name: setups.submit(set_up, row, wheel, work) for row in rows}
         for row in rows:
             print(f"\n=== compat {row.name}: {row.why}", flush=True)
+            started = time.monotonic()
             try:
-                code, seconds = run_row(row, wheel, work)
+                prepared = pending[row.name].result()
             except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
                 print(f"compat {row.name}: could not be set up: {e}", flush=True)
                 code, seconds = 2, 0.0
+            else:
+                waited = time.monotonic() - started
+                print(
+                    f"compat {row.name}: set up in {prepared.seconds:.0f} s, "
+                    f"{waited:.0f} s of it waited for",
+                    flush=True,
+                )
+                code = run_tests(row, prepared)
+                seconds = time.monotonic() - started
             results.append((row, code, seconds))
             if row.venv:
                 shutil.rmtree(work / row.name, ignore_errors=True)
