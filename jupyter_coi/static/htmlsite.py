@@ -177,8 +177,9 @@ def check_html_site(out: Path, lite_folder: str = LITE_DIR) -> list[str]:
     if not worker.is_file():
         problems.append(f"{worker} is missing: pages are not isolated on hosts without headers")
     else:
+        text = worker.read_text(encoding="utf-8", errors="replace")
         found, wrong = serviceworker.check_worker(
-            worker, None, lambda policy: render_worker(policy, lite), rebuild
+            worker, text, None, lambda policy: render_worker(policy, lite), rebuild
         )
         problems += wrong
     problems += serviceworker.check_page_script(

@@ -102,7 +102,7 @@ def wrap_service_worker(output_dir: Path, policy: Policy) -> list[Path]:
     (a rebuild that did not unpack JupyterLite again) is rendered again from the policy, never
     wrapped a second time; a fresh JupyterLite worker (``--force``) replaces the kept original.
 
-    Raises :class:`~jupyter_coi.static.litebuild.NotALiteSite` for a folder that is not a build, and
+    Raises :class:`~.litebuild.NotALiteSite` for a folder that is not a build, and
     :class:`ServiceWorkerError` when the site has no root ``service-worker.js`` (a JupyterLite
     that works without one would not be isolated by this) or the original of a wrapped worker is
     gone.
@@ -243,12 +243,16 @@ def rendered_policy(text: str) -> Policy | None:
 
 
 def check_worker(
-    worker: Path, policy: Policy | None, rendered: Callable[[Policy], str], rebuild: str
+    worker: Path,
+    text: str,
+    policy: Policy | None,
+    rendered: Callable[[Policy], str],
+    rebuild: str,
 ) -> tuple[Policy | None, list[str]]:
-    """The policy a wrapper worker adds and what is wrong with it, in words: a policy other
-    than ``policy`` (or, with None, one that does not isolate), or a text other than
-    ``rendered`` makes of its policy (an edit, another version of jupyter-coi)."""
-    text = worker.read_text(encoding="utf-8", errors="replace")
+    """The policy a wrapper worker (``text``, read from ``worker``) adds and what is wrong with
+    it, in words: a policy other than ``policy`` (or, with None, one that does not isolate), or
+    a text other than ``rendered`` makes of its policy (an edit, another version of
+    jupyter-coi)."""
     try:
         found = rendered_policy(text)
     except PolicyError as e:
@@ -283,12 +287,14 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
     except NotALiteSite as e:
         return [str(e)]
     problems = []
-    rebuild = f"run `{build_command(site)}` with jupyter-coi installed"
+    command = build_command(site)
+    rebuild = f"run `{command}` with jupyter-coi installed"
     workers = _worker_paths(site)
     if site / SERVICE_WORKER not in workers:
         problems.append(f"{site / SERVICE_WORKER} is missing: JupyterLite registers it")
     for worker in workers:
-        if not _is_wrapped(worker.read_text(encoding="utf-8", errors="replace")):
+        text = worker.read_text(encoding="utf-8", errors="replace")
+        if not _is_wrapped(text):
             problems.append(
                 f"{worker} is JupyterLite's worker, not wrapped by jupyter-coi: pages will not be "
                 f"isolated on hosts without headers; {rebuild}"
@@ -297,9 +303,9 @@ def check_service_worker(output_dir: Path, policy: Policy | None = None) -> list
         if not worker.with_name(ORIGINAL).is_file():
             problems.append(
                 f"{worker.with_name(ORIGINAL)} is missing: the wrapper in {worker} cannot run "
-                f"JupyterLite's worker; rebuild with `{build_command(site)} --force`"
+                f"JupyterLite's worker; rebuild with `{command} --force`"
             )
-        problems += check_worker(worker, policy, render_service_worker, rebuild)[1]
+        problems += check_worker(worker, text, policy, render_service_worker, rebuild)[1]
     problems += check_page_script(site / PAGE_SCRIPT, page_script(), rebuild)
     for page in _app_pages(site):
         if f'id="{SCRIPT_ID}"' not in page.read_text(encoding="utf-8", errors="replace"):
