@@ -122,14 +122,22 @@ function isolatingValueHere(field: IsolatingField, facts: IFacts): string {
     : CREDENTIALLESS_FALLBACK;
 }
 
-/** Both isolating headers, with the values the default sends this browser. */
-function isolatingHeadersHere(facts: IFacts, trans: TranslationBundle): string {
+/** COOP and COEP, quoted as `"Name: value"` each, with the values `valueOf` gives. */
+function openerAndEmbedder(
+  valueOf: (field: IsolatingField) => string | null | undefined,
+  trans: TranslationBundle
+): string {
   return both(
     (['opener', 'embedder'] as IsolatingField[]).map(
-      f => `"${policy.headers[f]}: ${isolatingValueHere(f, facts)}"`
+      f => `"${policy.headers[f]}: ${valueOf(f)}"`
     ),
     trans
   );
+}
+
+/** Both isolating headers, with the values the default sends this browser. */
+function isolatingHeadersHere(facts: IFacts, trans: TranslationBundle): string {
+  return openerAndEmbedder(f => isolatingValueHere(f, facts), trans);
 }
 
 /** How to get the isolating headers to this page, from the tool that makes it. */
@@ -579,12 +587,7 @@ function headersInForce(
   ) {
     return null;
   }
-  return both(
-    (['opener', 'embedder'] as IsolatingField[]).map(
-      f => `"${policy.headers[f]}: ${facts.headers?.[f]}"`
-    ),
-    trans
-  );
+  return openerAndEmbedder(f => facts.headers?.[f], trans);
 }
 
 /**
